@@ -1,0 +1,26 @@
+// Package blob declares where message bytes live: raw MIME, normalized
+// messages and attachments. Writers and readers stream; nothing requires a
+// whole message in memory. fileblob (a directory) and s3blob (S3) pass the
+// suite in blobtest.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// ErrNotFound means no object has the key.
+var ErrNotFound = errors.New("blob: not found")
+
+// Store holds objects by key. Keys are slash-separated paths of printable
+// ASCII without "..".
+type Store interface {
+	// Put streams r into the object at key, replacing it, and returns the
+	// bytes written. The object appears whole or not at all.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	// Get opens the object; the caller closes it. ErrNotFound if absent.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Delete removes the object; absent is not an error.
+	Delete(ctx context.Context, key string) error
+}

@@ -1,0 +1,414 @@
+package job
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults applied by Load where the jobs file is silent.
+const (
+	DefaultFolder             = "INBOX"
+	DefaultErrorFolder        = "Connector Errors"
+	DefaultEvery              = 5 * time.Minute
+	DefaultTimeout            = 30 * time.Second
+	DefaultMaxMessagesPerRun  = 1000
+	DefaultMaxMessageSize     = 50 << 20
+	DefaultBatchSize          = 100
+	DefaultMaxRunTime         = 10 * time.Minute
+	DefaultAttachmentMaxSize  = 25 << 20
+	DefaultConnectionFailures = 5
+	DefaultRequestToken       = "[REQ-{number}]"
+)
+
+// BuiltinPreprocessRules are the names of the built-in preprocessing rules,
+// in their default order.
+var BuiltinPreprocessRules = []string{
+	"outlook", "gmail", "apple", "thunderbird", "yahoo", "protonmail", "zoho",
+	"mobile-signatures", "signature-delimiter", "quoted-lines",
+}
+
+// LoadFile reads and validates a jobs file.
+func LoadFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read jobs file: %w", err)
+	}
+	f, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse decodes a jobs file, applies defaults and validates every job.
+// Unknown keys are errors, so a typo never silently turns a feature off.
+func Parse(b []byte) (*File, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("jobs file is empty")
+		}
+		return nil, fmt.Errorf("decode jobs file: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Validate applies defaults and checks every job, returning Errors with the
+// job id and field path of each problem.
+func (f *File) Validate() error {
+	var errs Errors
+	if len(f.Jobs) == 0 {
+		errs = append(errs, &FieldError{Index: 0, Field: "jobs", Msg: "at least one job is required"})
+		return errs
+	}
+	seen := map[string]bool{}
+	for i := range f.Jobs {
+		j := &f.Jobs[i]
+		add := func(field, format string, args ...any) {
+			errs = append(errs, &FieldError{Job: j.ID, Index: i, Field: field, Msg: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case j.ID == "":
+			add("id", "required")
+		case !idPattern.MatchString(j.ID):
+			add("id", "%q must be 1-63 lower-case letters, digits or hyphens, starting with a letter or digit", j.ID)
+		case seen[j.ID]:
+			add("id", "duplicate job id")
+		}
+		seen[j.ID] = true
+		j.applyDefaults()
+		j.validate(add)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (j *Job) applyDefaults() {
+	if j.Name == "" {
+		j.Name = j.ID
+	}
+	s := &j.Server
+	if s.Folder == "" {
+		s.Folder = DefaultFolder
+	}
+	if s.Timeout == 0 {
+		s.Timeout = Duration(DefaultTimeout)
+	}
+	if s.Auth.Method == "" {
+		s.Auth.Method = AuthPassword
+	}
+	if s.Port == 0 {
+		s.Port = DefaultPort(s.Protocol, s.Security)
+	}
+	if j.Schedule.Expression == "" && j.Schedule.Every == 0 && j.Schedule.At == "" {
+		j.Schedule.Every = Duration(DefaultEvery)
+	}
+	if j.Schedule.Occurrence == "" && j.Schedule.Expression == "" {
+		j.Schedule.Occurrence = "daily"
+	}
+	in := &j.Incoming
+	if in.OnSuccess == "" {
+		in.OnSuccess = MarkRead
+	}
+	if in.OnError.Action == "" {
+		in.OnError.Action = Move
+	}
+	if in.OnError.Folder == "" {
+		in.OnError.Folder = DefaultErrorFolder
+	}
+	if j.Processing.RequestToken == "" {
+		j.Processing.RequestToken = DefaultRequestToken
+	}
+	if j.Attachments.MaxSize == 0 {
+		j.Attachments.MaxSize = DefaultAttachmentMaxSize
+	}
+	if j.Attachments.DropEmpty == nil {
+		t := true
+		j.Attachments.DropEmpty = &t
+	}
+	if j.Notifications.ConnectionFailures == 0 {
+		j.Notifications.ConnectionFailures = DefaultConnectionFailures
+	}
+	l := &j.Limits
+	if l.MaxMessagesPerRun == 0 {
+		l.MaxMessagesPerRun = DefaultMaxMessagesPerRun
+	}
+	if l.MaxMessageSize == 0 {
+		l.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if l.BatchSize == 0 {
+		l.BatchSize = DefaultBatchSize
+	}
+	if l.MaxRunTime == 0 {
+		l.MaxRunTime = Duration(DefaultMaxRunTime)
+	}
+}
+
+// DefaultPort is the well-known port of a protocol and security mode.
+func DefaultPort(p Protocol, sec Security) int {
+	switch p {
+	case IMAP:
+		if sec == SecurityTLS {
+			return 993
+		}
+		return 143
+	case POP3:
+		if sec == SecurityTLS {
+			return 995
+		}
+		return 110
+	case Graph, EWS:
+		return 443
+	}
+	return 0
+}
+
+var secretPattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+
+func (j *Job) validate(add func(field, format string, args ...any)) {
+	s := &j.Server
+	switch s.Protocol {
+	case IMAP, POP3, Graph, EWS:
+	case "":
+		add("server.protocol", "required: one of imap, pop3, graph, ews")
+	default:
+		add("server.protocol", "%q is not one of imap, pop3, graph, ews", s.Protocol)
+	}
+	switch s.Protocol {
+	case IMAP, POP3:
+		if s.Host == "" {
+			add("server.host", "required")
+		} else if strings.ContainsAny(s.Host, " /") {
+			add("server.host", "%q is not a host name or address", s.Host)
+		}
+		switch s.Security {
+		case SecurityNone, SecuritySTARTTLSIfAvailable, SecuritySTARTTLS, SecurityTLS:
+		case "":
+			add("server.security", "required: one of none, starttls-if-available, starttls, tls")
+		default:
+			add("server.security", "%q is not one of none, starttls-if-available, starttls, tls", s.Security)
+		}
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		add("server.port", "%d is not a port (1-65535)", s.Port)
+	}
+	if strings.TrimSpace(s.Folder) != s.Folder || strings.ContainsAny(s.Folder, "*%\r\n") {
+		add("server.folder", "%q is not a folder name", s.Folder)
+	}
+	if s.CAFile != "" {
+		if _, err := os.Stat(s.CAFile); err != nil {
+			add("server.caFile", "cannot read %q: %v", s.CAFile, errors.Unwrap(err))
+		}
+	}
+	switch s.Auth.Method {
+	case AuthPassword:
+		switch strings.ToLower(s.Auth.Mechanism) {
+		case "", "login", "plain":
+		default:
+			add("server.auth.mechanism", "%q is not one of login, plain", s.Auth.Mechanism)
+		}
+	case AuthSPA, AuthOAuth2:
+	default:
+		add("server.auth.method", "%q is not one of password, spa, oauth2", s.Auth.Method)
+	}
+	if s.Auth.Secret == "" {
+		add("server.auth.secret", "required: the name of the secret that holds the credentials")
+	} else if !secretPattern.MatchString(s.Auth.Secret) {
+		add("server.auth.secret", "%q is not a secret name (letters, digits and /_+=.@-)", s.Auth.Secret)
+	}
+
+	if err := j.Schedule.Validate(); err != nil {
+		add("schedule."+err.Field, "%s", err.Msg)
+	}
+
+	in := &j.Incoming
+	switch in.OnSuccess {
+	case MarkRead, Delete, Leave:
+	case Move:
+		if in.MoveTo == "" {
+			add("incoming.moveTo", "required when onSuccess is move")
+		}
+	default:
+		add("incoming.onSuccess", "%q is not one of markRead, delete, move, leave", in.OnSuccess)
+	}
+	switch in.OnError.Action {
+	case Move, MarkRead, Leave:
+	default:
+		add("incoming.onError.action", "%q is not one of move, markRead, leave", in.OnError.Action)
+	}
+	if in.OnError.StopAfter < 0 {
+		add("incoming.onError.stopAfter", "must not be negative")
+	}
+	if in.KeepOnServer && s.Protocol != POP3 {
+		add("incoming.keepOnServer", "applies to pop3 only")
+	}
+
+	for i, r := range j.Preprocessing.Rules {
+		field := fmt.Sprintf("preprocessing.rules[%d]", i)
+		n := 0
+		if r.Builtin != "" {
+			n++
+			if !contains(BuiltinPreprocessRules, r.Builtin) {
+				add(field+".builtin", "%q is not a built-in rule (%s)", r.Builtin, strings.Join(BuiltinPreprocessRules, ", "))
+			}
+		}
+		if r.RegexRemove != "" {
+			n++
+			if _, err := regexp.Compile(r.RegexRemove); err != nil {
+				add(field+".regexRemove", "%v", err)
+			}
+		}
+		if r.CutBelow != "" {
+			n++
+			if _, err := regexp.Compile(r.CutBelow); err != nil {
+				add(field+".cutBelow", "%v", err)
+			}
+		}
+		if n != 1 {
+			add(field, "set exactly one of builtin, regexRemove, cutBelow")
+		}
+	}
+
+	p := &j.Processing
+	for i, st := range p.Statements {
+		field := fmt.Sprintf("processing.statements[%d]", i)
+		switch st.Action {
+		case "create", "update", "ignore", "reject", "stop":
+		default:
+			add(field+".action", "%q is not one of create, update, ignore, reject, stop", st.Action)
+		}
+		if st.When != nil {
+			validateCondition(field+".when", st.When, add)
+		}
+		for k := range st.Set {
+			if !contains(RequestFields, k) && !strings.HasPrefix(k, "custom.") {
+				add(field+".set."+k, "not a request field (%s, or custom.NAME)", strings.Join(RequestFields, ", "))
+			}
+		}
+	}
+	for i, a := range p.AllowNewRequestsFrom {
+		if !validAddressPattern(a) {
+			add(fmt.Sprintf("processing.allowNewRequestsFrom[%d]", i), "%q is not an address or *@domain", a)
+		}
+	}
+	if !strings.Contains(p.RequestToken, "{number}") {
+		add("processing.requestToken", "%q must contain {number}", p.RequestToken)
+	}
+
+	a := &j.Attachments
+	if a.MaxSize < 0 {
+		add("attachments.maxSize", "must not be negative")
+	}
+	if len(a.AllowExtensions) > 0 && len(a.BlockExtensions) > 0 {
+		add("attachments", "set allowExtensions or blockExtensions, not both")
+	}
+	for i, addr := range j.Notifications.Admins {
+		if _, err := mail.ParseAddress(addr); err != nil {
+			add(fmt.Sprintf("notifications.admins[%d]", i), "%q is not an address", addr)
+		}
+	}
+	if j.Notifications.ConnectionFailures < 0 {
+		add("notifications.connectionFailures", "must not be negative")
+	}
+	l := &j.Limits
+	if l.MaxMessagesPerRun < 0 {
+		add("limits.maxMessagesPerRun", "must not be negative")
+	}
+	if l.BatchSize < 1 || l.BatchSize > 1000 {
+		add("limits.batchSize", "%d is not between 1 and 1000", l.BatchSize)
+	}
+	if l.MaxMessageSize < 0 {
+		add("limits.maxMessageSize", "must not be negative")
+	}
+}
+
+// RequestFields are the request fields a statement may set.
+var RequestFields = []string{"title", "description", "requester", "priority", "category", "queue", "assignee", "status"}
+
+// ConditionFields are the message fields a condition may test.
+var ConditionFields = []string{"from", "to", "cc", "replyTo", "subject", "text", "header", "attachmentName", "attachmentType", "autoGenerated", "size", "spf", "dkim", "dmarc"}
+
+// ConditionOps are the condition operators.
+var ConditionOps = []string{"equals", "contains", "startsWith", "endsWith", "regex", "in", "greaterThan", "lessThan"}
+
+func validateCondition(field string, c *Condition, add func(field, format string, args ...any)) {
+	kinds := 0
+	if c.Field != "" {
+		kinds++
+		name := c.Field
+		if h, ok := strings.CutPrefix(name, "header:"); ok {
+			name = "header"
+			if h == "" {
+				add(field+".field", "header: needs a header name, e.g. header:X-Priority")
+			}
+		}
+		if !contains(ConditionFields, name) {
+			add(field+".field", "%q is not one of %s (or header:NAME)", c.Field, strings.Join(ConditionFields, ", "))
+		}
+		if !contains(ConditionOps, c.Op) {
+			add(field+".op", "%q is not one of %s", c.Op, strings.Join(ConditionOps, ", "))
+		}
+		if c.Op == "regex" {
+			if _, err := regexp.Compile(c.Value); err != nil {
+				add(field+".value", "%v", err)
+			}
+		}
+		if c.Op == "in" && len(c.Values) == 0 {
+			add(field+".values", "required with op in")
+		}
+	}
+	if len(c.All) > 0 {
+		kinds++
+		for i := range c.All {
+			validateCondition(fmt.Sprintf("%s.all[%d]", field, i), &c.All[i], add)
+		}
+	}
+	if len(c.Any) > 0 {
+		kinds++
+		for i := range c.Any {
+			validateCondition(fmt.Sprintf("%s.any[%d]", field, i), &c.Any[i], add)
+		}
+	}
+	if c.Not != nil {
+		kinds++
+		validateCondition(field+".not", c.Not, add)
+	}
+	if kinds != 1 {
+		add(field, "set exactly one of field, all, any, not")
+	}
+}
+
+func validAddressPattern(a string) bool {
+	if d, ok := strings.CutPrefix(a, "*@"); ok {
+		return d != "" && !strings.ContainsAny(d, "@ ")
+	}
+	_, err := mail.ParseAddress(a)
+	return err == nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

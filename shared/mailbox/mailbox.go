@@ -1,0 +1,125 @@
+// Package mailbox defines what the connector needs from a mail server,
+// whatever its protocol: list the messages after a cursor, stream their raw
+// MIME, and tell the server what became of each one. The imap, pop3, graph
+// and ews adapters implement Session and pass the conformance suite in
+// mailboxtest.
+package mailbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"mailconnector/shared/ledger"
+)
+
+// Session is one open connection to a mailbox folder.
+type Session interface {
+	// Info describes the server and the open folder.
+	Info() Info
+	// Scan lists the messages after cursor ("" lists all), oldest first.
+	// If the cursor no longer applies (IMAP UIDVALIDITY changed), Scan lists
+	// every message and sets Reset; the ledger keeps them from being
+	// processed twice.
+	Scan(ctx context.Context, cursor string) (*Scan, error)
+	// Fetch streams the raw MIME of items, in order, to fn without changing
+	// any flag. Each body must be read within fn. A message that no longer
+	// exists is passed with a nil body and ErrGone from Err.
+	Fetch(ctx context.Context, items []Item, fn func(Item, io.Reader) error) error
+	// Dispose applies dispositions and returns one error (or nil) for each.
+	Dispose(ctx context.Context, ds []Disposition) []error
+	// Close ends the session; for POP3, cleanly (QUIT commits deletions).
+	Close() error
+}
+
+// Purger is a Session that can permanently remove messages flagged deleted
+// (IMAP EXPUNGE / UID EXPUNGE).
+type Purger interface {
+	Session
+	Purge(ctx context.Context) error
+}
+
+// Info describes a mailbox session.
+type Info struct {
+	Protocol     string   `json:"protocol"`
+	Server       string   `json:"server"`       // host:port
+	Security     string   `json:"security"`     // what was negotiated: none, starttls, tls
+	Capabilities []string `json:"capabilities"` // as the server announced them
+	Folder       string   `json:"folder"`       // the server's name for the folder
+	Delimiter    string   `json:"delimiter,omitempty"`
+	Messages     int      `json:"messages"` // in the folder
+	Unseen       int      `json:"unseen"`   // -1 when unknown
+	Validity     uint32   `json:"validity,omitempty"`
+	Notes        []string `json:"notes,omitempty"` // e.g. STARTTLS not offered, fell back to plain
+}
+
+// Scan is the result of Session.Scan.
+type Scan struct {
+	Items []Item
+	// Cursor is the cursor after every item (also when Items is empty).
+	Cursor string
+	// Reset is true when the given cursor no longer applied.
+	Reset bool
+}
+
+// Item is one message found by Scan.
+type Item struct {
+	Source ledger.Source
+	Size   int64
+	// Cursor is the cursor to store once this item and all before it are
+	// safely recorded.
+	Cursor string
+}
+
+// Action is what to do with a source message.
+type Action string
+
+// The actions.
+const (
+	MarkRead Action = "markRead"
+	Delete   Action = "delete" // IMAP: flag \Deleted (Purge expunges); others: delete
+	Move     Action = "move"   // to Folder, created if missing
+)
+
+// Disposition is one action on one source message.
+type Disposition struct {
+	Source ledger.Source
+	Action Action
+	Folder string // for Move: as written in the jobs file ("/" or "." separated)
+}
+
+// ErrGone means the message is no longer in the mailbox.
+var ErrGone = errors.New("mailbox: message no longer exists")
+
+// ErrStaleSource means the source identity belongs to an earlier
+// UIDVALIDITY (or folder), so the server can no longer address it.
+var ErrStaleSource = errors.New("mailbox: source identity is stale")
+
+// Step names the stage of connecting where a connection failed.
+type Step string
+
+// The connection steps, in the order they happen.
+const (
+	StepDNS         Step = "DNS"
+	StepTCP         Step = "TCP"
+	StepTLS         Step = "TLS"
+	StepCertificate Step = "certificate"
+	StepSTARTTLS    Step = "STARTTLS"
+	StepAuth        Step = "authentication"
+	StepFolder      Step = "folder"
+	StepProtocol    Step = "protocol"
+)
+
+// ConnectError is a failure to open a session, naming the step that failed.
+type ConnectError struct {
+	Step   Step
+	Server string // host:port
+	Err    error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("%s failed for %s: %v", e.Step, e.Server, e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }

@@ -1,0 +1,43 @@
+// Package run defines the record of one job run: when it started and ended,
+// what it fetched and disposed, and what went wrong.
+package run
+
+import "time"
+
+// Status of a finished run.
+type Status string
+
+// The run statuses.
+const (
+	Running Status = "running"
+	OK      Status = "ok"      // finished, nothing left
+	Partial Status = "partial" // stopped at a limit; a follow-up run continues
+	Failed  Status = "failed"  // could not connect or stopped on an error
+	Skipped Status = "skipped" // another run held the job's lease, or the job is outside its window
+)
+
+// Run is one run of a job.
+type Run struct {
+	JobID     string    `json:"jobId"`
+	ID        string    `json:"id"`
+	Trigger   string    `json:"trigger"` // schedule, push, manual, continue
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt"`
+	Status    Status    `json:"status"`
+	// Fetched counts new messages stored and queued; Duplicates those already
+	// in the ledger under another identity; Skipped those over the size limit.
+	Fetched    int   `json:"fetched"`
+	Bytes      int64 `json:"bytes"`
+	Duplicates int   `json:"duplicates"`
+	Requeued   int   `json:"requeued"`
+	Disposed   int   `json:"disposed"`
+	ErrorMails int   `json:"errorMails"`
+	Oversized  int   `json:"oversized"`
+	// More is true when mail was left for a follow-up run.
+	More bool `json:"more"`
+	// Errors say what went wrong, naming the step and the message.
+	Errors []string `json:"errors,omitempty"`
+	// Notes are things an administrator should know (a plain-text fallback,
+	// a UIDVALIDITY change).
+	Notes []string `json:"notes,omitempty"`
+}

@@ -1,0 +1,40 @@
+// Package secrets resolves the credentials a job's secret reference names.
+// Values never appear in logs or errors: Credentials prints as redacted.
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Credentials are what a secret holds. Which fields are set depends on the
+// job's authentication method.
+type Credentials struct {
+	Username     string   `json:"username,omitempty" yaml:"username"`
+	Password     string   `json:"password,omitempty" yaml:"password"`
+	Domain       string   `json:"domain,omitempty" yaml:"domain"` // NTLM
+	ClientID     string   `json:"clientId,omitempty" yaml:"clientId"`
+	ClientSecret string   `json:"clientSecret,omitempty" yaml:"clientSecret"`
+	TenantID     string   `json:"tenantId,omitempty" yaml:"tenantId"`
+	TokenURL     string   `json:"tokenUrl,omitempty" yaml:"tokenUrl"`
+	Scopes       []string `json:"scopes,omitempty" yaml:"scopes"`
+	RefreshToken string   `json:"refreshToken,omitempty" yaml:"refreshToken"`
+	AccessToken  string   `json:"accessToken,omitempty" yaml:"accessToken"`
+}
+
+// String never shows a secret value.
+func (c Credentials) String() string {
+	return fmt.Sprintf("credentials{username:%q, secrets redacted}", c.Username)
+}
+
+// GoString never shows a secret value.
+func (c Credentials) GoString() string { return c.String() }
+
+// ErrNotFound means no secret has the given name.
+var ErrNotFound = errors.New("secrets: secret not found")
+
+// Resolver resolves a secret reference.
+type Resolver interface {
+	Resolve(ctx context.Context, ref string) (Credentials, error)
+}

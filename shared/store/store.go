@@ -1,0 +1,135 @@
+// Package store declares the connector's persistent state: job leases,
+// cursors, the message ledger, runs, and requests with their conversations.
+// The boltstore (embedded, one file) and dynamostore (DynamoDB) adapters
+// implement every interface here and pass the suite in storetest, so the
+// embedded one behaves as the AWS one does.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/request"
+	"mailconnector/shared/run"
+)
+
+// Errors the adapters return; callers branch on them with errors.Is.
+var (
+	ErrNotFound  = errors.New("store: not found")
+	ErrLeaseHeld = errors.New("store: lease held by another run")
+	ErrExists    = errors.New("store: already recorded")
+	ErrDuplicate = errors.New("store: same content already recorded under another key")
+	ErrConflict  = errors.New("store: changed by someone else")
+	ErrFinal     = errors.New("store: ledger entry already has an outcome")
+)
+
+// Leases give one run at a time per job.
+type Leases interface {
+	// AcquireLease takes the job's lease for owner until now+ttl, if it is
+	// free or expired (or already owner's), else ErrLeaseHeld.
+	AcquireLease(ctx context.Context, jobID, owner string, ttl time.Duration) error
+	// ReleaseLease gives the lease up if owner holds it.
+	ReleaseLease(ctx context.Context, jobID, owner string) error
+}
+
+// Cursors remember where a job's last run stopped in its mailbox.
+type Cursors interface {
+	// Cursor returns "" when the job has none yet.
+	Cursor(ctx context.Context, jobID string) (string, error)
+	SetCursor(ctx context.Context, jobID, cursor string) error
+}
+
+// RecordResult is the result of recording one entry.
+type RecordResult struct {
+	// Err is nil (recorded), ErrExists (Existing holds the entry under the
+	// same key) or ErrDuplicate (Existing holds the entry with the same
+	// fingerprint under another key).
+	Err      error
+	Existing ledger.Entry
+}
+
+// Ledger is the message ledger.
+type Ledger interface {
+	// Record inserts entries whose key and fingerprint are both new, in one
+	// go where the backend allows. The result has one element per entry.
+	Record(ctx context.Context, entries []ledger.Entry) ([]RecordResult, error)
+	// Entry returns one entry, or ErrNotFound.
+	Entry(ctx context.Context, jobID, key string) (ledger.Entry, error)
+	// Update stores e if the stored entry still has e.Version (else
+	// ErrConflict), and returns it with the next version. An entry with an
+	// outcome only accepts changes to its disposition (else ErrFinal).
+	Update(ctx context.Context, e ledger.Entry) (ledger.Entry, error)
+	// Undisposed returns up to limit entries of the job that have an outcome
+	// but were not yet disposed on the mailbox, oldest first.
+	Undisposed(ctx context.Context, jobID string, limit int) ([]ledger.Entry, error)
+	// Unfinished returns up to limit entries of the job without an outcome
+	// last updated before the given time, oldest first.
+	Unfinished(ctx context.Context, jobID string, before time.Time, limit int) ([]ledger.Entry, error)
+}
+
+// Runs keeps the record of job runs.
+type Runs interface {
+	PutRun(ctx context.Context, r run.Run) error
+	// Runs returns up to limit runs of the job, newest first.
+	Runs(ctx context.Context, jobID string, limit int) ([]run.Run, error)
+}
+
+// Outcome is what the rules stage decided for one message, stored at once.
+type Outcome struct {
+	// Entry is the ledger entry with its outcome (State, Reason,
+	// RequestID, Conversation) set; stored only if the stored entry still has
+	// Entry.Version and no outcome yet (else ErrConflict or ErrFinal).
+	Entry ledger.Entry
+	// NewRequest, when set, is created with the next request number
+	// (Number and ID are assigned; the returned Outcome has them).
+	NewRequest *request.Request
+	// UpdateRequest, when set, replaces the stored request (reopen, fields).
+	UpdateRequest *request.Request
+	// Conversation, when set, is stored on NewRequest or its RequestID.
+	Conversation *request.Conversation
+	// MessageIDs are indexed to the request for threading.
+	MessageIDs []string
+}
+
+// Requests stores requests and conversations.
+type Requests interface {
+	// Commit stores an Outcome atomically: the request, the conversation,
+	// the Message-ID index and the ledger outcome all happen, or none does.
+	Commit(ctx context.Context, o Outcome) (Outcome, error)
+	Request(ctx context.Context, id string) (request.Request, error)
+	RequestByNumber(ctx context.Context, number int64) (request.Request, error)
+	// RequestByMessageID returns the request a Message-ID was indexed to.
+	RequestByMessageID(ctx context.Context, messageID string) (request.Request, error)
+	// ListRequests returns up to limit requests, newest first; jobID "" is all jobs.
+	ListRequests(ctx context.Context, jobID string, limit int) ([]request.Request, error)
+	Conversations(ctx context.Context, requestID string) ([]request.Conversation, error)
+	// IndexMessageID maps a Message-ID the connector sent (a notice) to a request.
+	IndexMessageID(ctx context.Context, messageID, requestID string) error
+}
+
+// JobState is the per-job health the connector keeps between runs.
+type JobState struct {
+	JobID               string    `json:"jobId"`
+	ConsecutiveFailures int       `json:"consecutiveFailures"`
+	Alerted             bool      `json:"alerted"`
+	LastSuccess         time.Time `json:"lastSuccess"`
+	LastError           string    `json:"lastError,omitempty"`
+}
+
+// JobStates keeps JobState.
+type JobStates interface {
+	JobState(ctx context.Context, jobID string) (JobState, error) // zero value when none
+	PutJobState(ctx context.Context, s JobState) error
+}
+
+// Store is everything above; the adapters implement it whole.
+type Store interface {
+	Leases
+	Cursors
+	Ledger
+	Runs
+	Requests
+	JobStates
+}
