@@ -1,0 +1,174 @@
+// Package fileblob implements blob.Store in a directory, for the local
+// runner and tests: the key is the file's path below the directory. A Put
+// streams into a temporary file in the object's directory, syncs it and
+// renames it over the object, so the object appears whole or not at all.
+// It passes the blobtest suite.
+package fileblob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"mailconnector/shared/blob"
+)
+
+// ErrInvalidKey means a key is not a slash-separated path of printable
+// ASCII without empty, "." or ".." segments.
+var ErrInvalidKey = errors.New("fileblob: invalid key")
+
+// tempPrefix starts the names of files a Put is writing.
+const tempPrefix = ".put-"
+
+// Store is a blob.Store in a directory. It is safe for concurrent use.
+type Store struct {
+	dir string
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// New returns a store in dir, creating it if needed.
+func New(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("fileblob: create %s: %w", dir, err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("fileblob: resolve %s: %w", dir, err)
+	}
+	return &Store{dir: abs}, nil
+}
+
+// CheckKey returns an error wrapping ErrInvalidKey, saying what is wrong,
+// unless key is a relative slash-separated path of printable ASCII with no
+// empty, "." or ".." segment and no backslash.
+func CheckKey(key string) error {
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrInvalidKey, key, why) }
+	if key == "" {
+		return bad("empty")
+	}
+	if len(key) > 1024 {
+		return bad("longer than 1024 bytes")
+	}
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c < 0x20 || c == 0x7f:
+			return bad(fmt.Sprintf("control character 0x%02x at %d", c, i))
+		case c >= 0x80:
+			return bad(fmt.Sprintf("non-ASCII byte 0x%02x at %d", c, i))
+		case c == '\\':
+			return bad("backslash (use /)")
+		}
+	}
+	if key[0] == '/' {
+		return bad("absolute path")
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch {
+		case seg == "":
+			return bad("empty path segment")
+		case seg == "." || seg == "..":
+			return bad(`"." or ".." segment`)
+		case strings.HasPrefix(seg, tempPrefix):
+			return bad("segment starts with " + tempPrefix + ", reserved for files being written")
+		}
+	}
+	return nil
+}
+
+func (s *Store) path(key string) string {
+	return filepath.Join(s.dir, filepath.FromSlash(key))
+}
+
+// ctxReader fails reads once ctx is done, so a long Put can be cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Put streams r into the object at key, replacing it whole or not at all.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if err := CheckKey(key); err != nil {
+		return 0, fmt.Errorf("fileblob: put: %w", err)
+	}
+	dst := s.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return 0, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
+	if err != nil {
+		return 0, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	tmp := f.Name()
+	n, err := io.Copy(f, ctxReader{ctx, r})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return 0, fmt.Errorf("fileblob: put %s after %d bytes: %w", key, n, err)
+	}
+	return n, nil
+}
+
+// absent reports whether err says a path does not exist, also when one of
+// its parents is a file (another key's object).
+func absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// Get opens the object; blob.ErrNotFound if absent.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, fmt.Errorf("fileblob: get: %w", err)
+	}
+	f, err := os.Open(s.path(key))
+	if absent(err) {
+		return nil, fmt.Errorf("fileblob: get %s: %w", key, blob.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fileblob: get %s: %w", key, err)
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		_ = f.Close()
+		if err == nil {
+			err = blob.ErrNotFound // a "directory" of keys is no object
+		}
+		return nil, fmt.Errorf("fileblob: get %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// Delete removes the object; absent is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return fmt.Errorf("fileblob: delete: %w", err)
+	}
+	p := s.path(key)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return nil // not an object
+	}
+	if err := os.Remove(p); err != nil && !absent(err) {
+		return fmt.Errorf("fileblob: delete %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package fileblob_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mailconnector/shared/blob"
+	"mailconnector/shared/blob/blobtest"
+	"mailconnector/shared/blob/fileblob"
+)
+
+func newStore(tb testing.TB, dir string) *fileblob.Store {
+	tb.Helper()
+	s, err := fileblob.New(dir)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Store { return newStore(t, t.TempDir()) })
+}
+
+// files lists every file under root, relative, slash-separated.
+func files(tb testing.TB, root string) []string {
+	tb.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func TestNoTempFilesLeft(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "blobs")
+	s := newStore(t, dir)
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "a/ok", strings.NewReader("fine")); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	r := io.MultiReader(strings.NewReader("partial"), errReader{})
+	if _, err := s.Put(ctx, "a/broken", r); err == nil {
+		t.Fatal("Put from a failing reader: got nil error, want one")
+	}
+	// Keys that would escape the directory create nothing anywhere.
+	for _, key := range []string{"../outside", "a/../../outside", "/tmp/abs"} {
+		if _, err := s.Put(ctx, key, strings.NewReader("x")); !errors.Is(err, fileblob.ErrInvalidKey) {
+			t.Errorf("Put %q: got %v, want ErrInvalidKey", key, err)
+		}
+	}
+	got := files(t, root)
+	if len(got) != 1 || got[0] != "blobs/a/ok" {
+		t.Fatalf("files: got %v, want [blobs/a/ok]", got)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestCheckKey(t *testing.T) {
+	tests := []struct {
+		name, key string
+		ok        bool
+		why       string
+	}{
+		{"plain", "raw/job-a/imap/INBOX/7/42.eml", true, ""},
+		{"dots inside a name", "a/b..c/d.e", true, ""},
+		{"spaces", "att/x/My Report.pdf", true, ""},
+		{"parent", "a/../b", false, `"." or ".." segment`},
+		{"absolute", "/a", false, "absolute path"},
+		{"backslash", `a\b`, false, "backslash"},
+		{"tab", "a\tb", false, "control character 0x09"},
+		{"non-ASCII", "caf\u00e9", false, "non-ASCII byte 0xc3"},
+		{"reserved temp prefix", "a/.put-123", false, "reserved"},
+		{"too long", strings.Repeat("a", 1025), false, "longer than 1024"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fileblob.CheckKey(tt.key)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, fileblob.ErrInvalidKey) || !strings.Contains(err.Error(), tt.why) {
+				t.Fatalf("got %v, want ErrInvalidKey saying %q", err, tt.why)
+			}
+		})
+	}
+}
+
+func TestNewCreatesDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x", "y")
+	s := newStore(t, dir)
+	if _, err := s.Put(context.Background(), "k", bytes.NewReader([]byte("v"))); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "k")); err != nil || string(b) != "v" {
+		t.Fatalf("file: got %q, %v, want \"v\"", b, err)
+	}
+}

@@ -1,0 +1,150 @@
+// Package handler adapts the pipeline stages to AWS Lambda: the fetch
+// function's EventBridge Scheduler payload, and the SQS batches of the
+// preprocess and rules functions and their dead-letter queues. It is the
+// one place where stage errors become Lambda results: partial batch
+// failures, dead letters recorded as failed in the ledger, and a
+// follow-up invocation when a run leaves mail behind.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mailconnector/shared/fetch"
+	"mailconnector/shared/job"
+	"mailconnector/shared/run"
+)
+
+// SchedulerPayload is what EventBridge Scheduler (and the webhook, and a
+// follow-up invocation) sends the fetch function: {"jobId": "..."} plus
+// optional overrides.
+type SchedulerPayload struct {
+	JobID string `json:"jobId"`
+	// Trigger is "schedule" when absent; "push", "manual" and "continue"
+	// come from the webhook, the CLI and a follow-up invocation.
+	Trigger string `json:"trigger,omitempty"`
+	// MaxMessages overrides the job's limits.maxMessagesPerRun.
+	MaxMessages int `json:"maxMessages,omitempty"`
+	// Force runs a disabled job, or a job outside its schedule window.
+	Force bool `json:"force,omitempty"`
+	// Chain counts follow-up invocations of one backlog.
+	Chain int `json:"chain,omitempty"`
+}
+
+// Jobs finds a job's configuration.
+type Jobs interface {
+	Job(id string) (*job.Job, bool)
+}
+
+// Runner runs a job: fetch.Service.
+type Runner interface {
+	Run(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error)
+}
+
+// Invoker invokes the fetch function asynchronously with a payload.
+type Invoker interface {
+	InvokeAsync(ctx context.Context, payload []byte) error
+}
+
+// FetchResult is what the fetch function returns (visible in the Lambda
+// console and to a synchronous caller such as `connector run --aws`).
+type FetchResult struct {
+	JobID    string  `json:"jobId"`
+	Run      run.Run `json:"run"`
+	Skipped  string  `json:"skipped,omitempty"`
+	Continue bool    `json:"continued"`
+}
+
+// Fetch handles the fetch function's invocations.
+type Fetch struct {
+	Jobs    Jobs
+	Runner  Runner
+	Invoker Invoker // nil: no follow-up invocation (the next schedule continues)
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// MaxChain bounds follow-up invocations of one backlog (default 1000:
+	// with 1000 messages a run, a million messages).
+	MaxChain int
+}
+
+// UnknownJobError is returned for a payload naming no configured job.
+type UnknownJobError struct{ JobID string }
+
+func (e *UnknownJobError) Error() string {
+	return fmt.Sprintf("fetch: job %q is not in the jobs file", e.JobID)
+}
+
+// Handle runs the job the payload names. A job run already in progress
+// (the schedule fired twice, or a push came during a poll) is not an
+// error: the running one picks up the mail.
+func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, error) {
+	log := h.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	res := FetchResult{JobID: p.JobID}
+	if p.JobID == "" {
+		return res, errors.New("fetch: the payload has no jobId")
+	}
+	j, ok := h.Jobs.Job(p.JobID)
+	if !ok {
+		return res, &UnknownJobError{JobID: p.JobID}
+	}
+	log = log.With("job", j.ID)
+	trigger := p.Trigger
+	if trigger == "" {
+		trigger = "schedule"
+	}
+	if !p.Force && !j.IsEnabled() {
+		res.Skipped = "the job is disabled in the jobs file"
+		log.Info("run skipped", "reason", res.Skipped)
+		return res, nil
+	}
+	if !p.Force && trigger == "schedule" && !j.Schedule.Within(now()) {
+		res.Skipped = "outside the job's schedule window"
+		log.Info("run skipped", "reason", res.Skipped)
+		return res, nil
+	}
+	req := fetch.Request{Trigger: trigger, MaxMessages: p.MaxMessages}
+	if dl, ok := ctx.Deadline(); ok {
+		req.Deadline = dl
+	}
+	r, err := h.Runner.Run(ctx, j, req)
+	res.Run = r
+	var held *fetch.LeaseHeldError
+	if errors.As(err, &held) {
+		res.Skipped = "another run holds the job"
+		log.Info("run skipped", "reason", res.Skipped)
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	max := h.MaxChain
+	if max == 0 {
+		max = 1000
+	}
+	if r.More && h.Invoker != nil {
+		if p.Chain >= max {
+			log.Warn("backlog remains but the follow-up chain reached its bound; the next schedule continues", "chain", p.Chain)
+			return res, nil
+		}
+		next := SchedulerPayload{JobID: j.ID, Trigger: "continue", MaxMessages: p.MaxMessages, Force: p.Force, Chain: p.Chain + 1}
+		b, _ := json.Marshal(next)
+		if err := h.Invoker.InvokeAsync(ctx, b); err != nil {
+			// The next scheduled run continues anyway.
+			log.Error("invoke a follow-up run", "err", err)
+			return res, nil
+		}
+		res.Continue = true
+	}
+	return res, nil
+}

@@ -1,0 +1,196 @@
+package job
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleJobsFileLoads(t *testing.T) {
+	f, err := LoadFile("../../events/jobs.example.yaml")
+	if err != nil {
+		t.Fatalf("load example: %v", err)
+	}
+	if got, want := len(f.Jobs), 2; got != want {
+		t.Fatalf("got %d jobs, want %d", got, want)
+	}
+	j, ok := f.Job("support")
+	if !ok {
+		t.Fatal("job support not found")
+	}
+	if !j.Server.VerifyCertificates() {
+		t.Error("got rejectInvalidCertificates false, want true")
+	}
+	if got, want := j.Incoming.OnError.StopAfter, 20; got != want {
+		t.Errorf("got stopAfter %d, want %d", got, want)
+	}
+	if got, want := int64(j.Attachments.MaxSize), int64(25<<20); got != want {
+		t.Errorf("got maxSize %d, want %d", got, want)
+	}
+	b, _ := f.Job("billing")
+	if b.IsEnabled() {
+		t.Error("billing: got enabled, want disabled")
+	}
+	if got, want := b.Server.Port, 110; got != want {
+		t.Errorf("billing: got default port %d, want %d", got, want)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	f, err := Parse([]byte(`
+jobs:
+  - id: a
+    server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := f.Jobs[0]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"name", j.Name, "a"},
+		{"enabled", j.IsEnabled(), true},
+		{"port", j.Server.Port, 993},
+		{"folder", j.Server.Folder, "INBOX"},
+		{"verify", j.Server.VerifyCertificates(), true},
+		{"auth method", j.Server.Auth.Method, AuthPassword},
+		{"timeout", j.Server.Timeout.D(), 30 * time.Second},
+		{"every", j.Schedule.Every.D(), 5 * time.Minute},
+		{"onSuccess", j.Incoming.OnSuccess, MarkRead},
+		{"onError", j.Incoming.OnError.Action, Move},
+		{"errorFolder", j.Incoming.OnError.Folder, DefaultErrorFolder},
+		{"token", j.Processing.RequestToken, DefaultRequestToken},
+		{"maxMessages", j.Limits.MaxMessagesPerRun, DefaultMaxMessagesPerRun},
+		{"batch", j.Limits.BatchSize, DefaultBatchSize},
+		{"maxMessageSize", int64(j.Limits.MaxMessageSize), int64(DefaultMaxMessageSize)},
+		{"connectionFailures", j.Notifications.ConnectionFailures, DefaultConnectionFailures},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestValidationNamesJobAndField(t *testing.T) {
+	const base = `
+jobs:
+  - id: sup
+    server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
+`
+	tests := []struct {
+		name string
+		yaml string
+		want string // substring of the error
+	}{
+		{"empty file", ``, "jobs file is empty"},
+		{"no jobs", `jobs: []`, "jobs[0].jobs: at least one job is required"},
+		{"missing id", `
+jobs:
+  - server: {protocol: imap, host: h, security: tls, auth: {secret: s}}`, "jobs[0].id: required"},
+		{"bad id", `
+jobs:
+  - id: "Bad Id"
+    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}`, `job "Bad Id": id:`},
+		{"duplicate id", base + `
+  - id: sup
+    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}`, `job "sup": id: duplicate job id`},
+		{"unknown key", `
+jobs:
+  - id: a
+    sever: {}`, "field sever not found"},
+		{"protocol", `
+jobs:
+  - id: a
+    server: {protocol: smtp, host: h, security: tls, auth: {secret: s}}`, `job "a": server.protocol: "smtp" is not one of`},
+		{"security", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: ssl, auth: {secret: s}}`, `job "a": server.security: "ssl" is not one of none, starttls-if-available, starttls, tls`},
+		{"missing security", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, auth: {secret: s}}`, `job "a": server.security: required`},
+		{"port", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, port: 70000, security: tls, auth: {secret: s}}`, `job "a": server.port: 70000 is not a port`},
+		{"missing host", `
+jobs:
+  - id: a
+    server: {protocol: imap, security: tls, auth: {secret: s}}`, `job "a": server.host: required`},
+		{"missing secret", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls}`, `job "a": server.auth.secret: required`},
+		{"auth method", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls, auth: {method: kerberos, secret: s}}`, `job "a": server.auth.method: "kerberos"`},
+		{"caFile missing", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls, caFile: /nonexistent/ca.pem, auth: {secret: s}}`, `job "a": server.caFile: cannot read`},
+		{"move without folder", base + `    incoming: {onSuccess: move}`, `job "sup": incoming.moveTo: required when onSuccess is move`},
+		{"onError action", base + `    incoming: {onError: {action: explode}}`, `job "sup": incoming.onError.action:`},
+		{"keepOnServer on imap", base + `    incoming: {keepOnServer: true}`, `job "sup": incoming.keepOnServer: applies to pop3 only`},
+		{"bad builtin", base + `    preprocessing: {rules: [{builtin: nosuch}]}`, `job "sup": preprocessing.rules[0].builtin: "nosuch" is not a built-in rule`},
+		{"bad regex", base + `    preprocessing: {rules: [{regexRemove: "("}]}`, `job "sup": preprocessing.rules[0].regexRemove:`},
+		{"two kinds in a rule", base + `    preprocessing: {rules: [{builtin: gmail, cutBelow: x}]}`, `job "sup": preprocessing.rules[0]: set exactly one of`},
+		{"statement action", base + `    processing: {statements: [{name: x, action: explode}]}`, `job "sup": processing.statements[0].action:`},
+		{"condition field", base + `    processing: {statements: [{action: create, when: {field: colour, op: equals, value: x}}]}`, `job "sup": processing.statements[0].when.field: "colour"`},
+		{"nested condition op", base + `    processing: {statements: [{action: create, when: {all: [{field: subject, op: like, value: x}]}}]}`, `job "sup": processing.statements[0].when.all[0].op: "like"`},
+		{"set unknown field", base + `    processing: {statements: [{action: create, set: {colour: red}}]}`, `job "sup": processing.statements[0].set.colour: not a request field`},
+		{"allow-list", base + `    processing: {allowNewRequestsFrom: ["not an address"]}`, `job "sup": processing.allowNewRequestsFrom[0]:`},
+		{"token", base + `    processing: {requestToken: "[REQ]"}`, `job "sup": processing.requestToken: "[REQ]" must contain {number}`},
+		{"size unit", base + `    attachments: {maxSize: 25 parsecs}`, `is not a size`},
+		{"admin address", base + `    notifications: {admins: ["nobody"]}`, `job "sup": notifications.admins[0]:`},
+		{"batch size", base + `    limits: {batchSize: 5000}`, `job "sup": limits.batchSize: 5000 is not between 1 and 1000`},
+		{"duration", base + `    limits: {maxRunTime: soon}`, `not a duration`},
+		{"allow and block", base + `    attachments: {allowExtensions: [pdf], blockExtensions: [exe]}`, `job "sup": attachments: set allowExtensions or blockExtensions, not both`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("got no error, want one containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadFileNamesThePath(t *testing.T) {
+	p := t.TempDir() + "/jobs.yaml"
+	if err := os.WriteFile(p, []byte("jobs: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(p)
+	if err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("got %v, want an error naming %s", err, p)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"1024", 1024, false}, {"10KB", 10 << 10, false}, {"25MB", 25 << 20, false},
+		{"1GB", 1 << 30, false}, {"2m", 2 << 20, false}, {"-1", 0, true}, {"lots", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseSize(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Errorf("got %d, %v; want %d, error %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,27 @@
+// Package notify declares how the connector tells people about a job:
+// alerts when a job keeps failing, recoveries, and notices to senders. The
+// adapters are lognotify (local: a log line) and an SNS/SES one on AWS.
+package notify
+
+import "context"
+
+// The kinds of notice.
+const (
+	Alert    = "alert"    // a job keeps failing
+	Recovery = "recovery" // a job that was alerted on works again
+	Sender   = "sender"   // a notice to the sender of a message (rejected, received)
+)
+
+// Notice is one notification.
+type Notice struct {
+	Kind    string // Alert, Recovery or Sender
+	JobID   string
+	To      []string // addresses; empty means the administrators
+	Subject string
+	Body    string
+}
+
+// Notifier delivers notices.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}

@@ -1,0 +1,295 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"mailconnector/shared/blob"
+	"mailconnector/shared/event"
+	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/message"
+	"mailconnector/shared/request"
+	"mailconnector/shared/store"
+)
+
+// Store is what the rules stage reads and writes.
+type Store interface {
+	store.Ledger
+	store.Requests
+}
+
+// Jobs finds a job's configuration.
+type Jobs interface {
+	Job(id string) (*job.Job, bool)
+}
+
+// StageOptions configure a Stage. Store, Blobs and Jobs are required.
+type StageOptions struct {
+	Store     Store
+	Blobs     blob.Store
+	Jobs      Jobs
+	Publisher event.Publisher // nil: events are only logged
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Stage is the rules stage: it turns one preprocessed message into its outcome.
+type Stage struct {
+	o      StageOptions
+	engine *Engine
+}
+
+// NewStage returns a Stage.
+func NewStage(o StageOptions) *Stage {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Stage{o: o, engine: &Engine{Lookup: o.Store}}
+}
+
+// PermanentError is an error that retrying cannot fix; the queue consumer
+// acknowledges the message and the ledger records the failure.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent marks the error as one that retrying cannot fix.
+func (e *PermanentError) Permanent() bool { return true }
+
+// Handle decides and stores the outcome of the message p points to. It is
+// idempotent: a message that already has an outcome is left alone, and the
+// outcome is stored in one transaction with the request it makes.
+func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
+	log := s.o.Logger.With("job", p.JobID, "ledgerKey", p.Key)
+	for attempt := 0; ; attempt++ {
+		e, err := s.o.Store.Entry(ctx, p.JobID, p.Key)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return &PermanentError{fmt.Errorf("job %s: message %s: not in the ledger", p.JobID, p.Key)}
+			}
+			return fmt.Errorf("job %s: message %s: read ledger: %w", p.JobID, p.Key, err)
+		}
+		if e.State.Final() {
+			return nil
+		}
+		if e.State != ledger.Preprocessed {
+			return fmt.Errorf("job %s: message %s: not preprocessed yet (state %s)", p.JobID, p.Key, e.State)
+		}
+		j, ok := s.o.Jobs.Job(p.JobID)
+		if !ok {
+			return s.fail(ctx, e, "the job is no longer in the jobs file")
+		}
+		m, err := s.load(ctx, e)
+		if err != nil {
+			return fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)
+		}
+		d, err := s.engine.Decide(ctx, j, m)
+		if err != nil {
+			return fmt.Errorf("job %s: message %s: decide: %w", p.JobID, p.Key, err)
+		}
+		out, err := s.commit(ctx, j, e, m, d)
+		switch {
+		case err == nil:
+			log.Info("message processed", "action", d.Action, "statement", d.Statement, "request", out.Entry.RequestID, "reason", d.Reason)
+			s.publish(ctx, j, e, m, d, out, log)
+			return nil
+		case errors.Is(err, store.ErrFinal):
+			return nil // another delivery of the same pointer got there first
+		case errors.Is(err, store.ErrConflict) && attempt < 3:
+			continue
+		default:
+			return fmt.Errorf("job %s: message %s: store outcome: %w", p.JobID, p.Key, err)
+		}
+	}
+}
+
+// Fail records a failure for a message that could not be processed (its
+// queue gave up on it). A message with an outcome is left alone.
+func Fail(ctx context.Context, st store.Ledger, now time.Time, p ledger.Pointer, reason string) error {
+	for attempt := 0; attempt < 4; attempt++ {
+		e, err := st.Entry(ctx, p.JobID, p.Key)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return fmt.Errorf("job %s: message %s: read ledger: %w", p.JobID, p.Key, err)
+		}
+		if e.State.Final() {
+			return nil
+		}
+		e.State, e.Reason, e.UpdatedAt = ledger.Failed, reason, now
+		_, err = st.Update(ctx, e)
+		if err == nil || errors.Is(err, store.ErrFinal) {
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("job %s: message %s: record failure: %w", p.JobID, p.Key, err)
+		}
+	}
+	return fmt.Errorf("job %s: message %s: record failure: %w", p.JobID, p.Key, store.ErrConflict)
+}
+
+func (s *Stage) fail(ctx context.Context, e ledger.Entry, reason string) error {
+	return Fail(ctx, s.o.Store, s.o.Now(), ledger.Pointer{JobID: e.JobID, Key: e.Key}, reason)
+}
+
+func (s *Stage) load(ctx context.Context, e ledger.Entry) (*message.Message, error) {
+	key := e.NormKey
+	if key == "" {
+		key = ledger.NormKey(e.JobID, e.Key)
+	}
+	rc, err := s.o.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read normalized message: %w", err)
+	}
+	defer rc.Close()
+	var m message.Message
+	if err := json.NewDecoder(rc).Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode normalized message: %w", err)
+	}
+	return &m, nil
+}
+
+func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision) (store.Outcome, error) {
+	now := s.o.Now()
+	e.UpdatedAt = now
+	e.Warnings = append(e.Warnings, m.Warnings...)
+	o := store.Outcome{}
+	conv := func(reqID string) *request.Conversation {
+		return &request.Conversation{
+			ID: ledger.ConversationID(e.JobID, e.Key), RequestID: reqID, JobID: e.JobID,
+			From: m.From, Subject: m.Subject, Text: m.VisibleText, HTML: m.HTML,
+			Attachments: m.Attachments, MessageID: m.MessageID, SourceKey: e.Key,
+			Warnings: m.Warnings, CreatedAt: now,
+		}
+	}
+	switch d.Action {
+	case Create:
+		r := newRequest(j, e, m, d, now)
+		o.NewRequest = &r
+		o.Conversation = conv("")
+		e.State = ledger.Processed
+	case Update:
+		r, err := s.o.Store.Request(ctx, d.RequestID)
+		if err != nil {
+			return o, fmt.Errorf("read request %s: %w", d.RequestID, err)
+		}
+		r.UpdatedAt = now
+		r.Participants = addParticipants(r.Participants, m)
+		o.UpdateRequest = &r
+		o.Conversation = conv(r.ID)
+		e.State, e.RequestID = ledger.Processed, r.ID
+	case Ignore:
+		e.State, e.Reason = ledger.Processed, d.Reason
+		if e.Reason == "" {
+			e.Reason = "ignored by statement " + d.Statement
+		}
+	case Reject:
+		e.State, e.Reason = ledger.Rejected, d.Reason
+	default:
+		return o, fmt.Errorf("unknown action %q", d.Action)
+	}
+	if o.Conversation != nil {
+		e.Conversation = o.Conversation.ID
+		if m.MessageID != "" {
+			o.MessageIDs = []string{m.MessageID}
+		}
+	}
+	o.Entry = e
+	return s.o.Store.Commit(ctx, o)
+}
+
+func newRequest(j *job.Job, e ledger.Entry, m *message.Message, d Decision, now time.Time) request.Request {
+	r := request.Request{
+		JobID: j.ID, Title: m.Subject, Description: m.VisibleText, Requester: m.From,
+		Status: request.Open, SourceKey: e.Key, MessageID: m.MessageID,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if strings.TrimSpace(r.Title) == "" {
+		r.Title = "(no subject)"
+	}
+	r.Participants = addParticipants(nil, m)
+	for k, v := range d.Fields {
+		switch k {
+		case "title":
+			r.Title = v
+		case "description":
+			r.Description = v
+		case "requester":
+			r.Requester = message.Address{Address: v}
+		case "priority":
+			r.Priority = v
+		case "category":
+			r.Category = v
+		case "queue":
+			r.Queue = v
+		case "assignee":
+			r.Assignee = v
+		case "status":
+			r.Status = request.Status(v)
+		default:
+			if name, ok := strings.CutPrefix(k, "custom."); ok {
+				if r.Custom == nil {
+					r.Custom = map[string]string{}
+				}
+				r.Custom[name] = v
+			}
+		}
+	}
+	return r
+}
+
+func addParticipants(list []string, m *message.Message) []string {
+	seen := map[string]bool{}
+	for _, a := range list {
+		seen[a] = true
+	}
+	add := func(a message.Address) {
+		addr := strings.ToLower(a.Address)
+		if addr != "" && !seen[addr] {
+			seen[addr] = true
+			list = append(list, addr)
+		}
+	}
+	add(m.From)
+	for _, a := range m.To {
+		add(a)
+	}
+	for _, a := range m.Cc {
+		add(a)
+	}
+	return list
+}
+
+func (s *Stage) publish(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, log *slog.Logger) {
+	ev := event.Event{Time: s.o.Now(), JobID: j.ID, LedgerKey: e.Key, MessageID: m.MessageID,
+		From: m.From.Address, Subject: m.Subject, Statement: d.Statement, Reason: d.Reason}
+	switch d.Action {
+	case Create:
+		ev.Type = event.RequestCreated
+		ev.RequestID, ev.RequestNumber, ev.ConversationID = o.NewRequest.ID, o.NewRequest.Number, o.Conversation.ID
+	case Update:
+		ev.Type = event.ConversationAdded
+		ev.RequestID, ev.RequestNumber, ev.ConversationID = o.UpdateRequest.ID, o.UpdateRequest.Number, o.Conversation.ID
+	case Reject:
+		ev.Type = event.MessageRejected
+	default:
+		ev.Type = event.MessageIgnored
+	}
+	if s.o.Publisher == nil {
+		return
+	}
+	if err := s.o.Publisher.Publish(ctx, ev); err != nil {
+		log.Error("publish event", "type", ev.Type, "err", err)
+	}
+}

@@ -1,0 +1,122 @@
+// Package localsecrets implements secrets.Resolver for the local runner:
+// a reference resolves from the environment variable
+// CONNECTOR_SECRET_<REF> (JSON) or else from <stateDir>/secrets.yaml.
+// Errors name the reference and where it was looked for, never a value.
+package localsecrets
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"mailconnector/shared/secrets"
+)
+
+// EnvPrefix starts the environment variable that holds a secret.
+const EnvPrefix = "CONNECTOR_SECRET_"
+
+// FileName is the secrets file in the state directory.
+const FileName = "secrets.yaml"
+
+// Resolver resolves secret references from the environment and a file.
+type Resolver struct {
+	file   string
+	lookup func(string) (string, bool)
+}
+
+var _ secrets.Resolver = (*Resolver)(nil)
+
+// New returns a Resolver that reads <stateDir>/secrets.yaml, a YAML map
+// from reference to credentials fields (the yaml names of
+// secrets.Credentials), after the environment.
+func New(stateDir string) *Resolver {
+	return &Resolver{file: filepath.Join(stateDir, FileName), lookup: os.LookupEnv}
+}
+
+// EnvName is the environment variable that holds ref: EnvPrefix and ref
+// upper-cased, with every character other than A-Z and 0-9 turned into "_".
+func EnvName(ref string) string {
+	var b strings.Builder
+	b.WriteString(EnvPrefix)
+	for _, r := range strings.ToUpper(ref) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// Resolve returns the credentials ref names: the JSON in its environment
+// variable, else its entry in the secrets file; else an error wrapping
+// secrets.ErrNotFound.
+func (r *Resolver) Resolve(ctx context.Context, ref string) (secrets.Credentials, error) {
+	if strings.TrimSpace(ref) == "" {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve: empty secret reference: %w", secrets.ErrNotFound)
+	}
+	env := EnvName(ref)
+	if v, ok := r.lookup(env); ok {
+		var c secrets.Credentials
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: environment variable %s is not a JSON credentials object: %s", ref, env, describeJSON(err))
+		}
+		return c, nil
+	}
+	data, err := os.ReadFile(r.file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: not in environment variable %s, and %s does not exist: %w", ref, env, r.file, secrets.ErrNotFound)
+	}
+	if err != nil {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: %w", ref, err)
+	}
+	var all map[string]secrets.Credentials
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&all); err != nil && !errors.Is(err, io.EOF) {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: read %s: %s", ref, r.file, redactYAML(err))
+	}
+	c, ok := all[ref]
+	if !ok {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: not in environment variable %s nor in %s: %w", ref, env, r.file, secrets.ErrNotFound)
+	}
+	return c, nil
+}
+
+// describeJSON says what is wrong with JSON without quoting any of it
+// (a syntax error would quote the offending character).
+func describeJSON(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must not be a JSON %s", typ.Field, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return err.Error()[len("json: "):] // a field name, not a value
+	case err.Error() == "EOF" || err.Error() == "unexpected EOF":
+		return "empty or truncated"
+	}
+	return "malformed"
+}
+
+// quoted matches the `value` that yaml type errors quote.
+var quoted = regexp.MustCompile("`[^`]*`")
+
+// redactYAML is err's text with any quoted value taken out.
+func redactYAML(err error) string {
+	return quoted.ReplaceAllString(err.Error(), "(value withheld)")
+}

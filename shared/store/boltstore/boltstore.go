@@ -1,0 +1,310 @@
+// Package boltstore implements store.Store in one embedded bbolt file, for
+// the local runner and tests. It passes the storetest suite, so it behaves
+// as the DynamoDB adapter does.
+//
+// Values are JSON. Keys that belong to a job start with the job ID
+// prefixed by its length, so no job ID can be a prefix of another's keys.
+// Secondary indexes (fingerprint, undisposed, unfinished, runs by start,
+// requests by number and by job, Message-IDs) are buckets maintained in the
+// same transaction as the record they point to.
+//
+// Commit and Update, which many goroutines call at once, go through a
+// group commit: the calls waiting at the same time share one transaction
+// and one fsync, with no delay for a lone caller (bbolt's DB.Batch waits
+// MaxBatchDelay for company; this does not). Every write is durable when
+// its call returns.
+package boltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailconnector/shared/store"
+)
+
+// Bucket names.
+var (
+	bucketLeases       = []byte("leases")
+	bucketCursors      = []byte("cursors")
+	bucketLedger       = []byte("ledger")            // job+key → entry
+	bucketFingerprints = []byte("ledgerFingerprint") // job+fingerprint → key
+	bucketUndisposed   = []byte("ledgerUndisposed")  // job+updatedAt+key → nil
+	bucketUnfinished   = []byte("ledgerUnfinished")  // job+updatedAt+key → nil
+	bucketRuns         = []byte("runs")              // job+run id → run
+	bucketRunsByStart  = []byte("runsByStart")       // job+startedAt+run id → nil
+	bucketRequests     = []byte("requests")          // id → request; its sequence numbers requests
+	bucketReqByNumber  = []byte("requestsByNumber")  // number → id
+	bucketReqByJob     = []byte("requestsByJob")     // job+number → id
+	bucketConvs        = []byte("conversations")     // request+createdAt+conversation id → conversation
+	bucketMessageIDs   = []byte("messageIds")        // Message-ID → request id
+	bucketJobStates    = []byte("jobStates")         // job → state
+)
+
+var allBuckets = [][]byte{
+	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints,
+	bucketUndisposed, bucketUnfinished, bucketRuns, bucketRunsByStart,
+	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
+	bucketMessageIDs, bucketJobStates,
+}
+
+// Options tune the store; nil means defaults.
+type Options struct {
+	// Now is the clock for lease expiry; time.Now when nil.
+	Now func() time.Time
+	// OpenTimeout is how long Open waits for another process holding the
+	// file; 1s when zero.
+	OpenTimeout time.Duration
+}
+
+// Store is a store.Store in one bbolt file. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+
+	calls     chan *call    // to the writer goroutine
+	quit      chan struct{} // closed by Close
+	stopped   chan struct{} // closed when the writer has returned
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("boltstore: store closed")
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store file at path.
+func Open(path string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.OpenTimeout <= 0 {
+		o.OpenTimeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        o.OpenTimeout,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	s := &Store{
+		db:      db,
+		now:     o.Now,
+		calls:   make(chan *call),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Close waits for the writes under way and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("boltstore: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// call is one function waiting for the writer.
+type call struct {
+	fn   func(*bolt.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// batch runs fn in a transaction shared with the other callers waiting at
+// the time (group commit): the writer goroutine takes every waiting call
+// into one transaction and one fsync, and takes the calls that arrived
+// meanwhile into the next. A lone caller waits for nobody.
+//
+// fn reports outcomes callers branch on (ErrConflict and the like) through
+// its own variables and returns nil for them, so one caller's conflict does
+// not roll back the others' writes; it returns an error only for a failed
+// write, which rolls the group back, after which each function runs again
+// alone. fn must therefore set its results afresh on every call.
+func (s *Store) batch(fn func(tx *bolt.Tx) error) error {
+	c := &call{fn: fn, done: make(chan struct{})}
+	select {
+	case s.calls <- c:
+	case <-s.quit:
+		return ErrClosed
+	}
+	<-c.done
+	return c.err
+}
+
+// maxGroup bounds the calls one transaction takes.
+const maxGroup = 1000
+
+// writer runs the calls batch hands it until quit is closed.
+func (s *Store) writer() {
+	defer close(s.stopped)
+	group := make([]*call, 0, maxGroup)
+	for {
+		select {
+		case c := <-s.calls:
+			group = append(group[:0], c)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case c := <-s.calls:
+				group = append(group, c)
+			default:
+				break more
+			}
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range group {
+				if err := c.fn(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, c := range group {
+			if err != nil && len(group) > 1 {
+				// Rolled back: find out whose it was by running each alone.
+				c.err = s.db.Update(c.fn)
+			} else {
+				c.err = err
+			}
+			close(c.done)
+		}
+	}
+}
+
+// jobKey is the job ID prefixed by its length, then parts appended.
+func jobKey(jobID string, parts ...[]byte) []byte {
+	n := binary.MaxVarintLen64 + len(jobID)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	k = binary.AppendUvarint(k, uint64(len(jobID)))
+	k = append(k, jobID...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+// timeLen is the length of timeKey's encoding.
+const timeLen = 12
+
+// timeKey encodes t so that byte order is time order: seconds since the
+// epoch with the sign bit flipped, then nanoseconds, big-endian.
+func timeKey(t time.Time) []byte {
+	b := make([]byte, timeLen)
+	binary.BigEndian.PutUint64(b, uint64(t.Unix())^(1<<63))
+	binary.BigEndian.PutUint32(b[8:], uint32(t.Nanosecond()))
+	return b
+}
+
+func numberKey(n int64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(n))
+	return b
+}
+
+// successor returns the smallest key greater than every key starting with
+// prefix, or nil when there is none.
+func successor(prefix []byte) []byte {
+	s := bytes.Clone(prefix)
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] < 0xff {
+			s[i]++
+			return s[:i+1]
+		}
+	}
+	return nil
+}
+
+// scanDesc calls fn for keys with prefix, last first, until fn returns false.
+func scanDesc(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	var k, v []byte
+	if succ := successor(prefix); succ == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(succ); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanAsc calls fn for keys with prefix, first first, until fn returns false.
+func scanAsc(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("decode value of %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := b.Put(key, data); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
+	return nil
+}
+
+// errRequired reports an empty identifying field.
+func errRequired(what string) error {
+	return fmt.Errorf("boltstore: %s is required", what)
+}

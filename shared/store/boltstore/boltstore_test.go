@@ -1,0 +1,61 @@
+package boltstore_test
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"mailconnector/shared/store"
+	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/store/storetest"
+)
+
+// clock is a settable clock for lease expiry.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func open(tb testing.TB, opts *boltstore.Options) *boltstore.Store {
+	tb.Helper()
+	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), opts)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	storetest.Run(t, storetest.Harness{
+		New:     func(t *testing.T) store.Store { return open(t, &boltstore.Options{Now: c.Now}) },
+		Advance: c.Advance,
+	})
+}
+
+// TestConformanceRealClock runs the suite once with the real clock, as the
+// DynamoDB adapter does.
+func TestConformanceRealClock(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New:      func(t *testing.T) store.Store { return open(t, nil) },
+		LeaseTTL: 200 * time.Millisecond,
+	})
+}
