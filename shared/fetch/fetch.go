@@ -71,13 +71,13 @@ type Step string
 
 // The steps at which Options.Crash is consulted.
 const (
-	AfterBlob        Step = "after-blob"        // raw message written, ledger not yet
-	AfterLedger      Step = "after-ledger"      // ledger entries recorded, nothing queued
-	AfterEnqueue     Step = "after-enqueue"     // pointers sent, entries not yet marked queued
-	AfterMarkQueued  Step = "after-mark-queued" // entries marked queued, cursor not advanced
-	BeforeDispose    Step = "before-dispose"    // outcome known, mailbox not yet told
-	AfterDispose     Step = "after-dispose"     // mailbox told, ledger not yet marked disposed
-	AfterCursor      Step = "after-cursor"      // cursor advanced past a batch
+	AfterBlob       Step = "after-blob"        // raw message written, ledger not yet
+	AfterLedger     Step = "after-ledger"      // ledger entries recorded, nothing queued
+	AfterEnqueue    Step = "after-enqueue"     // pointers sent, entries not yet marked queued
+	AfterMarkQueued Step = "after-mark-queued" // entries marked queued, cursor not advanced
+	BeforeDispose   Step = "before-dispose"    // outcome known, mailbox not yet told
+	AfterDispose    Step = "after-dispose"     // mailbox told, ledger not yet marked disposed
+	AfterCursor     Step = "after-cursor"      // cursor advanced past a batch
 )
 
 // ErrCrash is what a Crash hook returns to simulate a crash.
@@ -552,7 +552,7 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	done := 0
 	for len(items) > 0 {
 		if rs.s.o.Now().After(rs.deadline) || (limit > 0 && done >= limit) {
-			rs.r.More = true
+			rs.r.More, rs.r.Backlog = true, len(items)
 			return nil
 		}
 		n := min(rs.j.Limits.BatchSize, len(items))
@@ -607,8 +607,8 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		if max := int64(rs.j.Limits.MaxMessageSize); max > 0 && it.Size > max {
 			oversized = append(oversized, ledger.Entry{
 				JobID: jobID, Key: key, Source: it.Source, Size: it.Size, State: ledger.Failed,
-				Reason:    fmt.Sprintf("message is %d bytes, over limits.maxMessageSize (%d); not fetched", it.Size, max),
-				RunID:     rs.r.ID, FetchedAt: now, UpdatedAt: now,
+				Reason: fmt.Sprintf("message is %d bytes, over limits.maxMessageSize (%d); not fetched", it.Size, max),
+				RunID:  rs.r.ID, FetchedAt: now, UpdatedAt: now,
 			})
 			continue
 		}

@@ -33,8 +33,10 @@ type Run struct {
 	Disposed   int   `json:"disposed"`
 	ErrorMails int   `json:"errorMails"`
 	Oversized  int   `json:"oversized"`
-	// More is true when mail was left for a follow-up run.
-	More bool `json:"more"`
+	// More is true when mail was left for a follow-up run; Backlog is how
+	// many messages it left.
+	More    bool `json:"more"`
+	Backlog int  `json:"backlog"`
 	// Errors say what went wrong, naming the step and the message.
 	Errors []string `json:"errors,omitempty"`
 	// Notes are things an administrator should know (a plain-text fallback,

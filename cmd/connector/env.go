@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"mailconnector/shared/blob/fileblob"
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/imapbox"
+	"mailconnector/shared/secrets"
+	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/store/boltstore"
+)
+
+// common holds the flags every command takes.
+type common struct {
+	jobsFile string
+	stateDir string
+	verbose  bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.jobsFile, "jobs", os.Getenv("CONNECTOR_JOBS"), "jobs file (YAML)")
+	def := os.Getenv("CONNECTOR_STATE")
+	if def == "" {
+		def = ".connector"
+	}
+	fs.StringVar(&c.stateDir, "state", def, "state directory")
+	fs.BoolVar(&c.verbose, "v", false, "log debug detail")
+}
+
+// parse parses flags that may stand before or after the positional
+// arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, &exitError{code: 2}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("connector "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func (c *common) logger(stderr io.Writer) *slog.Logger {
+	lvl := slog.LevelInfo
+	if c.verbose {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// loadJobs reads the jobs file; it is required for every command but run.
+func (c *common) loadJobs() (*job.File, error) {
+	if c.jobsFile == "" {
+		return nil, &exitError{code: 2, msg: "connector: --jobs FILE is required (or set CONNECTOR_JOBS)"}
+	}
+	f, err := job.LoadFile(c.jobsFile)
+	if err != nil {
+		return nil, &exitError{code: 1, msg: "connector: " + err.Error()}
+	}
+	return f, nil
+}
+
+func findJob(f *job.File, id string) (*job.Job, error) {
+	j, ok := f.Job(id)
+	if !ok {
+		var ids []string
+		for _, j := range f.Jobs {
+			ids = append(ids, j.ID)
+		}
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("connector: no job %q in the jobs file (jobs: %s)", id, strings.Join(ids, ", "))}
+	}
+	return j, nil
+}
+
+// local is the embedded state of one state directory.
+type local struct {
+	dir     string
+	store   *boltstore.Store
+	blobs   *fileblob.Store
+	secrets secrets.Resolver
+}
+
+func openLocal(dir string) (*local, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
+	if err != nil {
+		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+	}
+	blobs, err := fileblob.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open blob directory in %s: %w", dir, err)
+	}
+	return &local{dir: dir, store: st, blobs: blobs, secrets: localsecrets.New(dir)}, nil
+}
+
+func (l *local) Close() error { return l.store.Close() }
+
+// opener opens mailbox sessions for jobs, resolving their secrets.
+type opener struct {
+	secrets secrets.Resolver
+	logger  *slog.Logger
+}
+
+func (o opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
+	creds, err := o.secrets.Resolve(ctx, j.Server.Auth.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+	}
+	switch j.Server.Protocol {
+	case job.IMAP:
+		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, Logger: o.logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("job %s: protocol %s is not supported by this build yet", j.ID, j.Server.Protocol)
+}

@@ -1,0 +1,87 @@
+// Command connector is the operator's tool and the local runner of Mail
+// Connector: it runs jobs (or the embedded demo), tests a job's
+// connection, fetches a sample message, shows runs and requests, and
+// preprocesses one .eml file to JSON.
+//
+//	connector run [--jobs FILE] [--state DIR] [--once] [--job ID]
+//	connector test JOB [--jobs FILE]
+//	connector sample JOB [--jobs FILE]
+//	connector runs JOB [--limit N]
+//	connector requests [ID] [--job ID] [--limit N]
+//	connector preprocess FILE.eml [--jobs FILE --job ID]
+//
+// Every command takes --jobs FILE (default $CONNECTOR_JOBS) and --state DIR
+// (default $CONNECTOR_STATE, else ./.connector).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "connector:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the command with a code and a message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+const usage = `usage: connector <command> [arguments]
+
+commands:
+  run [--once] [--job ID]     run the jobs file's jobs (no --jobs: the embedded demo)
+  test JOB                    test a job's connection (exit 0 when it works)
+  sample JOB                  show the oldest message of a job's folder; changes nothing
+  runs JOB                    show a job's recent runs and their errors
+  requests [ID]               list requests, or show one with its conversations
+  preprocess FILE.eml         print the preprocessed message as JSON
+
+every command takes --jobs FILE and --state DIR`
+
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return &exitError{code: 2, msg: usage}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, stdout, stderr)
+	case "test":
+		return cmdTest(ctx, rest, stdout, stderr)
+	case "sample":
+		return cmdSample(ctx, rest, stdout, stderr)
+	case "runs":
+		return cmdRuns(ctx, rest, stdout, stderr)
+	case "requests":
+		return cmdRequests(ctx, rest, stdout, stderr)
+	case "preprocess":
+		return cmdPreprocess(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("connector: unknown command %q\n%s", cmd, usage)}
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"mailconnector/shared/request"
+	"mailconnector/shared/store"
+)
+
+// cmdRequests lists requests, or shows one request with its conversations.
+func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("requests", stderr)
+	c.register(fs)
+	limit := fs.Int("limit", 50, "how many requests")
+	jobID := fs.String("job", "", "only this job's requests")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	loc, err := openLocal(c.stateDir)
+	if err != nil {
+		return err
+	}
+	defer loc.Close()
+	if len(pos) == 0 {
+		rs, err := loc.store.ListRequests(ctx, *jobID, *limit)
+		if err != nil {
+			return fmt.Errorf("list requests: %w", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NUMBER\tJOB\tSTATUS\tCREATED\tREQUESTER\tTITLE")
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.JobID, r.Status,
+				r.CreatedAt.Local().Format("2006-01-02 15:04"), r.Requester.Address, truncate(r.Title, 60))
+		}
+		return tw.Flush()
+	}
+	var r request.Request
+	n, perr := strconv.ParseInt(pos[0], 10, 64)
+	if perr == nil {
+		r, err = loc.store.RequestByNumber(ctx, n)
+	} else {
+		r, err = loc.store.Request(ctx, pos[0])
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return &exitError{code: 1, msg: fmt.Sprintf("connector: no request %s", pos[0])}
+	}
+	if err != nil {
+		return fmt.Errorf("read request %s: %w", pos[0], err)
+	}
+	convs, err := loc.store.Conversations(ctx, r.ID)
+	if err != nil {
+		return fmt.Errorf("read conversations of request %s: %w", r.ID, err)
+	}
+	fmt.Fprintf(stdout, "Request #%d: %s\n", r.Number, r.Title)
+	fmt.Fprintf(stdout, "  job %s, status %s, requester %s, created %s\n", r.JobID, r.Status, r.Requester, r.CreatedAt.Local().Format("2006-01-02 15:04"))
+	for k, v := range map[string]string{"priority": r.Priority, "category": r.Category, "queue": r.Queue, "assignee": r.Assignee} {
+		if v != "" {
+			fmt.Fprintf(stdout, "  %s: %s\n", k, v)
+		}
+	}
+	for i, cv := range convs {
+		fmt.Fprintf(stdout, "\n--- conversation %d, %s, from %s: %s\n", i+1, cv.CreatedAt.Local().Format("2006-01-02 15:04"), cv.From, cv.Subject)
+		fmt.Fprintln(stdout, cv.Text)
+		for _, a := range cv.Attachments {
+			if a.Dropped != "" {
+				fmt.Fprintf(stdout, "  [attachment %s dropped: %s]\n", a.Filename, a.Dropped)
+			} else {
+				fmt.Fprintf(stdout, "  [attachment %s, %s, %d bytes]\n", a.Filename, a.ContentType, a.Size)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"mailconnector/shared/demo"
+	"mailconnector/shared/event"
+	"mailconnector/shared/fetch"
+	"mailconnector/shared/job"
+	"mailconnector/shared/notify/lognotify"
+	"mailconnector/shared/pipeline"
+	"mailconnector/shared/request"
+	"mailconnector/shared/run"
+	"mailconnector/shared/scheduler/ticker"
+	"mailconnector/shared/store"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("run", stderr)
+	c.register(fs)
+	once := fs.Bool("once", false, "run each job once, wait for its mail to be processed, and exit")
+	only := fs.String("job", "", "run only this job (also when it is disabled)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	if c.jobsFile == "" && !c.verbose {
+		// The demo prints its results; its log only says what went wrong.
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+
+	var jobs *job.File
+	var srv *demo.Server
+	stateDir := c.stateDir
+	if c.jobsFile == "" {
+		var err error
+		srv, err = demo.Start()
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		jobs = srv.Jobs()
+		stateDir = filepath.Join(c.stateDir, "demo")
+		*once = true
+		fmt.Fprintf(stdout, "No jobs file given: running the demo job against an embedded IMAP server on %s (state in %s).\n", srv.Addr, stateDir)
+	} else {
+		var err error
+		if jobs, err = c.loadJobs(); err != nil {
+			return err
+		}
+	}
+	loc, err := openLocal(stateDir)
+	if err != nil {
+		return err
+	}
+	defer loc.Close()
+	sec := loc.secrets
+	if srv != nil {
+		sec = demo.Secrets{Next: sec}
+	}
+	before, err := loc.store.ListRequests(ctx, "", 1)
+	if err != nil {
+		return err
+	}
+	var lastBefore int64
+	if len(before) > 0 {
+		lastBefore = before[0].Number
+	}
+
+	workers := 4
+	if srv != nil {
+		// One worker per stage keeps the demo's requests numbered in the
+		// order the mail arrived, as its sample replies expect.
+		workers = 1
+	}
+	p := pipeline.Build(pipeline.Config{
+		Jobs: jobs, Store: loc.store, Blobs: loc.blobs, Workers: workers,
+		Opener:    opener{secrets: sec, logger: log},
+		Notifier:  lognotify.New(log),
+		Publisher: logPublisher{log},
+		Logger:    log,
+	})
+	wctx, stopWorkers := context.WithCancel(ctx)
+	wait := p.Start(wctx)
+	defer func() { stopWorkers(); wait() }()
+
+	var selected []*job.Job
+	for i := range jobs.Jobs {
+		j := &jobs.Jobs[i]
+		if *only != "" {
+			if j.ID == *only {
+				selected = append(selected, j)
+			}
+			continue
+		}
+		if j.IsEnabled() {
+			selected = append(selected, j)
+		}
+	}
+	if *only != "" && len(selected) == 0 {
+		_, err := findJob(jobs, *only)
+		return err
+	}
+	if len(selected) == 0 {
+		return &exitError{code: 1, msg: "connector: no enabled job in the jobs file"}
+	}
+
+	if *once {
+		failed := 0
+		for _, j := range selected {
+			runs, err := p.RunJob(ctx, j, "manual", true)
+			for _, r := range runs {
+				printRun(stdout, r)
+			}
+			if err != nil {
+				failed++
+				fmt.Fprintf(stdout, "job %s: %v\n", j.ID, err)
+			}
+		}
+		if err := printNewRequests(ctx, stdout, loc.store, lastBefore); err != nil {
+			return err
+		}
+		if failed > 0 {
+			return &exitError{code: 1, msg: fmt.Sprintf("connector: %d of %d jobs failed", failed, len(selected))}
+		}
+		return nil
+	}
+
+	// Serve: the in-process queues did not survive the last exit, so each
+	// job first puts back what it had in flight; then the ticker takes over.
+	for _, j := range selected {
+		if _, err := p.RunJob(ctx, j, "startup", true); err != nil {
+			log.Error("startup run", "job", j.ID, "err", err)
+		}
+	}
+	fmt.Fprintf(stdout, "Running %d jobs on their schedules; Ctrl-C stops.\n", len(selected))
+	t := ticker.New(&ticker.Options{Logger: log})
+	t.Run(ctx, selected, func(ctx context.Context, jobID string) {
+		j, _ := jobs.Job(jobID)
+		runs, err := p.RunJob(ctx, j, "schedule", false)
+		for _, r := range runs {
+			if r.Fetched > 0 || r.Status == run.Failed {
+				printRun(stdout, r)
+			}
+		}
+		var held *fetch.LeaseHeldError
+		if err != nil && !errors.As(err, &held) && ctx.Err() == nil {
+			log.Error("run failed", "job", jobID, "err", err)
+		}
+	})
+	return nil
+}
+
+func printRun(w io.Writer, r run.Run) {
+	fmt.Fprintf(w, "run %s of job %s (%s): %s — fetched %d (%d bytes), duplicates %d, requeued %d, disposed %d",
+		r.ID, r.JobID, r.Trigger, r.Status, r.Fetched, r.Bytes, r.Duplicates, r.Requeued, r.Disposed)
+	if r.More {
+		fmt.Fprint(w, ", more to come")
+	}
+	fmt.Fprintln(w)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+}
+
+func printNewRequests(ctx context.Context, w io.Writer, st store.Requests, after int64) error {
+	all, err := st.ListRequests(ctx, "", 1000)
+	if err != nil {
+		return fmt.Errorf("list requests: %w", err)
+	}
+	var fresh []request.Request
+	for _, r := range all {
+		if r.Number > after {
+			fresh = append(fresh, r)
+		}
+	}
+	fmt.Fprintf(w, "\n%d new requests (%d in all):\n", len(fresh), len(all))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for i := len(fresh) - 1; i >= 0; i-- {
+		r := fresh[i]
+		convs, err := st.Conversations(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("list conversations of request %s: %w", r.ID, err)
+		}
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%d conversation(s)\n", r.Number, truncate(r.Title, 60), r.Requester.String(), len(convs))
+	}
+	return tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// logPublisher publishes events to the log (locally, the event bus).
+type logPublisher struct{ log *slog.Logger }
+
+func (p logPublisher) Publish(_ context.Context, e event.Event) error {
+	p.log.Info("event", "type", e.Type, "job", e.JobID, "ledgerKey", e.LedgerKey, "request", e.RequestNumber,
+		"conversation", e.ConversationID, "reason", e.Reason, "time", e.Time.Format(time.RFC3339))
+	return nil
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+// cmdRuns shows a job's recent runs, newest first, with their errors.
+func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("runs", stderr)
+	c.register(fs)
+	limit := fs.Int("limit", 20, "how many runs")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &exitError{code: 2, msg: "usage: connector runs JOB [--limit N] [--state DIR]"}
+	}
+	loc, err := openLocal(c.stateDir)
+	if err != nil {
+		return err
+	}
+	defer loc.Close()
+	runs, err := loc.store.Runs(ctx, pos[0], *limit)
+	if err != nil {
+		return fmt.Errorf("list runs of job %s: %w", pos[0], err)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(stdout, "job %s has no runs recorded in %s\n", pos[0], c.stateDir)
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tDURATION\tTRIGGER\tSTATUS\tFETCHED\tBYTES\tDUPLICATES\tDISPOSED\tERROR MAILS")
+	for _, r := range runs {
+		d := "-"
+		if !r.EndedAt.IsZero() {
+			d = r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"), d,
+			r.Trigger, r.Status, r.Fetched, r.Bytes, r.Duplicates, r.Disposed, r.ErrorMails)
+		for _, n := range r.Notes {
+			fmt.Fprintf(tw, "  note: %s\n", n)
+		}
+		for _, e := range r.Errors {
+			fmt.Fprintf(tw, "  error: %s\n", e)
+		}
+	}
+	return tw.Flush()
+}

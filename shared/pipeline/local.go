@@ -1,0 +1,241 @@
+// Package pipeline wires the stages together for one process: the local
+// runner behind `connector run`. Fetch runs on the scheduler's ticks (or
+// once), and workers consume the preprocess and rules queues the way the
+// Lambda event source mappings do on AWS: at least once, with a visibility
+// timeout, and a dead-letter queue whose messages are recorded as failed.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mailconnector/shared/fetch"
+	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/queue"
+	"mailconnector/shared/rules"
+	"mailconnector/shared/run"
+	"mailconnector/shared/store"
+)
+
+// Handler handles one pointer from a queue.
+type Handler interface {
+	Handle(ctx context.Context, p ledger.Pointer) error
+}
+
+// Queue is a queue the runner consumes, with its size.
+type Queue interface {
+	queue.Queue
+	Len() int
+}
+
+// Options configure a Local runner. Every field up to Rules is required.
+type Options struct {
+	Jobs       *job.File
+	Store      store.Store
+	Fetch      *fetch.Service
+	Preprocess Handler
+	Rules      Handler
+	// The queues: PreprocessDLQ and RulesDLQ receive what the others gave up on.
+	PreprocessQueue, RulesQueue, PreprocessDLQ, RulesDLQ Queue
+	Logger                                               *slog.Logger
+	// Workers per queue (default 4).
+	Workers int
+	// Visibility hides a received message this long (default 30s): a
+	// failed message comes back after it.
+	Visibility time.Duration
+}
+
+// Local runs the whole pipeline in one process.
+type Local struct {
+	o        Options
+	inflight atomic.Int64
+	lastErr  sync.Map // ledger key → last handler error, for the DLQ reason
+}
+
+// New returns a Local runner.
+func New(o Options) *Local {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Workers == 0 {
+		o.Workers = 4
+	}
+	if o.Visibility == 0 {
+		o.Visibility = 30 * time.Second
+	}
+	return &Local{o: o}
+}
+
+// Start starts the queue workers; they stop when ctx is done. Wait for
+// them with the returned function.
+func (l *Local) Start(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	consume := func(q Queue, n int, h func(context.Context, queue.Delivery) error) {
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l.consume(ctx, q, h)
+			}()
+		}
+	}
+	consume(l.o.PreprocessQueue, l.o.Workers, l.handler("preprocess", l.o.Preprocess))
+	consume(l.o.RulesQueue, l.o.Workers, l.handler("rules", l.o.Rules))
+	consume(l.o.PreprocessDLQ, 1, l.deadLetter("preprocess"))
+	consume(l.o.RulesDLQ, 1, l.deadLetter("rules"))
+	return wg.Wait
+}
+
+func (l *Local) consume(ctx context.Context, q Queue, h func(context.Context, queue.Delivery) error) {
+	for ctx.Err() == nil {
+		ds, err := q.Receive(ctx, 10, 200*time.Millisecond, l.o.Visibility)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.o.Logger.Error("receive", "err", err)
+				time.Sleep(100 * time.Millisecond)
+			}
+			continue
+		}
+		for _, d := range ds {
+			l.inflight.Add(1)
+			if err := h(ctx, d); err == nil {
+				if err := q.Delete(context.WithoutCancel(ctx), d.Receipt); err != nil {
+					l.o.Logger.Error("delete from queue", "err", err)
+				}
+			}
+			l.inflight.Add(-1)
+		}
+	}
+}
+
+// Pointer decodes a queue message body.
+func Pointer(body []byte) (ledger.Pointer, error) {
+	var p ledger.Pointer
+	if err := json.Unmarshal(body, &p); err != nil {
+		return p, fmt.Errorf("decode pointer: %w", err)
+	}
+	if p.JobID == "" || p.Key == "" {
+		return p, errors.New("decode pointer: jobId and key are required")
+	}
+	return p, nil
+}
+
+// permanent reports whether err says that retrying cannot help: the
+// stages mark such errors with a Permanent method.
+func permanent(err error) bool {
+	var pe interface {
+		error
+		Permanent() bool
+	}
+	return errors.As(err, &pe) && pe.Permanent()
+}
+
+func fail(ctx context.Context, st store.Ledger, p ledger.Pointer, reason string) error {
+	return rules.Fail(ctx, st, time.Now(), p, reason)
+}
+
+func (l *Local) handler(stage string, h Handler) func(context.Context, queue.Delivery) error {
+	return func(ctx context.Context, d queue.Delivery) error {
+		p, err := Pointer(d.Body)
+		if err != nil {
+			l.o.Logger.Error("dropping a malformed queue message", "stage", stage, "err", err)
+			return nil
+		}
+		err = h.Handle(ctx, p)
+		if err == nil {
+			l.lastErr.Delete(p.Key)
+			return nil
+		}
+		log := l.o.Logger.With("stage", stage, "job", p.JobID, "ledgerKey", p.Key, "attempt", d.ReceiveCount)
+		if permanent(err) {
+			log.Error("message failed", "err", err)
+			if ferr := fail(ctx, l.o.Store, p, fmt.Sprintf("%s: %v", stage, err)); ferr != nil {
+				log.Error("record failure", "err", ferr)
+				return ferr
+			}
+			return nil
+		}
+		log.Warn("message will be retried", "err", err)
+		l.lastErr.Store(p.Key, err.Error())
+		return err
+	}
+}
+
+func (l *Local) deadLetter(stage string) func(context.Context, queue.Delivery) error {
+	return func(ctx context.Context, d queue.Delivery) error {
+		p, err := Pointer(d.Body)
+		if err != nil {
+			l.o.Logger.Error("dropping a malformed dead letter", "stage", stage, "err", err)
+			return nil
+		}
+		reason := stage + " gave up after repeated failures"
+		if v, ok := l.lastErr.LoadAndDelete(p.Key); ok {
+			reason += ": " + v.(string)
+		}
+		l.o.Logger.Error("message failed", "stage", stage, "job", p.JobID, "ledgerKey", p.Key, "reason", reason)
+		return fail(ctx, l.o.Store, p, reason)
+	}
+}
+
+// Idle reports whether every queue is empty and no message is in hand.
+func (l *Local) Idle() bool {
+	return l.inflight.Load() == 0 && l.o.PreprocessQueue.Len() == 0 && l.o.RulesQueue.Len() == 0 &&
+		l.o.PreprocessDLQ.Len() == 0 && l.o.RulesDLQ.Len() == 0
+}
+
+// Drain waits until the queues are empty and no message is in hand.
+func (l *Local) Drain(ctx context.Context) error {
+	idle := 0
+	for {
+		if l.Idle() {
+			idle++
+			if idle >= 3 { // a message moving between queues is briefly in neither
+				return nil
+			}
+		} else {
+			idle = 0
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// RunJob runs one job until no mail is left (following up partial runs),
+// waits for the queues to drain, and applies the dispositions. Workers
+// must be started.
+func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueAll bool) ([]run.Run, error) {
+	var runs []run.Run
+	req := fetch.Request{Trigger: trigger, RequeueAll: requeueAll}
+	for {
+		r, err := l.o.Fetch.Run(ctx, j, req)
+		runs = append(runs, r)
+		if err != nil {
+			return runs, err
+		}
+		if !r.More {
+			break
+		}
+		req = fetch.Request{Trigger: "continue"}
+	}
+	if err := l.Drain(ctx); err != nil {
+		return runs, err
+	}
+	r, err := l.o.Fetch.Dispose(ctx, j)
+	if err != nil {
+		return runs, fmt.Errorf("job %s: apply dispositions: %w", j.ID, err)
+	}
+	if r.Disposed > 0 {
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
