@@ -29,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c.register(fs)
 	once := fs.Bool("once", false, "run each job once, wait for its mail to be processed, and exit")
 	only := fs.String("job", "", "run only this job (also when it is disabled)")
+	fetchOnly := fs.Bool("fetch-only", false, "with --once: fetch and record new mail, and leave its processing to the next run")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -89,34 +90,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Publisher: logPublisher{log},
 		Logger:    log,
 	})
+	if *fetchOnly {
+		failed := 0
+		for _, j := range selected(jobs, *only) {
+			runs, err := p.FetchJob(ctx, j, "manual")
+			for _, r := range runs {
+				printRun(stdout, r)
+			}
+			if err != nil {
+				failed++
+				fmt.Fprintf(stdout, "job %s: %v\n", j.ID, err)
+			}
+		}
+		if failed > 0 {
+			return &exitError{code: 1, msg: fmt.Sprintf("connector: %d jobs failed", failed)}
+		}
+		return nil
+	}
 	wctx, stopWorkers := context.WithCancel(ctx)
 	wait := p.Start(wctx)
 	defer func() { stopWorkers(); wait() }()
 
-	var selected []*job.Job
-	for i := range jobs.Jobs {
-		j := &jobs.Jobs[i]
-		if *only != "" {
-			if j.ID == *only {
-				selected = append(selected, j)
-			}
-			continue
-		}
-		if j.IsEnabled() {
-			selected = append(selected, j)
-		}
-	}
-	if *only != "" && len(selected) == 0 {
+	chosen := selected(jobs, *only)
+	if *only != "" && len(chosen) == 0 {
 		_, err := findJob(jobs, *only)
 		return err
 	}
-	if len(selected) == 0 {
+	if len(chosen) == 0 {
 		return &exitError{code: 1, msg: "connector: no enabled job in the jobs file"}
 	}
 
 	if *once {
 		failed := 0
-		for _, j := range selected {
+		for _, j := range chosen {
 			runs, err := p.RunJob(ctx, j, "manual", true)
 			for _, r := range runs {
 				printRun(stdout, r)
@@ -130,21 +136,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		if failed > 0 {
-			return &exitError{code: 1, msg: fmt.Sprintf("connector: %d of %d jobs failed", failed, len(selected))}
+			return &exitError{code: 1, msg: fmt.Sprintf("connector: %d of %d jobs failed", failed, len(chosen))}
 		}
 		return nil
 	}
 
 	// Serve: the in-process queues did not survive the last exit, so each
 	// job first puts back what it had in flight; then the ticker takes over.
-	for _, j := range selected {
+	for _, j := range chosen {
 		if _, err := p.RunJob(ctx, j, "startup", true); err != nil {
 			log.Error("startup run", "job", j.ID, "err", err)
 		}
 	}
-	fmt.Fprintf(stdout, "Running %d jobs on their schedules; Ctrl-C stops.\n", len(selected))
+	fmt.Fprintf(stdout, "Running %d jobs on their schedules; Ctrl-C stops.\n", len(chosen))
 	t := ticker.New(&ticker.Options{Logger: log})
-	t.Run(ctx, selected, func(ctx context.Context, jobID string) {
+	t.Run(ctx, chosen, func(ctx context.Context, jobID string) {
 		j, _ := jobs.Job(jobID)
 		runs, err := p.RunJob(ctx, j, "schedule", false)
 		for _, r := range runs {
@@ -160,9 +166,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// selected returns the job named only (enabled or not), or every enabled job.
+func selected(jobs *job.File, only string) []*job.Job {
+	var out []*job.Job
+	for i := range jobs.Jobs {
+		j := &jobs.Jobs[i]
+		if only != "" {
+			if j.ID == only {
+				out = append(out, j)
+			}
+			continue
+		}
+		if j.IsEnabled() {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 func printRun(w io.Writer, r run.Run) {
-	fmt.Fprintf(w, "run %s of job %s (%s): %s — fetched %d (%d bytes), duplicates %d, requeued %d, disposed %d",
-		r.ID, r.JobID, r.Trigger, r.Status, r.Fetched, r.Bytes, r.Duplicates, r.Requeued, r.Disposed)
+	fmt.Fprintf(w, "run %s of job %s (%s): %s in %s — fetched %d (%d bytes), duplicates %d, requeued %d, disposed %d",
+		r.ID, r.JobID, r.Trigger, r.Status, r.EndedAt.Sub(r.StartedAt).Round(time.Microsecond), r.Fetched, r.Bytes, r.Duplicates, r.Requeued, r.Disposed)
 	if r.More {
 		fmt.Fprint(w, ", more to come")
 	}

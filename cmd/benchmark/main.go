@@ -1,0 +1,334 @@
+// Command benchmark measures the local pipeline against a private Dovecot,
+// beside mbsync downloading the same mailbox: fetch-stage throughput,
+// end-to-end throughput to stored requests, the wall time of a run that
+// finds nothing new, and the connector's peak RSS. It is what `make bench`
+// runs; the figures go to standard output.
+//
+//	go run ./cmd/benchmark [-n 10000] [-large 30MB] [-seed 1]
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"mailconnector/shared/dovecottest"
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailgen"
+)
+
+func main() {
+	if err := realMain(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "benchmark:", err)
+		os.Exit(1)
+	}
+}
+
+const (
+	user     = "bench"
+	password = "bench-password"
+)
+
+func realMain(ctx context.Context) error {
+	n := flag.Int("n", 10000, "messages in the mailbox")
+	seed := flag.Int64("seed", 1, "generator seed")
+	largeFlag := flag.String("large", "30MB", "size of one extra message's attachment (0: none), to show memory stays bounded")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	flag.Parse()
+	large, err := job.ParseSize(*largeFlag)
+	if err != nil {
+		return err
+	}
+
+	work, err := os.MkdirTemp("", "connector-bench-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(work)
+	}
+	fmt.Printf("Mail Connector benchmark: %d messages (+1 with a %s attachment), work directory %s\n", *n, *largeFlag, work)
+
+	bin := filepath.Join(work, "connector")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/connector").CombinedOutput(); err != nil {
+		return fmt.Errorf("build connector: %v\n%s", err, out)
+	}
+
+	srv, err := dovecottest.StartProcess(nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	if err := srv.AddUser(user, password); err != nil {
+		return err
+	}
+	if err := waitForUser(ctx, srv); err != nil {
+		return err
+	}
+
+	// Seed the mailbox in chunks so the generator never holds it whole.
+	start := time.Now()
+	var total int64
+	var chunk [][]byte
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := srv.DeliverMany(user, "INBOX", chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	err = mailgen.Generate(*n, &mailgen.Options{Seed: *seed, Domain: "bench.example"}, func(_ int, m mailgen.Message) error {
+		total += int64(len(m.Raw))
+		chunk = append(chunk, m.Raw)
+		if len(chunk) == 200 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("seed mailbox: %w", err)
+	}
+	count := *n
+	if large > 0 {
+		var buf bytes.Buffer
+		if err := mailgen.WriteLarge(&buf, large, *seed); err != nil {
+			return err
+		}
+		total += int64(buf.Len())
+		count++
+		if err := srv.DeliverMany(user, "INBOX", [][]byte{buf.Bytes()}); err != nil {
+			return err
+		}
+	}
+	mb := float64(total) / (1 << 20)
+	fmt.Printf("seeded %d messages, %.1f MB, in %s\n\n", count, mb, time.Since(start).Round(time.Millisecond))
+
+	jobsFile := filepath.Join(work, "jobs.yaml")
+	jobsYAML := fmt.Sprintf(`jobs:
+  - id: bench
+    server:
+      protocol: imap
+      host: %s
+      port: %d
+      security: none
+      auth: {method: password, secret: bench}
+    incoming: {onSuccess: markRead}
+    limits:
+      maxMessagesPerRun: 1000000
+      maxMessageSize: 1GB
+      maxRunTime: 2h
+      batchSize: 200
+`, srv.Host, srv.Port(dovecottest.IMAP))
+	if err := os.WriteFile(jobsFile, []byte(jobsYAML), 0o600); err != nil {
+		return err
+	}
+	env := append(os.Environ(), fmt.Sprintf(`CONNECTOR_SECRET_BENCH={"username":%q,"password":%q}`, user, password))
+
+	// mbsync first: it only reads, so the connector sees the same mailbox.
+	mbsync, err := runMbsync(ctx, work, srv)
+	if err != nil {
+		fmt.Printf("mbsync: %v\n", err)
+	}
+
+	fetchState := filepath.Join(work, "state-fetch")
+	fetchRun, err := runConnector(ctx, bin, env, "run", "--once", "--fetch-only", "--jobs", jobsFile, "--state", fetchState)
+	if err != nil {
+		return fmt.Errorf("fetch-only run: %w", err)
+	}
+	e2eState := filepath.Join(work, "state-e2e")
+	e2eRun, err := runConnector(ctx, bin, env, "run", "--once", "--jobs", jobsFile, "--state", e2eState)
+	if err != nil {
+		return fmt.Errorf("end-to-end run: %w", err)
+	}
+	var idle []measure
+	for i := 0; i < 5; i++ {
+		m, err := runConnector(ctx, bin, env, "run", "--once", "--jobs", jobsFile, "--state", e2eState)
+		if err != nil {
+			return fmt.Errorf("nothing-new run: %w", err)
+		}
+		idle = append(idle, m)
+	}
+	best := idle[0]
+	for _, m := range idle {
+		if m.wall < best.wall {
+			best = m
+		}
+	}
+	reqs, err := exec.Command(bin, "requests", "--state", e2eState, "--limit", "1").Output()
+	if err != nil {
+		return fmt.Errorf("list requests: %w", err)
+	}
+
+	fmt.Println("| measure | messages/s | MB/s | wall | peak RSS |")
+	fmt.Println("|---|---|---|---|---|")
+	row := func(name string, m measure) {
+		fmt.Printf("| %s | %.0f | %.1f | %s | %.1f MB |\n", name, float64(count)/m.wall.Seconds(), mb/m.wall.Seconds(),
+			m.wall.Round(time.Millisecond), float64(m.maxRSS)/(1<<20))
+	}
+	if mbsync.wall > 0 {
+		row("mbsync (reference)", mbsync)
+	}
+	row("connector fetch stage", fetchRun)
+	row("connector end to end (fetch + preprocess + rules + requests)", e2eRun)
+	fmt.Printf("| connector run with nothing new (best of 5, whole process) | - | - | %s | %.1f MB |\n",
+		best.wall.Round(time.Millisecond), float64(best.maxRSS)/(1<<20))
+	if d := runDuration(best.out); d != "" {
+		fmt.Printf("| connector run with nothing new (the run itself) | - | - | %s | - |\n", d)
+	}
+	if mbsync.wall > 0 {
+		fmt.Printf("\nfetch stage / mbsync: %.2f×   end to end / mbsync: %.2f×\n",
+			mbsync.wall.Seconds()/fetchRun.wall.Seconds(), mbsync.wall.Seconds()/e2eRun.wall.Seconds())
+	}
+	fmt.Printf("\nnewest request after the run:\n%s", reqs)
+	return nil
+}
+
+type measure struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+	out    string
+}
+
+func runConnector(ctx context.Context, bin string, env []string, args ...string) (measure, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = io.Discard
+	m, err := timed(cmd)
+	m.out = out.String()
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out.String())
+	}
+	return m, nil
+}
+
+// timed runs cmd and measures its wall time and peak RSS. The peak is read
+// from /proc/PID/status (VmHWM) while it runs: the rusage of a child counts
+// the parent's memory from before exec.
+func timed(cmd *exec.Cmd) (measure, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measure{}, err
+	}
+	done := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var max int64
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kb int64
+						fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+						if kb*1024 > max {
+							max = kb * 1024
+						}
+					}
+				}
+			}
+			select {
+			case <-done:
+				peak <- max
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	return measure{wall: time.Since(start), maxRSS: <-peak}, err
+}
+
+// runDuration reads the run's own duration from the first run line that
+// `connector run` prints ("run ID of job J (T): ok in 3.2ms — ...").
+func runDuration(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "run ") {
+			continue
+		}
+		_, rest, ok := strings.Cut(line, " in ")
+		if !ok {
+			continue
+		}
+		d, _, _ := strings.Cut(rest, " ")
+		return d
+	}
+	return ""
+}
+
+func runMbsync(ctx context.Context, work string, srv *dovecottest.Server) (measure, error) {
+	path, err := exec.LookPath("mbsync")
+	if err != nil {
+		return measure{}, errors.New("not installed (apt-get install isync); no reference figure")
+	}
+	local := filepath.Join(work, "mbsync-maildir")
+	if err := os.MkdirAll(local, 0o700); err != nil {
+		return measure{}, err
+	}
+	cfg := filepath.Join(work, "mbsyncrc")
+	conf := fmt.Sprintf(`IMAPAccount bench
+Host %s
+Port %d
+User %s
+Pass %s
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path %s/
+Inbox %s/INBOX
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX
+Create Near
+Sync Pull
+SyncState *
+`, srv.Host, srv.Port(dovecottest.IMAP), user, password, local, local)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		return measure{}, err
+	}
+	cmd := exec.CommandContext(ctx, path, "-c", cfg, "-q", "bench")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	m, err := timed(cmd)
+	m.out = out.String()
+	if err != nil {
+		return measure{}, fmt.Errorf("%v: %s", err, out.String())
+	}
+	return m, nil
+}
+
+func waitForUser(ctx context.Context, srv *dovecottest.Server) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := srv.Doveadm(ctx, "auth", "test", user, password)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

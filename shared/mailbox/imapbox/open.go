@@ -1,0 +1,416 @@
+package imapbox
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
+)
+
+// ErrUnsupportedAuth means the job asks for an authentication method this
+// adapter does not speak yet.
+var ErrUnsupportedAuth = errors.New("imapbox: authentication method not supported yet")
+
+// ErrNoSTARTTLS means the job requires STARTTLS and the server does not
+// offer it (RFC 3501 section 6.2.1).
+var ErrNoSTARTTLS = errors.New("imapbox: server does not offer STARTTLS")
+
+// Open connects, secures the connection, signs in and selects the job's
+// folder. Failures are *mailbox.ConnectError naming the step.
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	srv := cfg.Server
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	timeout := srv.Timeout.D()
+	if timeout <= 0 {
+		timeout = job.DefaultTimeout
+	}
+	security := srv.Security
+	if security == "" {
+		security = job.SecuritySTARTTLSIfAvailable
+	}
+	port := srv.Port
+	if port == 0 {
+		port = job.DefaultPort(job.IMAP, security)
+	}
+	addr := net.JoinHostPort(srv.Host, strconv.Itoa(port))
+	fail := func(step mailbox.Step, err error) error {
+		log.Debug("imapbox: connect failed", "server", addr, "step", string(step), "err", err)
+		return &mailbox.ConnectError{Step: step, Server: addr, Err: err}
+	}
+
+	// Steps DNS and TCP, bounded by the timeout.
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ips, err := resolve(dctx, srv.Host)
+	if err != nil {
+		return nil, fail(mailbox.StepDNS, fmt.Errorf("resolve %s: %w", srv.Host, ctxErr(ctx, err)))
+	}
+	dial := cfg.Dialer
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: timeout}).DialContext
+	}
+	var raw net.Conn
+	for _, ip := range ips {
+		raw, err = dial(dctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fail(mailbox.StepTCP, fmt.Errorf("connect: %w", ctxErr(ctx, err)))
+	}
+	log.Debug("imapbox: connected", "server", addr, "security", string(security))
+
+	conn := newTimeoutConn(raw, timeout)
+	end := conn.begin()
+	defer end()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	s := &Session{conn: conn, log: log, timeout: timeout, created: map[string]bool{}}
+	s.info = mailbox.Info{Protocol: "imap", Server: addr, Unseen: -1}
+	opts := &imapclient.Options{}
+
+	tlsConf, err := tlsConfig(srv)
+	if err != nil {
+		conn.Close()
+		return nil, fail(mailbox.StepCertificate, err)
+	}
+
+	switch security {
+	case job.SecurityNone:
+		s.c = imapclient.New(conn, opts)
+		s.info.Security = "none"
+	case job.SecurityTLS:
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			conn.Close()
+			step, err := tlsFailure(err)
+			return nil, fail(step, ctxErr(ctx, err))
+		}
+		s.c = imapclient.New(tc, opts)
+		s.info.Security = "tls"
+	case job.SecuritySTARTTLS, job.SecuritySTARTTLSIfAvailable:
+		c, offered, err := startTLS(conn, tlsConf, opts, timeout)
+		switch {
+		case err != nil:
+			conn.Close()
+			var ie *imap.Error
+			if errors.As(err, &ie) || errors.Is(err, errGreeting) {
+				return nil, fail(mailbox.StepSTARTTLS, ctxErr(ctx, err))
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+				return nil, fail(mailbox.StepSTARTTLS, ctxErr(ctx, fmt.Errorf("connection closed during STARTTLS: %w", err)))
+			}
+			step, err := tlsFailure(err)
+			return nil, fail(step, ctxErr(ctx, err))
+		case !offered && security == job.SecuritySTARTTLS:
+			conn.Close()
+			return nil, fail(mailbox.StepSTARTTLS, fmt.Errorf("%w, and the job's security is starttls (use starttls-if-available or none to allow plain text)", ErrNoSTARTTLS))
+		case !offered:
+			s.info.Security = "none"
+			s.info.Notes = append(s.info.Notes, "the server does not offer STARTTLS; connected without encryption (security: starttls-if-available)")
+			log.Warn("imapbox: STARTTLS not offered; continuing in plain text", "server", addr)
+		default:
+			s.info.Security = "starttls"
+		}
+		s.c = c
+	default:
+		conn.Close()
+		return nil, fail(mailbox.StepTLS, fmt.Errorf("imapbox: security %q is not one of none, starttls-if-available, starttls, tls", security))
+	}
+	if err := s.c.WaitGreeting(); err != nil {
+		s.c.Close()
+		return nil, fail(mailbox.StepProtocol, fmt.Errorf("read greeting: %w", ctxErr(ctx, err)))
+	}
+
+	if err := s.authenticate(srv, cfg); err != nil {
+		s.c.Close()
+		if ctx.Err() != nil {
+			return nil, fail(mailbox.StepAuth, ctxErr(ctx, err))
+		}
+		return nil, fail(mailbox.StepAuth, err)
+	}
+	log.Debug("imapbox: signed in", "server", addr, "user", cfg.Credentials.Username)
+	for c := range s.c.Caps() {
+		s.info.Capabilities = append(s.info.Capabilities, string(c))
+	}
+	slices.Sort(s.info.Capabilities)
+
+	if err := s.selectFolder(srv.Folder); err != nil {
+		s.c.Close()
+		return nil, fail(mailbox.StepFolder, ctxErr(ctx, err))
+	}
+	return s, nil
+}
+
+// tlsConfig builds the TLS configuration: TLS 1.2 at least, the system
+// roots plus the job's caFile, or no verification when the job says so.
+func tlsConfig(srv job.Server) (*tls.Config, error) {
+	conf := &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
+	if !srv.VerifyCertificates() {
+		conf.InsecureSkipVerify = true
+		return conf, nil
+	}
+	if srv.CAFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := os.ReadFile(srv.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read caFile: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("caFile %s holds no PEM certificate", srv.CAFile)
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
+}
+
+// tlsFailure tells a refused certificate (step certificate, with the
+// reason in words) from another TLS failure (step TLS).
+func tlsFailure(err error) (mailbox.Step, error) {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var cv *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &ua):
+		return mailbox.StepCertificate, fmt.Errorf("the server certificate is signed by an unknown authority (self-signed or a private CA); trust it with server.caFile or set rejectInvalidCertificates: false: %w", err)
+	case errors.As(err, &he):
+		return mailbox.StepCertificate, fmt.Errorf("the server certificate is not valid for host %s: %w", he.Host, err)
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return mailbox.StepCertificate, fmt.Errorf("the server certificate has expired or is not yet valid: %w", err)
+	case errors.As(err, &ci):
+		return mailbox.StepCertificate, fmt.Errorf("the server certificate is invalid: %w", err)
+	case errors.As(err, &cv):
+		return mailbox.StepCertificate, fmt.Errorf("the server certificate was refused: %w", err)
+	}
+	return mailbox.StepTLS, fmt.Errorf("TLS handshake: %w", err)
+}
+
+var errGreeting = errors.New("imapbox: unexpected greeting")
+
+// startTLS reads the greeting and the capabilities itself (imapclient can
+// only STARTTLS unconditionally), then, when STARTTLS is offered, hands
+// the connection to imapclient.NewStartTLS with the greeting replayed
+// (RFC 3501 section 6.2.1; RFC 9051 section 6.2.1). When it is not
+// offered, it returns a plain client and offered false.
+func startTLS(conn net.Conn, tlsConf *tls.Config, opts *imapclient.Options, timeout time.Duration) (c *imapclient.Client, offered bool, err error) {
+	br := bufio.NewReader(conn)
+	greeting, err := readLine(br)
+	if err != nil {
+		return nil, false, fmt.Errorf("read greeting: %w", err)
+	}
+	upper := strings.ToUpper(greeting)
+	switch {
+	case strings.HasPrefix(upper, "* OK"):
+	case strings.HasPrefix(upper, "* PREAUTH"):
+		// RFC 9051 section 7.1.4: PREAUTH means no chance of STARTTLS.
+		return nil, false, fmt.Errorf("%w: PREAUTH on an unencrypted connection: %s", errGreeting, strings.TrimSpace(greeting))
+	default:
+		return nil, false, fmt.Errorf("%w: %s", errGreeting, strings.TrimSpace(greeting))
+	}
+	caps, ok := capsInText(greeting)
+	if !ok {
+		// RFC 3501 section 6.1.1: ask for them.
+		if _, err := io.WriteString(conn, "C0 CAPABILITY\r\n"); err != nil {
+			return nil, false, fmt.Errorf("send CAPABILITY: %w", err)
+		}
+		for {
+			line, err := readLine(br)
+			if err != nil {
+				return nil, false, fmt.Errorf("read CAPABILITY: %w", err)
+			}
+			u := strings.ToUpper(line)
+			if strings.HasPrefix(u, "* CAPABILITY ") {
+				caps = strings.Fields(u[len("* CAPABILITY "):])
+			}
+			if strings.HasPrefix(u, "C0 ") {
+				if !strings.HasPrefix(u, "C0 OK") {
+					return nil, false, fmt.Errorf("%w: CAPABILITY failed: %s", errGreeting, strings.TrimSpace(line))
+				}
+				break
+			}
+		}
+	}
+	offered = false
+	for _, c := range caps {
+		if c == "STARTTLS" {
+			offered = true
+		}
+	}
+	// Replay the greeting and whatever else was read ahead.
+	rest, _ := br.Peek(br.Buffered())
+	replay := append([]byte(greeting), rest...)
+	pc := newPrefixConn(conn, replay)
+	if !offered {
+		return imapclient.New(pc, opts), false, nil
+	}
+	o := *opts
+	o.TLSConfig = tlsConf
+	c, err = imapclient.NewStartTLS(pc, &o)
+	if err != nil {
+		return nil, true, err
+	}
+	return c, true, nil
+}
+
+// readLine reads one CRLF-terminated line of at most 64 KiB.
+func readLine(br *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for {
+		chunk, err := br.ReadSlice('\n')
+		b.Write(chunk)
+		if b.Len() > 64<<10 {
+			return "", fmt.Errorf("%w: line longer than 64 KiB", errGreeting)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	}
+}
+
+// capsInText finds a CAPABILITY response code (RFC 3501 section 7.1) in a
+// greeting such as "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready".
+func capsInText(greeting string) ([]string, bool) {
+	u := strings.ToUpper(greeting)
+	i := strings.Index(u, "[CAPABILITY ")
+	if i < 0 {
+		return nil, false
+	}
+	rest := u[i+len("[CAPABILITY "):]
+	j := strings.IndexByte(rest, ']')
+	if j < 0 {
+		return nil, false
+	}
+	return strings.Fields(rest[:j]), true
+}
+
+// authenticate signs in with LOGIN (RFC 3501 section 6.2.3) or
+// AUTHENTICATE PLAIN (RFC 4616, with SASL-IR when offered, RFC 4959).
+// Errors never contain the password.
+func (s *Session) authenticate(srv job.Server, cfg Config) error {
+	method := srv.Auth.Method
+	if method == "" {
+		method = job.AuthPassword
+	}
+	if method != job.AuthPassword {
+		return fmt.Errorf("%w: %s (use method password)", ErrUnsupportedAuth, method)
+	}
+	user, pass := cfg.Credentials.Username, cfg.Credentials.Password
+	if user == "" {
+		return errors.New("imapbox: the secret holds no username")
+	}
+	mech := strings.ToLower(srv.Auth.Mechanism)
+	switch mech {
+	case "", "login":
+		if s.c.Caps().Has(imap.CapLoginDisabled) {
+			return fmt.Errorf("the server refuses LOGIN on this connection (LOGINDISABLED); use security tls or starttls")
+		}
+		if err := s.c.Login(user, pass).Wait(); err != nil {
+			return fmt.Errorf("LOGIN as %q refused: %w", user, err)
+		}
+	case "plain":
+		if !s.c.Caps().Has(imap.Cap("AUTH=PLAIN")) {
+			return fmt.Errorf("the server does not offer AUTH=PLAIN on this connection")
+		}
+		if err := s.c.Authenticate(sasl.NewPlainClient("", user, pass)); err != nil {
+			return fmt.Errorf("AUTHENTICATE PLAIN as %q refused: %w", user, err)
+		}
+	default:
+		return fmt.Errorf("%w: mechanism %q (use login or plain)", ErrUnsupportedAuth, srv.Auth.Mechanism)
+	}
+	return nil
+}
+
+// selectFolder learns the hierarchy delimiter (LIST "" "", RFC 3501
+// section 6.3.8), maps the job's folder onto it and selects it, with STATUS
+// for the unseen count pipelined before SELECT (RFC 3501 section 6.3.10
+// forbids STATUS on the selected mailbox only by recommendation; asking
+// first avoids the question).
+func (s *Session) selectFolder(folder string) error {
+	list, err := s.c.List("", "", nil).Collect()
+	if err != nil {
+		return fmt.Errorf("learn the hierarchy delimiter: %w", err)
+	}
+	if len(list) > 0 {
+		s.delim = list[0].Delim
+	}
+	if folder == "" {
+		folder = "INBOX"
+	}
+	name := mapFolder(folder, s.delim)
+	status := s.c.Status(name, &imap.StatusOptions{NumMessages: true, NumUnseen: true})
+	sel := s.c.Select(name, nil)
+	st, serr := status.Wait()
+	data, err := sel.Wait()
+	if err != nil {
+		return fmt.Errorf("select folder %q (server name %q): %w", folder, name, err)
+	}
+	s.folder = name
+	s.validity = data.UIDValidity
+	s.info.Folder = name
+	if s.delim != 0 {
+		s.info.Delimiter = string(s.delim)
+	}
+	s.info.Messages = int(data.NumMessages)
+	if serr == nil && st.NumUnseen != nil {
+		s.info.Unseen = int(*st.NumUnseen)
+	}
+	s.created[name] = true
+	s.log.Debug("imapbox: selected", "folder", name, "uidvalidity", data.UIDValidity, "messages", data.NumMessages)
+	return nil
+}
+
+// mapFolder maps a folder as the jobs file writes it ("/" or "."
+// separated) to the server's hierarchy delimiter. A name that already
+// uses the server's delimiter is kept as it is, so "Archive/2024.01" on a
+// "/" server stays one level. INBOX is case-insensitive (RFC 3501 section
+// 5.1).
+func mapFolder(name string, delim rune) string {
+	name = strings.Trim(name, "/")
+	if delim != 0 && !strings.ContainsRune(name, delim) {
+		other := "/"
+		if delim == '/' {
+			other = "."
+		}
+		name = strings.ReplaceAll(name, other, string(delim))
+	}
+	first, rest := name, ""
+	if delim != 0 {
+		if i := strings.IndexRune(name, delim); i >= 0 {
+			first, rest = name[:i], name[i:]
+		}
+	}
+	if strings.EqualFold(first, "INBOX") {
+		return "INBOX" + rest
+	}
+	return name
+}
