@@ -42,6 +42,7 @@ func realMain(ctx context.Context) error {
 	seed := flag.Int64("seed", 1, "generator seed")
 	largeFlag := flag.String("large", "30MB", "size of one extra message's attachment (0: none), to show memory stays bounded")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	profile := flag.String("profile", "", "write CPU profiles of the fetch and end-to-end runs to this directory")
 	flag.Parse()
 	large, err := job.ParseSize(*largeFlag)
 	if err != nil {
@@ -143,12 +144,18 @@ func realMain(ctx context.Context) error {
 	}
 
 	fetchState := filepath.Join(work, "state-fetch")
-	fetchRun, err := runConnector(ctx, bin, env, "run", "--once", "--fetch-only", "--jobs", jobsFile, "--state", fetchState)
+	prof := func(name string) []string {
+		if *profile == "" {
+			return env
+		}
+		return append(append([]string{}, env...), "CONNECTOR_CPUPROFILE="+filepath.Join(*profile, name+".prof"))
+	}
+	fetchRun, err := runConnector(ctx, bin, prof("fetch"), "run", "--once", "--fetch-only", "--jobs", jobsFile, "--state", fetchState)
 	if err != nil {
 		return fmt.Errorf("fetch-only run: %w", err)
 	}
 	e2eState := filepath.Join(work, "state-e2e")
-	e2eRun, err := runConnector(ctx, bin, env, "run", "--once", "--jobs", jobsFile, "--state", e2eState)
+	e2eRun, err := runConnector(ctx, bin, prof("e2e"), "run", "--once", "--jobs", jobsFile, "--state", e2eState)
 	if err != nil {
 		return fmt.Errorf("end-to-end run: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"mailconnector/shared/blob/blobcache"
 	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
@@ -95,7 +96,7 @@ func findJob(f *job.File, id string) (*job.Job, error) {
 type local struct {
 	dir     string
 	store   *boltstore.Store
-	blobs   *fileblob.Store
+	blobs   *blobcache.Store
 	secrets secrets.Resolver
 }
 
@@ -112,7 +113,10 @@ func openLocal(dir string) (*local, error) {
 		st.Close()
 		return nil, fmt.Errorf("open blob directory in %s: %w", dir, err)
 	}
-	return &local{dir: dir, store: st, blobs: blobs, secrets: localsecrets.New(dir)}, nil
+	// The next stage reads what the previous one just wrote: keep small
+	// objects in memory (32 MB at most) so it does not touch the disk.
+	cached := blobcache.New(blobs, 32<<20, 256<<10)
+	return &local{dir: dir, store: st, blobs: cached, secrets: localsecrets.New(dir)}, nil
 }
 
 func (l *local) Close() error { return l.store.Close() }

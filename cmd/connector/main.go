@@ -21,14 +21,23 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
+	if p := os.Getenv("CONNECTOR_CPUPROFILE"); p != "" {
+		// For performance work: a CPU profile of the whole command.
+		if f, err := os.Create(p); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
+		pprof.StopCPUProfile()
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {

@@ -24,3 +24,9 @@ type Store interface {
 	// Delete removes the object; absent is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// Syncer is a Store whose Puts become durable only on Sync (a directory
+// on a local disk). Sync makes every Put that has returned durable.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}

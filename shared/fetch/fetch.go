@@ -655,6 +655,13 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 	for i, e := range entries {
 		keys[i] = e.Key
 	}
+	if sy, ok := rs.s.o.Blobs.(blob.Syncer); ok && len(entries) > 0 {
+		// The ledger must never name a raw message that a power cut could
+		// take back: one sync for the whole batch.
+		if err := sy.Sync(ctx); err != nil {
+			return fmt.Errorf("job %s: sync raw messages: %w", jobID, err)
+		}
+	}
 	if err := rs.crash(AfterBlob, keys); err != nil {
 		return err
 	}

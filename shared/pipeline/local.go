@@ -190,13 +190,16 @@ func (l *Local) Idle() bool {
 		l.o.PreprocessDLQ.Len() == 0 && l.o.RulesDLQ.Len() == 0
 }
 
-// Drain waits until the queues are empty and no message is in hand.
+// Drain waits until the queues are empty and no message is in hand. A
+// message is counted by its queue until it is deleted, and a handler sends
+// it on before that, so it is never in neither; a redrive to a dead-letter
+// queue is the one move that is not atomic, hence two looks.
 func (l *Local) Drain(ctx context.Context) error {
 	idle := 0
 	for {
 		if l.Idle() {
 			idle++
-			if idle >= 3 { // a message moving between queues is briefly in neither
+			if idle >= 2 {
 				return nil
 			}
 		} else {
@@ -205,8 +208,25 @@ func (l *Local) Drain(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(2 * time.Millisecond):
 		}
+	}
+}
+
+// FetchJob runs the fetch stage of one job until no mail is left, without
+// waiting for the messages to be processed: what it queued is processed by
+// whoever consumes the queues (in a new process: the next run, which puts
+// it back on the queue).
+func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run.Run, error) {
+	var runs []run.Run
+	req := fetch.Request{Trigger: trigger}
+	for {
+		r, err := l.o.Fetch.Run(ctx, j, req)
+		runs = append(runs, r)
+		if err != nil || !r.More {
+			return runs, err
+		}
+		req = fetch.Request{Trigger: "continue"}
 	}
 }
 

@@ -221,16 +221,40 @@ type base64Cleaner struct {
 	invalid int
 }
 
+// b64class classifies bytes for base64Cleaner: 1 keep, 2 drop silently
+// (white space), 0 drop and count.
+var b64class = func() (t [256]uint8) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 1
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1
+	}
+	for _, c := range "+/=\r\n" {
+		t[c] = 1
+	}
+	t[' '], t['\t'] = 2, 2
+	return t
+}()
+
 func (c *base64Cleaner) Read(b []byte) (int, error) {
 	for {
 		n, err := c.r.Read(b)
-		j := 0
-		for _, ch := range b[:n] {
-			if 'A' <= ch && ch <= 'Z' || 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' ||
-				ch == '+' || ch == '/' || ch == '=' || ch == '\r' || ch == '\n' {
+		// Fast path: a clean chunk (the usual case) is passed on as it is.
+		i := 0
+		for i < n && b64class[b[i]] == 1 {
+			i++
+		}
+		j := i
+		for _, ch := range b[i:n] {
+			switch b64class[ch] {
+			case 1:
 				b[j] = ch
 				j++
-			} else if ch != ' ' && ch != '\t' {
+			case 0:
 				c.invalid++
 			}
 		}
