@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -12,9 +11,8 @@ import (
 
 	"mailconnector/shared/blob/blobcache"
 	"mailconnector/shared/blob/fileblob"
+	"mailconnector/shared/connect"
 	"mailconnector/shared/job"
-	"mailconnector/shared/mailbox"
-	"mailconnector/shared/mailbox/imapbox"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store/boltstore"
@@ -121,24 +119,5 @@ func openLocal(dir string) (*local, error) {
 
 func (l *local) Close() error { return l.store.Close() }
 
-// opener opens mailbox sessions for jobs, resolving their secrets.
-type opener struct {
-	secrets secrets.Resolver
-	logger  *slog.Logger
-}
-
-func (o opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
-	creds, err := o.secrets.Resolve(ctx, j.Server.Auth.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
-	}
-	switch j.Server.Protocol {
-	case job.IMAP:
-		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, Logger: o.logger})
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	return nil, fmt.Errorf("job %s: protocol %s is not supported by this build yet", j.ID, j.Server.Protocol)
-}
+// opener opens mailbox sessions for jobs.
+type opener = connect.Opener

@@ -85,7 +85,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	p := pipeline.Build(pipeline.Config{
 		Jobs: jobs, Store: loc.store, Blobs: loc.blobs, Workers: workers,
-		Opener:    opener{secrets: sec, logger: log},
+		Opener:    opener{Secrets: sec, Logger: log},
 		Notifier:  lognotify.New(log),
 		Publisher: logPublisher{log},
 		Logger:    log,

@@ -32,7 +32,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	o := opener{secrets: localSecrets(c.stateDir), logger: c.logger(io.Discard)}
+	o := opener{Secrets: localSecrets(c.stateDir), Logger: c.logger(io.Discard)}
 	sess, err := o.Open(ctx, j)
 	if err != nil {
 		var ce *mailbox.ConnectError
