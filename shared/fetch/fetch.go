@@ -205,10 +205,10 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req Request) (run.Run, er
 		r.Status = run.OK
 	}
 	bg := context.WithoutCancel(ctx)
+	r.ConsecutiveFailures = s.health(bg, j, r, err, log)
 	if perr := s.o.Store.PutRun(bg, r); perr != nil {
 		log.Error("record run", "err", perr)
 	}
-	s.health(bg, j, r, err, log)
 	log.Info("run ended", "status", r.Status, "fetched", r.Fetched, "bytes", r.Bytes, "duplicates", r.Duplicates,
 		"disposed", r.Disposed, "requeued", r.Requeued, "more", r.More, "duration", r.EndedAt.Sub(r.StartedAt).String())
 	return r, err
@@ -739,13 +739,15 @@ func (h *headSniffer) messageID() string {
 }
 
 // health keeps the job's consecutive-failure count and alerts the
-// administrators when it reaches the job's threshold, and again on recovery.
-func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr error, log *slog.Logger) {
+// administrators when it reaches the job's threshold, and again on
+// recovery. It returns the count including this run, before any reset.
+func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr error, log *slog.Logger) int {
 	st, err := s.o.Store.JobState(ctx, j.ID)
 	if err != nil {
 		log.Warn("read job state", "err", err)
-		return
+		return 0
 	}
+	count := 0
 	st.JobID = j.ID
 	if runErr == nil {
 		if st.Alerted {
@@ -756,6 +758,7 @@ func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr erro
 		st.ConsecutiveFailures, st.Alerted, st.LastSuccess, st.LastError = 0, false, r.EndedAt, ""
 	} else {
 		st.ConsecutiveFailures++
+		count = st.ConsecutiveFailures
 		st.LastError = runErr.Error()
 		if st.ConsecutiveFailures >= j.Notifications.ConnectionFailures {
 			s.notify(ctx, notify.Notice{Kind: "alert", JobID: j.ID, To: j.Notifications.Admins,
@@ -767,6 +770,7 @@ func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr erro
 	if err := s.o.Store.PutJobState(ctx, st); err != nil {
 		log.Warn("write job state", "err", err)
 	}
+	return count
 }
 
 func (s *Service) notify(ctx context.Context, n notify.Notice, log *slog.Logger) {

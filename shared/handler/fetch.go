@@ -16,6 +16,7 @@ import (
 
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
+	"mailconnector/shared/metrics"
 	"mailconnector/shared/run"
 )
 
@@ -69,6 +70,8 @@ type Fetch struct {
 	// MaxChain bounds follow-up invocations of one backlog (default 1000:
 	// with 1000 messages a run, a million messages).
 	MaxChain int
+	// Metrics, when set, receives each run's figures (embedded metric format).
+	Metrics *metrics.Writer
 }
 
 // UnknownJobError is returned for a payload naming no configured job.
@@ -119,6 +122,7 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	}
 	r, err := h.Runner.Run(ctx, j, req)
 	res.Run = r
+	h.emit(j.ID, r, log)
 	var held *fetch.LeaseHeldError
 	if errors.As(err, &held) {
 		res.Skipped = "another run holds the job"
@@ -147,4 +151,23 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 		res.Continue = true
 	}
 	return res, nil
+}
+
+// emit writes a run's metrics.
+func (h *Fetch) emit(jobID string, r run.Run, log *slog.Logger) {
+	if h.Metrics == nil || r.Status == run.Skipped {
+		return
+	}
+	vals := []metrics.Value{
+		{Name: metrics.MessagesFetched, Unit: metrics.Count, Value: float64(r.Fetched)},
+		{Name: metrics.BytesFetched, Unit: metrics.Bytes, Value: float64(r.Bytes)},
+		{Name: metrics.Backlog, Unit: metrics.Count, Value: float64(r.Backlog)},
+	}
+	if !r.EndedAt.IsZero() {
+		vals = append(vals, metrics.Value{Name: metrics.RunDuration, Unit: metrics.Milliseconds, Value: float64(r.EndedAt.Sub(r.StartedAt).Milliseconds())})
+	}
+	vals = append(vals, metrics.Value{Name: metrics.ConsecutiveConnectionFailures, Unit: metrics.Count, Value: float64(r.ConsecutiveFailures)})
+	if err := h.Metrics.Put(jobID, vals...); err != nil {
+		log.Warn("write metrics", "err", err)
+	}
 }

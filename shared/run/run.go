@@ -37,6 +37,9 @@ type Run struct {
 	// many messages it left.
 	More    bool `json:"more"`
 	Backlog int  `json:"backlog"`
+	// ConsecutiveFailures counts this and the failed runs right before it
+	// (0 after a success); an alert resets the job's count, not this.
+	ConsecutiveFailures int `json:"consecutiveFailures"`
 	// Errors say what went wrong, naming the step and the message.
 	Errors []string `json:"errors,omitempty"`
 	// Notes are things an administrator should know (a plain-text fallback,

@@ -1,0 +1,113 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"mailconnector/shared/blob/fileblob"
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/notify"
+	"mailconnector/shared/queue/memqueue"
+	"mailconnector/shared/store/boltstore"
+)
+
+type recordingNotifier struct {
+	mu      sync.Mutex
+	notices []notify.Notice
+}
+
+func (r *recordingNotifier) Notify(_ context.Context, n notify.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notices = append(r.notices, n)
+	return nil
+}
+
+// emptyBox is a mailbox with nothing in it.
+type emptyBox struct{}
+
+func (emptyBox) Info() mailbox.Info { return mailbox.Info{Protocol: "imap"} }
+func (emptyBox) Scan(context.Context, string) (*mailbox.Scan, error) {
+	return &mailbox.Scan{Cursor: "1:0"}, nil
+}
+func (emptyBox) Fetch(context.Context, []mailbox.Item, func(mailbox.Item, io.Reader) error) error {
+	return nil
+}
+func (emptyBox) Dispose(_ context.Context, ds []mailbox.Disposition) []error {
+	return make([]error, len(ds))
+}
+func (emptyBox) Close() error { return nil }
+
+func TestConnectionFailuresAlertOnceAndRecover(t *testing.T) {
+	f, err := job.Parse([]byte(`
+jobs:
+  - id: support
+    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
+    notifications: {admins: [admin@example.com], connectionFailures: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &f.Jobs[0]
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	blobs, _ := fileblob.New(t.TempDir())
+	failing := true
+	n := &recordingNotifier{}
+	svc := New(Options{Store: st, Blobs: blobs, Queue: memqueue.New(nil), Notifier: n,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) {
+			if failing {
+				return nil, &mailbox.ConnectError{Step: mailbox.StepTCP, Server: "h:993", Err: errors.New("connection refused")}
+			}
+			return emptyBox{}, nil
+		})})
+	ctx := context.Background()
+	var counts []int
+	for i := 0; i < 4; i++ {
+		r, err := svc.Run(ctx, j, Request{Trigger: "schedule"})
+		if err == nil {
+			t.Fatal("got no error from a failing connection")
+		}
+		counts = append(counts, r.ConsecutiveFailures)
+	}
+	if got, want := counts, []int{1, 2, 3, 1}; !equal(got, want) {
+		t.Errorf("got consecutive failures %v, want %v", got, want)
+	}
+	if len(n.notices) != 1 || n.notices[0].Kind != "alert" || n.notices[0].To[0] != "admin@example.com" {
+		t.Fatalf("got notices %+v, want one alert to the admin", n.notices)
+	}
+	failing = false
+	r, err := svc.Run(ctx, j, Request{Trigger: "schedule"})
+	if err != nil || r.ConsecutiveFailures != 0 {
+		t.Fatalf("got %v, %d; want a clean run", err, r.ConsecutiveFailures)
+	}
+	if len(n.notices) != 2 || n.notices[1].Kind != "recovery" {
+		t.Errorf("got notices %+v, want a recovery notice after the alert", n.notices)
+	}
+	if _, err := svc.Run(ctx, j, Request{Trigger: "schedule"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.notices) != 2 {
+		t.Errorf("got %d notices, want no more after recovery", len(n.notices))
+	}
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
