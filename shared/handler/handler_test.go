@@ -166,7 +166,7 @@ func TestDeadLetterMarksTheLedgerFailedWithTheLastError(t *testing.T) {
 	if _, err := st.Update(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	h := &DeadLetter{Name: "preprocess", Ledger: st}
+	h := &DeadLetter{Ledger: st}
 	var ev events.SQSEvent
 	readEvent(t, "sqs-dlq-redrive.json", &ev)
 	malformed := events.SQSMessage{MessageId: "junk", Body: "{"}
@@ -176,7 +176,7 @@ func TestDeadLetterMarksTheLedgerFailedWithTheLastError(t *testing.T) {
 		t.Fatalf("got %+v, %v; want every dead letter taken", resp, err)
 	}
 	e, _ = st.Entry(ctx, "support", key)
-	if e.State != ledger.Failed || !strings.Contains(e.Reason, "out of memory") || !strings.Contains(e.Reason, "gave up") {
+	if e.State != ledger.Failed || !strings.Contains(e.Reason, "out of memory") || !strings.Contains(e.Reason, "mail-connector-preprocess gave up") {
 		t.Errorf("got %s %q, want failed naming the stage and the last error", e.State, e.Reason)
 	}
 	// Twice is harmless: the outcome stays.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -92,7 +93,9 @@ func (h *Queue) noteError(ctx context.Context, p ledger.Pointer, attempt int, ca
 // as failed in the ledger with the last error, so the next fetch run moves
 // the source message to the job's error folder.
 type DeadLetter struct {
-	Name   string // the stage whose queue gave up
+	// Name is the stage whose queue gave up; empty: read from the record's
+	// source queue (".../mail-connector-rules-dlq" → "mail-connector-rules").
+	Name   string
 	Ledger store.Ledger
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -115,7 +118,11 @@ func (h *DeadLetter) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 			log.Error("dropping a malformed dead letter", "stage", h.Name, "messageId", rec.MessageId, "body", truncate(rec.Body, 200), "err", err)
 			continue
 		}
-		reason := h.Name + " gave up after repeated failures"
+		stage := h.Name
+		if stage == "" {
+			stage = sourceQueue(rec.EventSourceARN)
+		}
+		reason := stage + " gave up after repeated failures"
 		if e, err := h.Ledger.Entry(ctx, p.JobID, p.Key); err == nil && e.Reason != "" {
 			reason += " (last: " + e.Reason + ")"
 		}
@@ -124,9 +131,18 @@ func (h *DeadLetter) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			continue
 		}
-		log.Error("message failed", "stage", h.Name, "job", p.JobID, "ledgerKey", p.Key, "reason", reason)
+		log.Error("message failed", "stage", stage, "job", p.JobID, "ledgerKey", p.Key, "reason", reason)
 	}
 	return resp, nil
+}
+
+// sourceQueue names the queue a dead-letter queue serves, from its ARN.
+func sourceQueue(arn string) string {
+	name := arn[strings.LastIndex(arn, ":")+1:]
+	if name == "" {
+		return "queue"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(name, "-dlq"), "-deadletter")
 }
 
 // DecodePointer decodes a queue message body.
