@@ -243,7 +243,27 @@ type Attachments struct {
 	AllowExtensions []string `yaml:"allowExtensions" json:"allowExtensions,omitempty"`
 	// DropEmpty drops zero-byte attachments (default true).
 	DropEmpty *bool `yaml:"dropEmpty" json:"dropEmpty,omitempty"`
+	// CheckContent drops an attachment whose content (by its magic bytes)
+	// is executable while its declared type or extension claim otherwise
+	// (default true). Other mismatches are kept with a warning.
+	CheckContent *bool `yaml:"checkContent" json:"checkContent,omitempty"`
+	// NotifyOnDrop says who hears that attachments were dropped. The
+	// notice is sent by the rules stage; never to the sender of
+	// auto-generated mail (auto-replies, bounces, lists), to avoid loops.
+	NotifyOnDrop NotifyOnDrop `yaml:"notifyOnDrop" json:"notifyOnDrop"`
 }
+
+// NotifyOnDrop chooses the recipients of the dropped-attachment notice.
+type NotifyOnDrop struct {
+	// Sender tells the sender which attachments were not accepted and why.
+	Sender bool `yaml:"sender" json:"sender"`
+	// Admins tells the job's notifications.admins.
+	Admins bool `yaml:"admins" json:"admins"`
+}
+
+// ContentChecked reports whether attachment contents are checked against
+// their declared type (default true).
+func (a *Attachments) ContentChecked() bool { return a.CheckContent == nil || *a.CheckContent }
 
 // Notifications says who hears about trouble.
 type Notifications struct {

@@ -31,9 +31,15 @@ const (
 
 // BuiltinPreprocessRules are the names of the built-in preprocessing rules,
 // in their default order.
+// The order matters: client-specific rules cut at the markup or header
+// block their client writes; the language-generic reply-headers rule cuts
+// at header blocks and attributions any client writes; inline-replies keeps
+// interleaved answers with their context; the signature rules and finally
+// quoted-lines remove what is left. shared/preprocess implements each name.
 var BuiltinPreprocessRules = []string{
 	"outlook", "gmail", "apple", "thunderbird", "yahoo", "protonmail", "zoho",
-	"mobile-signatures", "signature-delimiter", "quoted-lines",
+	"reply-headers", "inline-replies", "android", "mobile-signatures",
+	"signature-delimiter", "quoted-lines",
 }
 
 // LoadFile reads and validates a jobs file.
@@ -319,6 +325,20 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 	if len(a.AllowExtensions) > 0 && len(a.BlockExtensions) > 0 {
 		add("attachments", "set allowExtensions or blockExtensions, not both")
+	}
+	for _, list := range []struct {
+		name string
+		exts []string
+	}{{"allowExtensions", a.AllowExtensions}, {"blockExtensions", a.BlockExtensions}} {
+		for i, e := range list.exts {
+			e = strings.TrimPrefix(strings.TrimSpace(e), ".")
+			if e == "" || strings.ContainsAny(e, "./\\ *?") {
+				add(fmt.Sprintf("attachments.%s[%d]", list.name, i), "%q is not a file extension (such as pdf or .pdf)", list.exts[i])
+			}
+		}
+	}
+	if a.NotifyOnDrop.Admins && len(j.Notifications.Admins) == 0 {
+		add("attachments.notifyOnDrop.admins", "needs notifications.admins")
 	}
 	for i, addr := range j.Notifications.Admins {
 		if _, err := mail.ParseAddress(addr); err != nil {

@@ -151,6 +151,10 @@ jobs:
 		{"batch size", base + `    limits: {batchSize: 5000}`, `job "sup": limits.batchSize: 5000 is not between 1 and 1000`},
 		{"duration", base + `    limits: {maxRunTime: soon}`, `not a duration`},
 		{"allow and block", base + `    attachments: {allowExtensions: [pdf], blockExtensions: [exe]}`, `job "sup": attachments: set allowExtensions or blockExtensions, not both`},
+		{"extension with path", base + `    attachments: {blockExtensions: [exe, "../x"]}`, `job "sup": attachments.blockExtensions[1]: "../x" is not a file extension`},
+		{"empty extension", base + `    attachments: {allowExtensions: ["."]}`, `job "sup": attachments.allowExtensions[0]: "." is not a file extension`},
+		{"notify admins without admins", base + `    attachments: {notifyOnDrop: {admins: true}}`, `job "sup": attachments.notifyOnDrop.admins: needs notifications.admins`},
+		{"notifyOnDrop typo", base + `    attachments: {notifyOnDrop: {senders: true}}`, `field senders not found`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,5 +196,74 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("got %d, %v; want %d, error %v", got, err, tt.want, tt.err)
 			}
 		})
+	}
+}
+
+func TestPreprocessingAndAttachments(t *testing.T) {
+	var rules strings.Builder
+	for _, name := range BuiltinPreprocessRules {
+		rules.WriteString("        - builtin: " + name + "\n")
+	}
+	f, err := Parse([]byte(`
+jobs:
+  - id: a
+    server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
+    preprocessing:
+      rules:
+` + rules.String() + `        - {builtin: android, enabled: false}
+        - regexRemove: '(?i)\[external\]'
+        - cutBelow: '^-{2,} ?Disclaimer'
+    attachments:
+      blockExtensions: [exe, .BAT]
+      checkContent: false
+      notifyOnDrop: {sender: true, admins: true}
+    notifications:
+      admins: [admin@example.com]
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	j := f.Jobs[0]
+	if got, want := len(j.Preprocessing.Rules), len(BuiltinPreprocessRules)+3; got != want {
+		t.Errorf("got %d rules, want %d", got, want)
+	}
+	if r := j.Preprocessing.Rules[len(BuiltinPreprocessRules)]; r.Builtin != "android" || r.IsEnabled() {
+		t.Errorf("got rule %+v, want android disabled", r)
+	}
+	a := j.Attachments
+	if !a.NotifyOnDrop.Sender || !a.NotifyOnDrop.Admins {
+		t.Errorf("got notifyOnDrop %+v, want sender and admins", a.NotifyOnDrop)
+	}
+	if a.ContentChecked() {
+		t.Error("got checkContent true, want false")
+	}
+	if got, want := int64(a.MaxSize), int64(DefaultAttachmentMaxSize); got != want {
+		t.Errorf("got maxSize %d, want %d", got, want)
+	}
+	if a.DropEmpty == nil || !*a.DropEmpty {
+		t.Error("got dropEmpty unset or false, want the default true")
+	}
+
+	var def Attachments
+	if !def.ContentChecked() {
+		t.Error("zero Attachments: got checkContent false, want the default true")
+	}
+	if def.NotifyOnDrop.Sender || def.NotifyOnDrop.Admins {
+		t.Error("zero Attachments: got a notifyOnDrop recipient, want none")
+	}
+}
+
+func TestBuiltinPreprocessRulesUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, name := range BuiltinPreprocessRules {
+		if seen[name] {
+			t.Errorf("got %q twice, want each built-in rule once", name)
+		}
+		seen[name] = true
+	}
+	for _, want := range []string{"outlook", "gmail", "apple", "thunderbird", "yahoo", "protonmail", "zoho", "reply-headers", "inline-replies", "android", "mobile-signatures", "signature-delimiter", "quoted-lines"} {
+		if !seen[want] {
+			t.Errorf("got no built-in rule %q", want)
+		}
 	}
 }

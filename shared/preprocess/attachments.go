@@ -41,14 +41,16 @@ type policy struct {
 	block     map[string]bool // lower-case extensions with the dot
 	allow     map[string]bool
 	dropEmpty bool
+	checkType bool
 }
 
 func newPolicy(j *job.Job) *policy {
-	p := &policy{maxSize: job.DefaultAttachmentMaxSize, dropEmpty: true}
+	p := &policy{maxSize: job.DefaultAttachmentMaxSize, dropEmpty: true, checkType: true}
 	if j == nil {
 		return p
 	}
 	a := j.Attachments
+	p.checkType = a.ContentChecked()
 	if a.MaxSize > 0 {
 		p.maxSize = int64(a.MaxSize)
 	}
@@ -135,10 +137,15 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	switch {
 	case p.policy.extensionReason(a.SafeName) != "":
 		a.Dropped = p.policy.extensionReason(a.SafeName)
-	case mismatch(ct, a.SafeName, sniffed):
+	case p.policy.checkType && mismatch(ct, a.SafeName, sniffed):
 		a.Dropped = reasonMismatch
 	case len(head) == 0 && p.policy.dropEmpty:
 		a.Dropped = reasonEmpty
+	}
+	if a.Dropped == "" && len(head) > 0 {
+		if other := otherType(ct, sniffed); other != "" {
+			p.warn("%s: %q is declared %s but its content is %s", partName(partPath), a.SafeName, ct, other)
+		}
 	}
 
 	if a.Dropped == "" && p.opts.Blobs != nil {
@@ -272,6 +279,35 @@ func mismatch(declared, safeName string, sniffed *mimetype.MIME) bool {
 		}
 	}
 	return false
+}
+
+// otherType returns the sniffed type when it clearly differs from the
+// declared one (neither is a kind of the other), else "". Generic and
+// text types are never reported: they are what sniffing falls back to.
+func otherType(declared string, sniffed *mimetype.MIME) string {
+	switch {
+	case declared == "" || declared == "application/octet-stream" || strings.HasPrefix(declared, "text/") ||
+		strings.HasPrefix(declared, "message/") || strings.HasPrefix(declared, "multipart/"):
+		return ""
+	case sniffed.Is("application/octet-stream") || sniffed.Is("text/plain"):
+		return ""
+	}
+	d := mimetype.Lookup(declared)
+	if d == nil {
+		return "" // a type the sniffer does not know: no opinion
+	}
+	for m := sniffed; m != nil; m = m.Parent() {
+		if m.Is(declared) {
+			return ""
+		}
+	}
+	for m := d; m != nil; m = m.Parent() {
+		if sniffed.Is(m.String()) {
+			return ""
+		}
+	}
+	t, _, _ := strings.Cut(sniffed.String(), ";")
+	return t
 }
 
 // defaultName is the name of an attachment the sender did not name.

@@ -13,20 +13,24 @@ func (p *processor) bodies() {
 	for _, w := range warnings {
 		p.warn("%s", w)
 	}
+	// A TNEF (winmail.dat) body counts only when the MIME message has
+	// none of its own: Outlook sends the same text beside it.
+	if len(p.plain) == 0 && len(p.html) == 0 {
+		p.plain, p.html = p.tnefPlain, p.tnefHTML
+	}
 	htmlBody := strings.Join(p.html, "\n")
-	if len(p.html) > 0 {
+	hasHTML := strings.TrimSpace(htmlBody) != ""
+	if hasHTML {
 		m.HTML = sanitizeHTML(htmlBody)
 	}
-	fromHTML := false
 	if len(p.plain) > 0 {
 		m.Text = cleanText(strings.Join(p.plain, "\n"))
 	}
-	if m.Text == "" && len(p.html) > 0 {
+	if m.Text == "" && hasHTML {
 		m.Text = htmlToText(parseHTML(htmlBody))
-		fromHTML = true
 	}
 	if m.Text != "" {
-		m.VisibleText = visibleText(rules, m.Text, htmlBody, fromHTML)
+		m.VisibleText = visibleText(rules, m.Subject, m.Text, htmlBody, hasHTML)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,33 @@ func FuzzProcess(f *testing.F) {
 		if _, err := Summary(m); err != nil {
 			t.Fatalf("Summary: %v", err)
 		}
+	})
+}
+
+// FuzzVisibleText runs the text pipeline alone (HTML to text, every
+// built-in rule, in text and HTML mode) on arbitrary text: it must not
+// panic and must never return "" for a text that has content.
+func FuzzVisibleText(f *testing.F) {
+	for _, s := range []string{
+		"Thanks!\n\nOn Mon, 1 Jan 2024, Ann <ann@example.com> wrote:\n> old\n",
+		"a\n> q1\nanswer\n> q2\nanswer 2\n-- \nsig",
+		"ok\n________________________________\nFrom: A\nSent: B\nTo: C\nSubject: D\nold",
+		`<div>new</div><div class="gmail_quote"><blockquote>old</blockquote></div>`,
+		`<p>x</p><div id="divRplyFwdMsg"><b>From:</b> a<br><b>Sent:</b> b<br><b>To:</b> c</div><p>old</p>`,
+		"<table><tr><td>a<td>b</table><ul><li>x<li>y</ul><a href='https://e.example'>l</a>",
+	} {
+		f.Add(s, "Re: x")
+	}
+	rules, _ := rulesFor(nil)
+	f.Fuzz(func(t *testing.T, s, subject string) {
+		text := cleanText(s)
+		out := visibleText(rules, subject, text, s, true)
+		if strings.TrimSpace(text) != "" && out == "" {
+			t.Fatalf("visible text empty for text %q", text)
+		}
+		if out2 := visibleText(rules, subject, text, "", false); text != "" && out2 == "" {
+			t.Fatalf("visible text (text mode) empty for %q", text)
+		}
+		_ = sanitizeHTML(s)
 	})
 }

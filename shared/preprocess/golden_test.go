@@ -51,8 +51,8 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 20 {
-		t.Fatalf("got %d .eml files in testdata, want at least 20", len(files))
+	if len(files) < 90 {
+		t.Fatalf("got %d .eml files in testdata, want at least 90", len(files))
 	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".eml")

@@ -1,29 +1,37 @@
 package preprocess
 
 import (
-	"mime"
+	"encoding/base64"
 	nettextproto "net/textproto"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	gomessage "github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset"
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
 	"mailconnector/shared/message"
 )
 
-var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
+// encodedWord matches an RFC 2047 encoded word (section 2), leniently:
+// the encoded text may hold spaces (as broken mailers write it), the
+// charset may carry an RFC 2231 language ("utf-8*en").
+var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?]*)\?=`)
 
-// encodedWord matches what is left of an RFC 2047 encoded word that could
-// not be decoded.
-var encodedWord = regexp.MustCompile(`=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=`)
+// brokenWord matches what is left of an encoded word that could not be
+// decoded.
+var brokenWord = regexp.MustCompile(`=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=`)
 
-// decodeWords decodes RFC 2047 encoded words. Raw 8-bit bytes that are not
-// UTF-8 are read as Windows-1252. Words that cannot be decoded stay as
-// they are.
+// decodeWords decodes RFC 2047 encoded words, also malformed ones seen in
+// the wild: words not separated from text by spaces, spaces inside the
+// encoded text, a multi-byte character split across two words (adjacent
+// words of one charset are joined before decoding), base64 without
+// padding, unknown or wrong charsets (detected). Whitespace between two
+// encoded words is dropped (section 6.2). Raw 8-bit bytes that are not
+// UTF-8 (RFC 6532 allows UTF-8) are decoded in the detected charset.
+// Words that cannot be decoded stay as they are.
 func decodeWords(s string) string {
 	if !utf8.ValidString(s) {
 		s = decodeFallback([]byte(s))
@@ -31,16 +39,80 @@ func decodeWords(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	if d, err := wordDecoder.DecodeHeader(s); err == nil {
-		return d
+	matches := encodedWord.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s
 	}
-	// An unknown charset or a broken word somewhere: decode word by word.
-	return encodedWord.ReplaceAllStringFunc(s, func(w string) string {
-		if d, err := wordDecoder.DecodeHeader(w); err == nil {
-			return d
+	var b strings.Builder
+	var pending []byte // decoded bytes of adjacent words in one charset
+	pendingCS := ""
+	flush := func() {
+		if len(pending) > 0 {
+			b.WriteString(decodeCharset(pending, pendingCS))
 		}
-		return w
-	})
+		pending, pendingCS = nil, ""
+	}
+	last := 0
+	for _, m := range matches {
+		gap := s[last:m[0]]
+		if strings.TrimSpace(gap) != "" || last == 0 {
+			flush()
+			b.WriteString(gap)
+		}
+		cs := normalizeCharset(s[m[2]:m[3]])
+		raw, ok := decodeWordText(s[m[4]:m[5]], s[m[6]:m[7]])
+		if !ok {
+			flush()
+			b.WriteString(s[m[0]:m[1]])
+			last = m[1]
+			continue
+		}
+		if cs != pendingCS {
+			flush()
+		}
+		pending = append(pending, raw...)
+		pendingCS = cs
+		last = m[1]
+	}
+	flush()
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// decodeWordText decodes the encoded text of one word: "B" is base64
+// (padding optional, spaces ignored), "Q" is quoted-printable with "_"
+// for space (RFC 2047 section 4.2).
+func decodeWordText(enc, text string) ([]byte, bool) {
+	if enc == "b" || enc == "B" {
+		t := strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, text)
+		t = strings.TrimRight(t, "=")
+		out, err := base64.RawStdEncoding.DecodeString(t)
+		if err != nil {
+			if out, err = base64.RawURLEncoding.DecodeString(t); err != nil {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	out := make([]byte, 0, len(text))
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '_':
+			out = append(out, ' ')
+		case c == '=' && i+2 < len(text) && isHex(text[i+1]) && isHex(text[i+2]):
+			out = append(out, unhex(text[i+1])<<4|unhex(text[i+2]))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, true
 }
 
 // headers fills the header-derived fields of the message (RFC 5322
@@ -55,7 +127,7 @@ func (p *processor) headers(h textproto.Header) {
 
 	if raw := h.Get("Subject"); raw != "" {
 		m.Subject = strings.TrimSpace(collapseSpace(decodeWords(raw)))
-		if encodedWord.MatchString(m.Subject) {
+		if brokenWord.MatchString(m.Subject) {
 			p.warn("subject: malformed encoded word kept as is")
 		}
 	}

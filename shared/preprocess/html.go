@@ -255,21 +255,48 @@ func hasClass(n *html.Node, c string) bool {
 	return false
 }
 
-// textContent is the text of a subtree with collapsed whitespace.
-func textContent(n *html.Node) string {
+// textPrefix is the start of the text of a subtree, at most max bytes,
+// with collapsed whitespace; it stops walking once it has enough, so it is
+// cheap on large subtrees.
+func textPrefix(n *html.Node, max int) string {
 	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
 		if n.Type == html.TextNode {
 			b.WriteString(n.Data)
 			b.WriteByte(' ')
+			if b.Len() >= max {
+				return true
+			}
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.Br {
+			b.WriteByte(' ')
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+			if walk(c) {
+				return true
+			}
 		}
+		return false
 	}
 	walk(n)
-	return collapseSpace(b.String())
+	return truncateUTF8(collapseSpace(b.String()), max)
+}
+
+// firstElement is the first child element, skipping whitespace text and
+// comments; nil if text comes first.
+func firstElement(n *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.ElementNode:
+			return c
+		case html.TextNode:
+			if strings.TrimSpace(c.Data) != "" {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // findAll returns the elements matching pred in document order, not

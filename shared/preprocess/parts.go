@@ -8,13 +8,12 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	pathpkg "path"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
 	htmlcharset "golang.org/x/net/html/charset"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // contentType returns the lower-case media type and parameters of an
@@ -56,10 +55,10 @@ func parseParams(v string) (string, map[string]string) {
 	t = strings.ToLower(strings.TrimSpace(t))
 	// RFC 2231 values in charsets other than UTF-8 and US-ASCII, which
 	// mime.ParseMediaType silently drops.
+	// Ours win: mime drops a continuation piece it cannot decode and
+	// returns the rest as if it were the whole value.
 	for k, val := range rfc2231Params(v) {
-		if _, ok := params[k]; !ok {
-			params[k] = val
-		}
+		params[k] = val
 	}
 	if err != nil {
 		// mime gave up on the parameters: take simple k=v pairs.
@@ -165,37 +164,6 @@ func unhex(c byte) byte {
 	default:
 		return c - 'A' + 10
 	}
-}
-
-// decodeCharset converts raw bytes in the named charset to UTF-8; unknown
-// or empty charsets fall back to UTF-8 or Windows-1252.
-func decodeCharset(raw []byte, cs string) string {
-	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
-		if utf8.Valid(raw) {
-			return string(raw)
-		}
-		return decodeFallback(raw)
-	}
-	r, err := charset.Reader(cs, bytes.NewReader(raw))
-	if err != nil {
-		return decodeFallback(raw)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		return decodeFallback(raw)
-	}
-	return strings.ToValidUTF8(string(out), "\uFFFD")
-}
-
-// decodeFallback reads bytes that are not valid UTF-8 as Windows-1252, the
-// most common undeclared charset in mail.
-func decodeFallback(raw []byte) string {
-	out, err := charmap.Windows1252.NewDecoder().Bytes(raw)
-	if err != nil {
-		return strings.ToValidUTF8(string(raw), "\uFFFD")
-	}
-	return string(out)
 }
 
 // transferDecoder undoes the Content-Transfer-Encoding (RFC 2045 section 6).
@@ -339,9 +307,12 @@ func (p *processor) leaf(h textproto.Header, ct string, params map[string]string
 	pr := &partReader{p: p, r: dec, raw: rr, b64: b64}
 	isBody := (ct == "text/plain" || ct == "text/html") && disp != "attachment" && filename == ""
 	var err error
-	if isBody {
+	switch {
+	case isBody:
 		err = p.body(ct, params, pr, path)
-	} else {
+	case isTNEF(ct, filename):
+		err = p.tnef(h, ct, disp, filename, pr, path)
+	default:
 		err = p.attachment(h, ct, disp, filename, pr, path)
 	}
 	if err != nil {
@@ -375,7 +346,7 @@ func (p *processor) body(ct string, params map[string]string, r io.Reader, path 
 			return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(path), err))
 		}
 	}
-	text := p.toUTF8(raw, ct, params["charset"], path)
+	text := p.bodyToUTF8(raw, ct, params["charset"], path)
 	if ct == "text/html" {
 		p.html = append(p.html, text)
 	} else {
@@ -395,44 +366,81 @@ func (p *processor) fatalOr(err error) error {
 	return err
 }
 
-// toUTF8 converts a body from its declared charset (RFC 2046 section
-// 4.1.2). Undeclared HTML is sniffed (meta charset); undeclared or
-// misdeclared bytes that are not UTF-8 are read as Windows-1252.
-func (p *processor) toUTF8(raw []byte, ct, cs, path string) string {
-	cs = strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"`))
-	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
-		if utf8.Valid(raw) {
-			return string(raw)
-		}
-		if ct == "text/html" && cs == "" {
-			if enc, name, _ := htmlcharset.DetermineEncoding(raw, "text/html"); enc != nil && name != "utf-8" {
-				if out, err := enc.NewDecoder().Bytes(raw); err == nil {
-					return strings.ToValidUTF8(string(out), "\uFFFD")
-				}
+// bodyToUTF8 converts a body from its declared charset (RFC 2046
+// section 4.1.2). Undeclared HTML is sniffed (meta charset); a missing,
+// unknown or wrong label is detected, with a warning.
+func (p *processor) bodyToUTF8(raw []byte, ct, cs, path string) string {
+	label := strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"`))
+	if ct == "text/html" && label == "" && !utf8.Valid(raw) {
+		if enc, name, _ := htmlcharset.DetermineEncoding(raw, "text/html"); enc != nil && name != "utf-8" && name != "windows-1252" {
+			if out, err := enc.NewDecoder().Bytes(raw); err == nil {
+				return strings.ToValidUTF8(string(out), "\uFFFD")
 			}
 		}
-		if cs == "" {
-			cs = "none"
-		}
-		p.warn("%s: bytes are not valid in charset %s: read as windows-1252", partName(path), cs)
-		return decodeFallback(raw)
 	}
-	r, err := charset.Reader(cs, bytes.NewReader(raw))
-	if err != nil {
-		p.warn("%s: unknown charset %q: read as UTF-8 or windows-1252", partName(path), cs)
-		if utf8.Valid(raw) {
-			return string(raw)
-		}
-		return decodeFallback(raw)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		p.warn("%s: cannot decode charset %q (%v): kept what could be decoded", partName(path), cs, err)
-	}
-	s := string(out)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	s, note := toUTF8(raw, label)
+	if note != "" {
+		p.warn("%s: %s", partName(path), note)
 	}
 	return s
+}
+
+// maxTNEF is the largest winmail.dat that is unwrapped; a larger one is
+// kept as an attachment (TNEF is read whole).
+const maxTNEF = 32 << 20
+
+func isTNEF(ct, filename string) bool {
+	return ct == "application/ms-tnef" || ct == "application/vnd.ms-tnef" ||
+		strings.EqualFold(strings.TrimSpace(filename), "winmail.dat")
+}
+
+// tnef unwraps a winmail.dat part ([MS-OXTNEF]) into its body and
+// attachments. A part that is not TNEF, or too large, stays an
+// attachment, with a warning.
+func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Reader, path string) error {
+	buf, err := io.ReadAll(io.LimitReader(r, maxTNEF+1))
+	if err != nil {
+		return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(path), err))
+	}
+	if len(buf) > maxTNEF {
+		p.warn("%s: winmail.dat larger than %d bytes: kept as an attachment", partName(path), maxTNEF)
+		return p.attachment(h, ct, disp, filename, io.MultiReader(bytes.NewReader(buf), r), path)
+	}
+	m, err := decodeTNEF(buf)
+	if m == nil {
+		p.warn("%s: winmail.dat is not TNEF: kept as an attachment", partName(path))
+		return p.attachment(h, ct, disp, filename, bytes.NewReader(buf), path)
+	}
+	if err != nil {
+		p.warn("%s: winmail.dat is cut short: kept what could be read", partName(path))
+	}
+	switch {
+	case strings.TrimSpace(m.HTML) != "":
+		p.tnefHTML = append(p.tnefHTML, m.HTML)
+	case strings.TrimSpace(m.Body) != "":
+		p.tnefPlain = append(p.tnefPlain, m.Body)
+	case len(m.RTF) > 0:
+		if text, isHTML := rtfToText(m.RTF); isHTML {
+			p.tnefHTML = append(p.tnefHTML, text)
+		} else {
+			p.tnefPlain = append(p.tnefPlain, text)
+		}
+	}
+	for i, a := range m.Attachments {
+		if a.Data == nil && a.Name() == "" {
+			continue
+		}
+		act := a.MimeType
+		if act == "" || !strings.Contains(act, "/") {
+			act = "application/octet-stream"
+			if t := mime.TypeByExtension(strings.ToLower(pathpkg.Ext(a.Name()))); t != "" {
+				act, _, _ = strings.Cut(t, ";")
+			}
+		}
+		sub := fmt.Sprintf("%s.tnef%d", path, i+1)
+		if err := p.attachment(textproto.Header{}, act, "attachment", a.Name(), bytes.NewReader(a.Data), sub); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,19 @@
 // visible new text (quoted history and signatures removed by ordered rules),
 // the class of auto-generated mail, and attachments streamed to a blob store.
 //
+// Built-in rules (rules.go) each have an HTML step, run on the parsed HTML
+// body, and a text step, run on the text; a job lists them by the names
+// in job.BuiltinPreprocessRules, in its order, with its own regexRemove
+// and cutBelow rules among them. A new built-in rule is an entry in
+// builtinRules plus its name in job.BuiltinPreprocessRules and the README.
+//
+// Charsets are decoded with go-message/charset and golang.org/x/text; a
+// missing, unknown or wrong label is detected from the bytes (charsets.go).
+// Header fields may hold RFC 2047 encoded words, malformed ones included,
+// and raw 8-bit text. winmail.dat (TNEF) parts are unwrapped into their
+// body and attachments (tnef.go). DropNotices builds the notices of a
+// job's attachments.notifyOnDrop for the rules stage to send.
+//
 // The message is read once, as a stream: attachments go straight from the
 // MIME decoder through a SHA-256 hasher into the blob store and are never
 // held whole in memory. Text and HTML bodies are read into memory up to
@@ -93,10 +106,12 @@ type processor struct {
 
 	plain      []string // text/plain body parts, decoded
 	html       []string // text/html body parts, decoded
-	plainBytes int      // raw bytes read into plain
-	htmlBytes  int      // raw bytes read into html
-	reportType string   // report-type of a multipart/report, lower case
-	storeErr   error    // first blob store error
+	tnefPlain  []string // bodies found in TNEF parts
+	tnefHTML   []string
+	plainBytes int    // raw bytes read into plain
+	htmlBytes  int    // raw bytes read into html
+	reportType string // report-type of a multipart/report, lower case
+	storeErr   error  // first blob store error
 }
 
 // fatal returns the error that must end Process: an input read error, the

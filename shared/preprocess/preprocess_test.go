@@ -316,7 +316,7 @@ func TestBuiltinRulesComplete(t *testing.T) {
 func TestTextRules(t *testing.T) {
 	tests := []struct {
 		name string
-		rule func([]string) []string
+		rule func(*textState)
 		in   string
 		want string
 	}{
@@ -335,7 +335,9 @@ func TestTextRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := strings.Join(tt.rule(strings.Split(tt.in, "\n")), "\n")
+			st := &textState{lines: strings.Split(tt.in, "\n")}
+			tt.rule(st)
+			got := strings.Join(st.lines, "\n")
 			if got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
