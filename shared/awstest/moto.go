@@ -33,8 +33,33 @@ type Moto struct {
 	URL     string
 	cmd     *exec.Cmd
 	logPath string
+	script  string
 	done    chan struct{}
 }
+
+// serverScript runs moto's server as `python3 -m moto.server` does, with
+// one difference: DynamoDB requests are served one at a time. moto applies
+// a transaction's items without isolation from a concurrent request, while
+// DynamoDB's TransactWriteItems is serializable; without the lock a test of
+// concurrent conditional writes would test moto, not the adapter. Other
+// services (SQS long polls among them) stay concurrent.
+const serverScript = `
+import os, sys, threading
+os.environ.setdefault("MOTO_PORT", sys.argv[1])
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+main_app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+
+def app(environ, start_response):
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        with lock:
+            return list(main_app(environ, start_response))
+    return main_app(environ, start_response)
+
+run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True)
+`
 
 var counter atomic.Int64
 
@@ -56,14 +81,19 @@ func StartProcess() (*Moto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awstest: create log: %w", err)
 	}
-	cmd := exec.Command(py, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	script := filepath.Join(os.TempDir(), fmt.Sprintf("moto-%d-%d.py", os.Getpid(), counter.Load()))
+	if err := os.WriteFile(script, []byte(serverScript), 0o600); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("awstest: write server script: %w", err)
+	}
+	cmd := exec.Command(py, script, strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("awstest: start moto: %w", err)
 	}
-	m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, logPath: logPath, script: script, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(m.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -112,6 +142,7 @@ func (m *Moto) Stop() {
 		<-m.done
 	}
 	os.Remove(m.logPath)
+	os.Remove(m.script)
 }
 
 // Reset forgets every resource (POST /moto-api/reset).
