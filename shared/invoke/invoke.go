@@ -1,0 +1,45 @@
+// Package invoke starts a Lambda function asynchronously: how the fetch
+// function hands a backlog to a follow-up invocation of itself.
+package invoke
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// Invoker invokes one function.
+type Invoker struct {
+	c    *lambda.Client
+	name string
+}
+
+// New returns an Invoker of the named function.
+func New(c *lambda.Client, name string) *Invoker { return &Invoker{c: c, name: name} }
+
+// InvokeAsync queues an invocation with payload (InvocationType Event).
+func (i *Invoker) InvokeAsync(ctx context.Context, payload []byte) error {
+	out, err := i.c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(i.name), InvocationType: types.InvocationTypeEvent, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", i.name, err)
+	}
+	if out.StatusCode != 202 {
+		return fmt.Errorf("invoke %s: status %d, want 202", i.name, out.StatusCode)
+	}
+	return nil
+}
+
+// Sync invokes the function and waits for its result (the CLI's "run now").
+func (i *Invoker) Sync(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := i.c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(i.name), InvocationType: types.InvocationTypeRequestResponse, Payload: payload})
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", i.name, err)
+	}
+	if out.FunctionError != nil {
+		return out.Payload, fmt.Errorf("invoke %s: the function failed (%s): %s", i.name, aws.ToString(out.FunctionError), out.Payload)
+	}
+	return out.Payload, nil
+}
