@@ -19,7 +19,7 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l cmd shared functions 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps lint ## the whole test suite (starts Dovecot itself)
+test: deps lint infra-test ## the whole test suite (starts Dovecot itself)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync
@@ -34,3 +34,50 @@ build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 
 clean: ## remove build output and local state
 	rm -rf bin build .connector
+
+# --- Deploy: the CDK app in infra/ (a Go module of its own), the CDK CLI
+# pinned in package.json. See README.md, "Deploy".
+CDK            := npx --no-install cdk
+LAMBDA_FUNCTIONS := fetch preprocess rules deadletter
+# JOBS=FILE picks the jobs file, as for `make run`; CDK_ARGS go to the CLI.
+CDK_CONTEXT    := $(if $(JOBS),-c jobsFile=$(JOBS)) $(CDK_ARGS)
+# Function binaries `make build` has not made yet: infra-test then synthesizes
+# with placeholders (allowMissingBuild=true); synth and deploy refuse.
+MISSING_BUILDS := $(filter-out $(wildcard build/*/bootstrap),$(foreach f,$(LAMBDA_FUNCTIONS),build/$(f)/bootstrap))
+# infra/ builds with -mod=mod (here and in cdk.json): it requires the main
+# module through a replace, so when someone bumps a dependency in ./go.mod
+# that infra also builds with, Go updates infra/go.mod instead of failing.
+# jsii runs the CDK library in Node.js and prints a banner when that Node.js
+# release is past its end of life (Node 20 here); it says nothing about the
+# template. Set the variable empty to see it.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+
+.PHONY: synth diff deploy infra-test
+
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+synth: node_modules/.bin/cdk ## synthesize the stack offline into infra/cdk.out (fails on warnings)
+	$(CDK) synth --quiet --strict $(CDK_CONTEXT)
+
+diff: node_modules/.bin/cdk ## compare the stack with the deployed one (AWS credentials)
+	$(CDK) diff $(CDK_CONTEXT)
+
+deploy: node_modules/.bin/cdk ## deploy the stack (after make build; AWS credentials)
+	$(CDK) deploy $(CDK_CONTEXT)
+
+infra-test: node_modules/.bin/cdk ## CDK template tests, and a synth (placeholders unless make build ran)
+	@out=$$(gofmt -l infra); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	cd infra && $(GO) vet -mod=mod ./... && $(GO) test -mod=mod -count=1 ./...
+	@$(MAKE) --no-print-directory synth $(if $(MISSING_BUILDS),CDK_ARGS="-c allowMissingBuild=true $(CDK_ARGS)")
+
+.PHONY: fuzz fuzz-ci
+
+fuzz: ## fuzz the MIME parser and text pipeline for 60s (FUZZTIME=5m for longer)
+	$(GO) test -run XXX -fuzz '^FuzzProcess$$' -fuzztime $(or $(FUZZTIME),60s) ./shared/preprocess
+	$(GO) test -run XXX -fuzz '^FuzzVisibleText$$' -fuzztime $(or $(FUZZTIME),60s) ./shared/preprocess
+
+fuzz-ci: ## the bounded fuzz run CI does (20s per target)
+	$(GO) test -run XXX -fuzz '^FuzzProcess$$' -fuzztime 20s ./shared/preprocess
+	$(GO) test -run XXX -fuzz '^FuzzVisibleText$$' -fuzztime 20s ./shared/preprocess

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/jsii-runtime-go"
+
+	"mailconnector/shared/job"
+)
+
+// IAM: every function gets exactly what it uses, statement by statement,
+// with no resource "*". The resources that still hold a wildcard
+// character are listed here and in the README ("Permissions"):
+//
+//   - S3 object ARNs end in a key prefix pattern (<bucket>/raw/*, norm/*,
+//     att/*): object permissions are granted per prefix, which is the
+//     point.
+//   - Log group ARNs end in ":*" (the log streams, which Lambda names).
+//   - Secrets Manager ARNs end in "-??????": a secret referenced by name
+//     has an ARN with six random characters that are unknown at synth.
+//
+// The table's grants name each index ARN instead of <table>/index/*.
+
+var (
+	tableReadWrite = []string{
+		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+		"dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+		"dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+	}
+	// Streamed uploads use multipart upload; s3:PutObject covers it, and a
+	// failed one is aborted.
+	objectWrite = []string{"s3:PutObject", "s3:AbortMultipartUpload"}
+	objectRead  = []string{"s3:GetObject"}
+)
+
+// allow adds one statement to the function's role.
+func (c *ConnectorStack) allow(fn string, actions []string, resources ...*string) {
+	c.Roles[fn].AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(actions...),
+		Resources: &resources,
+	}))
+}
+
+func (c *ConnectorStack) objects(prefix string) *string {
+	return c.Bucket.ArnForObjects(jsii.String(prefix + "/*"))
+}
+
+// grant gives every function its permissions.
+func (c *ConnectorStack) grant() {
+	table := []*string{c.Table.TableArn()}
+	for _, ix := range storeSchema().Indexes {
+		table = append(table, jsii.String(*c.Table.TableArn()+"/index/"+ix.Name))
+	}
+	for _, fn := range functionNames {
+		// Logs: the function's own log group (":*" covers its streams).
+		c.allow(fn, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, c.LogGroups[fn].LogGroupArn())
+		c.allow(fn, tableReadWrite, table...)
+	}
+	// s3:ListBucket on the bucket (not its objects) makes a missing key a
+	// 404 (blob.ErrNotFound) instead of a 403 for the functions that read.
+	bucket := c.Bucket.BucketArn()
+
+	// fetch: raw mail in, pointers out, itself for follow-ups, secrets, alerts.
+	c.allow(fnFetch, append(append([]string{}, objectWrite...), "s3:GetObject", "s3:DeleteObject"), c.objects("raw"))
+	c.allow(fnFetch, []string{"s3:ListBucket"}, bucket)
+	c.allow(fnFetch, []string{"sqs:SendMessage"}, c.Queues[qPreprocess].QueueArn())
+	c.allow(fnFetch, []string{"sns:Publish"}, c.Topic.TopicArn())
+	// The follow-up invocation of itself is a separate policy: on the
+	// role's default policy it would make the function depend on its own
+	// ARN, a circular dependency.
+	awsiam.NewPolicy(c.Stack, jsii.String("FetchSelfInvoke"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{c.Roles[fnFetch]},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: &[]*string{c.Functions[fnFetch].FunctionArn()},
+		})},
+	})
+	c.grantSecrets()
+
+	// preprocess: raw in, normalized message and attachments out.
+	c.allow(fnPreprocess, objectRead, c.objects("raw"))
+	c.allow(fnPreprocess, append(append([]string{}, objectWrite...), objectRead...), c.objects("norm"), c.objects("att"))
+	c.allow(fnPreprocess, []string{"s3:ListBucket"}, bucket)
+	c.allow(fnPreprocess, []string{"sqs:SendMessage"}, c.Queues[qRules].QueueArn())
+
+	// rules: normalized message in, requests in the table, events out.
+	c.allow(fnRules, objectRead, c.objects("norm"), c.objects("att"))
+	c.allow(fnRules, []string{"s3:ListBucket"}, bucket)
+	c.allow(fnRules, []string{"events:PutEvents"}, c.Stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("events"), Resource: jsii.String("event-bus"), ResourceName: jsii.String(defaultEventBus),
+	}))
+	if a := c.Config.SenderAddress; a != "" {
+		// SES authorizes sending against the verified identity of the From
+		// address: the address itself or its domain, whichever is verified,
+		// so the resources are those identity ARNs (not "*").
+		c.allow(fnRules, []string{"ses:SendEmail", "ses:SendRawEmail"}, sesIdentities(c.Stack, a)...)
+	}
+
+	// deadletter: records failures in the table and alerts.
+	c.allow(fnDeadletter, []string{"sns:Publish"}, c.Topic.TopicArn())
+	// Consuming the queues is granted by the SQS event sources
+	// (sqs:ReceiveMessage, DeleteMessage, ChangeMessageVisibility,
+	// GetQueueAttributes, GetQueueUrl on each queue's ARN).
+}
+
+// grantSecrets lets fetch read the secret of every job (a disabled job may
+// still be run by hand), and write back those of oauth2 jobs (rotated
+// refresh tokens). Secrets are referenced by name, never created here.
+func (c *ConnectorStack) grantSecrets() {
+	refs := map[string]bool{} // ref → written
+	for _, j := range c.Jobs.Jobs {
+		ref := j.Server.Auth.Secret
+		refs[ref] = refs[ref] || j.Server.Auth.Method == job.AuthOAuth2
+	}
+	names := make([]string, 0, len(refs))
+	for r := range refs {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	var read, write []*string
+	for _, r := range names {
+		s := awssecretsmanager.Secret_FromSecretNameV2(c.Stack, jsii.String("Secret-"+constructID(r)), jsii.String(r))
+		c.Secrets[r] = s
+		// A secret's ARN ends in "-" and six random characters that are
+		// unknown at synth: "-??????" matches exactly those (and not
+		// another secret whose name merely starts with this one).
+		arn := jsii.String(*s.SecretArn() + "-??????")
+		read = append(read, arn)
+		if refs[r] {
+			write = append(write, arn)
+		}
+	}
+	if len(read) > 0 {
+		c.allow(fnFetch, []string{"secretsmanager:GetSecretValue"}, read...)
+	}
+	if len(write) > 0 {
+		c.allow(fnFetch, []string{"secretsmanager:PutSecretValue"}, write...)
+	}
+}
+
+// sesIdentities returns the SES identity ARNs that may authorize sending
+// from address: the address and its domain.
+func sesIdentities(stack awscdk.Stack, address string) []*string {
+	ids := []string{address}
+	if at := strings.LastIndexByte(address, '@'); at >= 0 {
+		ids = append(ids, address[at+1:])
+	}
+	var arns []*string
+	for _, id := range ids {
+		arns = append(arns, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(id),
+		}))
+	}
+	return arns
+}
+
+// constructID makes a construct id from a secret reference: ids may not
+// hold "/", and "|" never occurs in a secret name, so no two collide.
+func constructID(ref string) string {
+	return strings.ReplaceAll(ref, "/", "|")
+}

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"mailconnector/shared/job"
+)
+
+// The Lambda functions, by the name of their directory in functions/ and build/.
+const (
+	fnFetch      = "fetch"
+	fnPreprocess = "preprocess"
+	fnRules      = "rules"
+	fnDeadletter = "deadletter"
+)
+
+// functionNames lists the functions in a stable order.
+var functionNames = []string{fnFetch, fnPreprocess, fnRules, fnDeadletter}
+
+// The queues.
+const (
+	qPreprocess    = "preprocess"
+	qRules         = "rules"
+	qPreprocessDLQ = "preprocess-dlq"
+	qRulesDLQ      = "rules-dlq"
+)
+
+// Queue settings shared with the functions.
+const (
+	maxReceiveCount   = 5  // redrive to the DLQ after this many receives; CONNECTOR_MAX_RECEIVES
+	dlqRetentionDays  = 14 // the longest SQS allows
+	visibilityFactor  = 6  // queue visibility timeout = factor × the consumer's timeout
+	sqsBatchSize      = 10
+	consumerMaxConc   = 5 // maxConcurrency of the preprocess and rules event sources
+	deadletterMaxConc = 2 // the least SQS event sources allow
+	maxFetchConc      = 20
+	minFetchConc      = 2
+	defaultEventBus   = "default"
+	logRetention      = awslogs.RetentionDays_THREE_MONTHS
+)
+
+// functionSpec is the size of one function.
+type functionSpec struct {
+	name        string
+	id          string // construct id
+	description string
+	timeoutMin  float64
+	memoryMB    float64
+}
+
+func (s functionSpec) timeout() awscdk.Duration {
+	return awscdk.Duration_Minutes(jsii.Number(s.timeoutMin))
+}
+
+var functionSpecs = map[string]functionSpec{
+	fnFetch:      {fnFetch, "Fetch", "Mail Connector: one job run (lease, dispositions, new mail to S3, ledger, preprocess queue)", 15, 512},
+	fnPreprocess: {fnPreprocess, "Preprocess", "Mail Connector: MIME, charsets, HTML to text, visible text, attachments", 5, 1024},
+	fnRules:      {fnRules, "Rules", "Mail Connector: processing statements, threading, requests and conversations", 1, 256},
+	fnDeadletter: {fnDeadletter, "Deadletter", "Mail Connector: records dead-lettered messages as failed and alerts", 1, 256},
+}
+
+// ConnectorStack is the deployed connector. The fields give tests (and any
+// later extension) the constructs by role.
+type ConnectorStack struct {
+	Stack         awscdk.Stack
+	Config        Config
+	Jobs          *job.File
+	Table         awsdynamodb.Table
+	Bucket        awss3.Bucket
+	Topic         awssns.Topic
+	Queues        map[string]awssqs.Queue
+	Functions     map[string]awslambda.Function
+	Roles         map[string]awsiam.Role
+	LogGroups     map[string]awslogs.LogGroup
+	Secrets       map[string]awssecretsmanager.ISecret // by reference
+	ScheduleGroup awsscheduler.CfnScheduleGroup
+	SchedulerRole awsiam.Role
+	Schedules     []schedulePlan
+	Alarms        []awscloudwatch.Alarm
+	Dashboard     awscloudwatch.Dashboard
+	// Placeholder is true when any function got placeholder code.
+	Placeholder bool
+	// Notes are worth telling whoever synthesizes: disabled jobs, jobs
+	// whose schedule has ended, placeholder code.
+	Notes []string
+}
+
+// NewConnectorStack loads and validates the jobs file and defines the
+// connector's stack in scope. A bad jobs file fails with job.LoadFile's
+// error, which names the job id and the field.
+func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack, error) {
+	jobs, err := job.LoadFile(cfg.JobsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDeployable(jobs, cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
+	}
+	plans, notes, err := planSchedules(jobs, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
+	}
+	jobsJSON, cas, err := lambdaJobsFile(jobs)
+	if err != nil {
+		return nil, err
+	}
+	assets := map[string]string{}
+	c := &ConnectorStack{
+		Config: cfg, Jobs: jobs, Schedules: plans,
+		Queues:    map[string]awssqs.Queue{},
+		Functions: map[string]awslambda.Function{},
+		Roles:     map[string]awsiam.Role{},
+		LogGroups: map[string]awslogs.LogGroup{},
+		Secrets:   map[string]awssecretsmanager.ISecret{},
+	}
+	for _, name := range functionNames {
+		dir, placeholder, err := stageFunction(cfg, name, jobsJSON, cas)
+		if err != nil {
+			return nil, err
+		}
+		assets[name] = dir
+		c.Placeholder = c.Placeholder || placeholder
+	}
+
+	stack := awscdk.NewStack(scope, jsii.String(cfg.StackName), &awscdk.StackProps{
+		// No env: the template is account- and region-agnostic, and synth
+		// needs no AWS credentials and makes no lookups.
+		Description: jsii.String("Mail Connector: mailboxes to helpdesk requests (jobs file " + relPath(cfg.RepoRoot, cfg.JobsFile) + ")"),
+	})
+	c.Stack = stack
+	c.Notes = notes
+	if c.Placeholder {
+		c.Notes = append(c.Notes, "placeholder function code (allowMissingBuild=true): for tests only, do not deploy this template")
+	}
+
+	c.defineStorage()
+	c.defineQueues()
+	c.defineTopic()
+	c.defineFunctions(assets)
+	c.grant()
+	c.defineSchedules()
+	c.defineMonitoring()
+	c.defineOutputs()
+	return c, nil
+}
+
+// checkDeployable refuses what validates locally but cannot work as deployed.
+func checkDeployable(f *job.File, cfg Config) error {
+	var errs job.Errors
+	for i := range f.Jobs {
+		j := &f.Jobs[i]
+		if cfg.SenderAddress != "" {
+			continue
+		}
+		// The rules function sends these notices through SES.
+		for _, n := range []struct {
+			field string
+			set   bool
+		}{
+			{"notifications.notifySenderOnReject", j.Notifications.NotifySenderOnReject},
+			{"attachments.notifyOnDrop.sender", j.Attachments.NotifyOnDrop.Sender},
+			{"attachments.notifyOnDrop.admins", j.Attachments.NotifyOnDrop.Admins},
+		} {
+			if n.set {
+				errs = append(errs, &job.FieldError{Job: j.ID, Index: i, Field: n.field,
+					Msg: "sends mail: deploy with -c senderAddress=ADDRESS (an SES-verified identity)"})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (c *ConnectorStack) defineStorage() {
+	s := storeSchema()
+	c.Table = awsdynamodb.NewTable(c.Stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: s.PartitionKey.attribute(),
+		SortKey:      s.SortKey.attribute(),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String(s.TTLAttribute),
+		// The ledger, requests and conversations outlive a stack deletion.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, ix := range s.Indexes {
+		props := &awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   ix.PartitionKey.attribute(),
+			ProjectionType: ix.Projection,
+		}
+		if ix.SortKey != nil {
+			props.SortKey = ix.SortKey.attribute()
+		}
+		if len(ix.NonKeyAttributes) > 0 {
+			props.NonKeyAttributes = jsii.Strings(ix.NonKeyAttributes...)
+		}
+		c.Table.AddGlobalSecondaryIndex(props)
+	}
+
+	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
+	c.Bucket = awss3.NewBucket(c.Stack, jsii.String("Mail"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		Versioned:         jsii.Bool(false),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{
+			{Id: jsii.String("expire-raw"), Prefix: jsii.String("raw/"), Expiration: days(c.Config.RawMailDays)},
+			{Id: jsii.String("expire-norm"), Prefix: jsii.String("norm/"), Expiration: days(c.Config.RetainDays)},
+			{Id: jsii.String("expire-att"), Prefix: jsii.String("att/"), Expiration: days(c.Config.RetainDays)},
+			// Streamed uploads are multipart; a crashed one leaves parts behind.
+			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: days(7)},
+		},
+	})
+}
+
+func (c *ConnectorStack) defineQueues() {
+	timeout := func(fn string) awscdk.Duration {
+		return awscdk.Duration_Seconds(jsii.Number(visibilityFactor * 60 * functionSpecs[fn].timeoutMin))
+	}
+	// Named <stack>-<queue>: the deadletter function names the stage that
+	// gave up after its source queue (without "-dlq").
+	name := func(q string) *string { return jsii.String(c.Config.StackName + "-" + q) }
+	dlq := func(id, q string) awssqs.Queue {
+		return awssqs.NewQueue(c.Stack, jsii.String(id), &awssqs.QueueProps{
+			QueueName:         name(q),
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+			VisibilityTimeout: timeout(fnDeadletter),
+		})
+	}
+	queue := func(id, q, consumer string, dead awssqs.Queue) awssqs.Queue {
+		return awssqs.NewQueue(c.Stack, jsii.String(id), &awssqs.QueueProps{
+			QueueName:         name(q),
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
+			VisibilityTimeout: timeout(consumer),
+			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+		})
+	}
+	c.Queues[qPreprocessDLQ] = dlq("PreprocessDLQ", qPreprocessDLQ)
+	c.Queues[qRulesDLQ] = dlq("RulesDLQ", qRulesDLQ)
+	c.Queues[qPreprocess] = queue("PreprocessQueue", qPreprocess, fnPreprocess, c.Queues[qPreprocessDLQ])
+	c.Queues[qRules] = queue("RulesQueue", qRules, fnRules, c.Queues[qRulesDLQ])
+}
+
+func (c *ConnectorStack) defineTopic() {
+	c.Topic = awssns.NewTopic(c.Stack, jsii.String("Alerts"), &awssns.TopicProps{
+		DisplayName: jsii.String("Mail Connector alerts"),
+	})
+	seen := map[string]bool{}
+	var admins []string
+	for _, j := range c.Jobs.Jobs {
+		for _, a := range j.Notifications.Admins {
+			k := strings.ToLower(strings.TrimSpace(a))
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			admins = append(admins, k)
+		}
+	}
+	sort.Strings(admins)
+	for _, a := range admins {
+		// Each address gets a confirmation mail from SNS and must accept it.
+		c.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(a), nil))
+	}
+}
+
+func (c *ConnectorStack) defineFunctions(assets map[string]string) {
+	common := map[string]*string{
+		"CONNECTOR_TABLE":           c.Table.TableName(),
+		"CONNECTOR_BUCKET":          c.Bucket.BucketName(),
+		"CONNECTOR_LEDGER_TTL_DAYS": jsii.String(strconv.Itoa(c.Config.LedgerTTLDays)),
+		"CONNECTOR_RUN_TTL_DAYS":    jsii.String(strconv.Itoa(c.Config.RunTTLDays)),
+		"CONNECTOR_MAX_RECEIVES":    jsii.String(strconv.Itoa(maxReceiveCount)),
+	}
+	extra := map[string]map[string]*string{
+		fnFetch: {
+			"CONNECTOR_PREPROCESS_QUEUE_URL": c.Queues[qPreprocess].QueueUrl(),
+			"CONNECTOR_ALERT_TOPIC_ARN":      c.Topic.TopicArn(),
+		},
+		fnPreprocess: {
+			"CONNECTOR_RULES_QUEUE_URL": c.Queues[qRules].QueueUrl(),
+		},
+		fnRules: {
+			"CONNECTOR_EVENT_BUS": jsii.String(defaultEventBus),
+		},
+		fnDeadletter: {
+			"CONNECTOR_ALERT_TOPIC_ARN": c.Topic.TopicArn(),
+		},
+	}
+	if c.Config.SenderAddress != "" {
+		extra[fnRules]["CONNECTOR_SENDER_ADDRESS"] = jsii.String(c.Config.SenderAddress)
+	}
+	for _, name := range functionNames {
+		spec := functionSpecs[name]
+		env := map[string]*string{}
+		for k, v := range common {
+			env[k] = v
+		}
+		for k, v := range extra[name] {
+			env[k] = v
+		}
+		// Own role and log group per function: no managed policy (the
+		// basic execution role grants logs:* on every log group).
+		role := awsiam.NewRole(c.Stack, jsii.String(spec.id+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Mail Connector " + name + " function"),
+		})
+		logs := awslogs.NewLogGroup(c.Stack, jsii.String(spec.id+"Logs"), &awslogs.LogGroupProps{
+			Retention:     logRetention,
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		props := &awslambda.FunctionProps{
+			Description:  jsii.String(spec.description),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"),
+			Code:         awslambda.Code_FromAsset(jsii.String(assets[name]), nil),
+			Timeout:      spec.timeout(),
+			MemorySize:   jsii.Number(spec.memoryMB),
+			Role:         role,
+			LogGroup:     logs,
+			Environment:  &env,
+		}
+		if name == fnFetch {
+			props.ReservedConcurrentExecutions = jsii.Number(float64(fetchConcurrency(len(c.Jobs.Jobs))))
+			// A failed run is not retried at once: the next scheduled run
+			// (or follow-up) continues where it stopped.
+			props.RetryAttempts = jsii.Number(0)
+			props.MaxEventAge = awscdk.Duration_Hours(jsii.Number(1))
+		}
+		fn := awslambda.NewFunction(c.Stack, jsii.String(spec.id), props)
+		c.Functions[name] = fn
+		c.Roles[name] = role
+		c.LogGroups[name] = logs
+	}
+
+	source := func(q awssqs.Queue, maxConc float64) awslambda.IEventSource {
+		return awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(sqsBatchSize),
+			ReportBatchItemFailures: jsii.Bool(true),
+			MaxConcurrency:          jsii.Number(maxConc),
+		})
+	}
+	c.Functions[fnPreprocess].AddEventSource(source(c.Queues[qPreprocess], consumerMaxConc))
+	c.Functions[fnRules].AddEventSource(source(c.Queues[qRules], consumerMaxConc))
+	c.Functions[fnDeadletter].AddEventSource(source(c.Queues[qPreprocessDLQ], deadletterMaxConc))
+	c.Functions[fnDeadletter].AddEventSource(source(c.Queues[qRulesDLQ], deadletterMaxConc))
+}
+
+// fetchConcurrency is the fetch function's reserved concurrency: one per
+// job (a lease keeps a job from running twice at once), at least 2 so a
+// follow-up can start while a run ends, at most 20 to spare the mailboxes
+// and the account.
+func fetchConcurrency(jobs int) int {
+	return min(maxFetchConc, max(minFetchConc, jobs))
+}
+
+func (c *ConnectorStack) defineSchedules() {
+	c.ScheduleGroup = awsscheduler.NewCfnScheduleGroup(c.Stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
+		Name: jsii.String(scheduleGroupName),
+	})
+	fetch := c.Functions[fnFetch]
+	c.SchedulerRole = awsiam.NewRole(c.Stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		Description: jsii.String("EventBridge Scheduler: invoke the Mail Connector fetch function"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			// Only this account's schedules may use the role (confused deputy).
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			},
+		}),
+	})
+	c.SchedulerRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: jsii.Strings(*fetch.FunctionArn()),
+	}))
+	for _, p := range c.Schedules {
+		props := &awsscheduler.CfnScheduleProps{
+			Name:                       jsii.String(p.Name),
+			GroupName:                  c.ScheduleGroup.Name(),
+			Description:                jsii.String("Mail Connector: fetch job " + p.JobID),
+			ScheduleExpression:         jsii.String(p.Expression),
+			ScheduleExpressionTimezone: jsii.String(p.TimeZone),
+			FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+			State:                      jsii.String("ENABLED"),
+			Target: &awsscheduler.CfnSchedule_TargetProperty{
+				Arn:     fetch.FunctionArn(),
+				RoleArn: c.SchedulerRole.RoleArn(),
+				Input:   jsii.String(p.Input),
+				// A failed run is retried by the next scheduled one.
+				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(0)},
+			},
+		}
+		if p.StartDate != "" {
+			props.StartDate = jsii.String(p.StartDate)
+		}
+		if p.EndDate != "" {
+			props.EndDate = jsii.String(p.EndDate)
+		}
+		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-"+p.Name), props)
+		s.AddDependency(c.ScheduleGroup)
+	}
+}
+
+func (c *ConnectorStack) defineOutputs() {
+	out := func(id, desc string, v *string) {
+		awscdk.NewCfnOutput(c.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out("TableName", "DynamoDB table (CONNECTOR_TABLE)", c.Table.TableName())
+	out("BucketName", "S3 bucket for raw and normalized mail (CONNECTOR_BUCKET)", c.Bucket.BucketName())
+	out("AlertTopicArn", "SNS topic for administrator alerts", c.Topic.TopicArn())
+	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())
+	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
+	out("DashboardName", "CloudWatch dashboard", c.Dashboard.DashboardName())
+}
