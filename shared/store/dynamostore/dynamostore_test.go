@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -113,9 +114,10 @@ func TestExpiryAttributes(t *testing.T) {
 
 func TestStaleFingerprintOfAnExpiredEntryIsReplaced(t *testing.T) {
 	c, name := newTable(t)
-	s := New(c, name, nil)
-	ctx := context.Background()
 	now := time.Now()
+	clock := now
+	s := New(c, name, &Options{Now: func() time.Time { return clock }})
+	ctx := context.Background()
 	e := ledger.Entry{JobID: "j", Key: "old", Fingerprint: "<a@x>|abc", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
 	if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
 		t.Fatal(err)
@@ -125,6 +127,10 @@ func TestStaleFingerprintOfAnExpiredEntryIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Key = "new"
+	if _, err := s.Record(ctx, []ledger.Entry{e}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("got %v, want a conflict while the claim is fresh (its writer may still be at work)", err)
+	}
+	clock = now.Add(2 * staleAfter)
 	res, err := s.Record(ctx, []ledger.Entry{e})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("got %v, %+v; want the entry recorded", err, res)

@@ -19,6 +19,10 @@ import (
 func ledgerPK(jobID string) string { return "LEDGER#" + jobID }
 func fpPK(jobID, fp string) string { return "FP#" + jobID + "#" + fp }
 
+// staleAfter is how old a fingerprint item naming no entry must be before
+// another key may take it over: far longer than a claim and a write take.
+const staleAfter = time.Minute
+
 // entryItem is the item of a ledger entry, with its index keys.
 func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	b, err := json.Marshal(e)
@@ -46,9 +50,8 @@ func decodeEntry(it item) (ledger.Entry, error) {
 	return e, err
 }
 
-// Record inserts entries whose key and fingerprint are both new. Each
-// entry is one transaction of its ledger item and its fingerprint item;
-// entries run in parallel, except that one repeating a key or fingerprint
+// Record inserts entries whose key and fingerprint are both new. Entries
+// run in parallel, except that one repeating a key or fingerprint
 // of an earlier entry in the batch waits for it, so the earlier one wins.
 func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.RecordResult, error) {
 	for _, e := range entries {
@@ -87,64 +90,84 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 	return results, nil
 }
 
+// recordOne claims the fingerprint, then writes the entry, each with a
+// condition; no transaction is needed because each step is safe to repeat.
+// A crash between the two leaves a fingerprint item naming a key with no
+// entry: recording that key again claims it again (it is its own), and a
+// different key finds it stale and takes it over.
 func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResult, error) {
 	e.Version = 1
 	it, err := s.entryItem(e)
 	if err != nil {
 		return store.RecordResult{}, err
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		ops := []types.TransactWriteItem{{Put: &types.Put{
-			TableName: aws.String(s.table), Item: it,
-			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}}}
-		if e.Fingerprint != "" {
-			fp := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
-			fp["key"] = str(e.Key)
-			ops = append(ops, types.TransactWriteItem{Put: &types.Put{
-				TableName: aws.String(s.table), Item: fp,
-				ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}})
+	if e.Fingerprint != "" {
+		res, done, err := s.claimFingerprint(ctx, e)
+		if err != nil || done {
+			return res, err
 		}
-		_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
-		if err == nil {
-			return store.RecordResult{}, nil
-		}
-		reasons, ok := cancelReasons(err)
-		if !ok {
+	}
+	_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if isCondFailed(err) {
+		existing, err := s.Entry(ctx, e.JobID, e.Key)
+		if err != nil {
 			return store.RecordResult{}, err
 		}
-		if reasons[0] {
-			existing, err := s.Entry(ctx, e.JobID, e.Key)
-			if err != nil {
-				return store.RecordResult{}, err
-			}
-			return store.RecordResult{Err: store.ErrExists, Existing: existing}, nil
-		}
-		if len(reasons) > 1 && reasons[1] {
-			fp, err := s.get(ctx, fpPK(e.JobID, e.Fingerprint), "FP")
-			if err != nil {
-				return store.RecordResult{}, err
-			}
-			existing, err := s.Entry(ctx, e.JobID, getS(fp, "key"))
-			if err == nil {
-				return store.RecordResult{Err: store.ErrDuplicate, Existing: existing}, nil
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return store.RecordResult{}, err
-			}
-			// The entry the fingerprint named has expired: the index
-			// item is stale. Remove it and try again.
-			if _, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: keyOf(fpPK(e.JobID, e.Fingerprint), "FP")}); err != nil {
-				return store.RecordResult{}, err
-			}
-			continue
-		}
-		return store.RecordResult{}, err // cancelled for another reason (throttling, conflict): let the caller retry
+		return store.RecordResult{Err: store.ErrExists, Existing: existing}, nil
 	}
-	return store.RecordResult{}, fmt.Errorf("fingerprint index kept changing: %w", store.ErrConflict)
+	return store.RecordResult{}, err
+}
+
+// claimFingerprint writes the fingerprint item for e unless another entry
+// holds it; done is true when the result is decided (a duplicate).
+func (s *Store) claimFingerprint(ctx context.Context, e ledger.Entry) (store.RecordResult, bool, error) {
+	key := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
+	for attempt := 0; attempt < 3; attempt++ {
+		fp := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
+		fp["key"], fp["at"] = str(e.Key), num(s.o.Now().UnixMilli())
+		_, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: fp,
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #k = :key"),
+			ExpressionAttributeNames:  map[string]string{"#k": "key"},
+			ExpressionAttributeValues: item{":key": str(e.Key)}})
+		if err == nil {
+			return store.RecordResult{}, false, nil
+		}
+		if !isCondFailed(err) {
+			return store.RecordResult{}, false, err
+		}
+		cur, err := s.get(ctx, fpPK(e.JobID, e.Fingerprint), "FP")
+		if err != nil {
+			return store.RecordResult{}, false, err
+		}
+		other := getS(cur, "key")
+		if cur == nil {
+			continue // removed meanwhile: try again
+		}
+		existing, err := s.Entry(ctx, e.JobID, other)
+		if err == nil {
+			return store.RecordResult{Err: store.ErrDuplicate, Existing: existing}, true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.RecordResult{}, false, err
+		}
+		if s.o.Now().Sub(time.UnixMilli(getN(cur, "at"))) < staleAfter {
+			// Its writer may be between claiming it and writing the
+			// entry: treat it as taken; the caller retries later.
+			return store.RecordResult{}, false, fmt.Errorf("fingerprint claimed by %s a moment ago: %w", other, store.ErrConflict)
+		}
+		// The entry it named expired, or its writer crashed before writing
+		// it: the item is stale. Remove it (if it still names other) and
+		// claim it again.
+		_, err = s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key,
+			ConditionExpression:       aws.String("#k = :other"),
+			ExpressionAttributeNames:  map[string]string{"#k": "key"},
+			ExpressionAttributeValues: item{":other": str(other)}})
+		if err != nil && !isCondFailed(err) {
+			return store.RecordResult{}, false, err
+		}
+	}
+	return store.RecordResult{}, false, fmt.Errorf("fingerprint index kept changing: %w", store.ErrConflict)
 }
 
 // cancelReasons reports, for a cancelled transaction, which of its items
