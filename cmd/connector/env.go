@@ -23,6 +23,7 @@ type common struct {
 	jobsFile string
 	stateDir string
 	verbose  bool
+	aws      bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.stateDir, "state", def, "state directory")
 	fs.BoolVar(&c.verbose, "v", false, "log debug detail")
+	fs.BoolVar(&c.aws, "aws", os.Getenv("CONNECTOR_AWS") == "1", "act on the deployed stack (CONNECTOR_TABLE, CONNECTOR_FETCH_FUNCTION, AWS credentials)")
 }
 
 // parse parses flags that may stand before or after the positional

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,9 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"mailconnector/shared/awstest"
 	"mailconnector/shared/dovecottest"
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox/mailboxtest"
+	"mailconnector/shared/request"
+	"mailconnector/shared/run"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/store"
+	"mailconnector/shared/store/dynamostore"
 )
 
 var plain, withTLS *dovecottest.Server
@@ -282,5 +295,71 @@ func TestRunOnceWithAJobsFileAndBadConfig(t *testing.T) {
 	_, _, err = cli(t, "frobnicate")
 	if code, _ := exitMsg(err); code != 2 {
 		t.Errorf("got exit %d for an unknown command, want 2", code)
+	}
+}
+
+func TestAWSCommands(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := context.Background()
+	cfg := m.Config()
+	ddb := dynamodb.NewFromConfig(cfg)
+	if err := dynamostore.CreateTable(ctx, ddb, "mc"); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamostore.New(ddb, "mc", nil)
+	now := time.Now()
+	if err := st.PutRun(ctx, run.Run{JobID: "support", ID: "r-aws-1", Trigger: "schedule", Status: run.OK, StartedAt: now, EndedAt: now.Add(time.Second), Fetched: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Record(ctx, []ledger.Entry{{JobID: "support", Key: "k1", State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := st.Entry(ctx, "support", "k1")
+	e.State = ledger.Processed
+	if _, err := st.Commit(ctx, store.Outcome{Entry: e, NewRequest: &request.Request{JobID: "support", Title: "VPN down on AWS", Status: request.Open, CreatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	u := newUser(t, plain, false)
+	sm := secretsmanager.NewFromConfig(cfg)
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("mail/" + u),
+		SecretString: aws.String(fmt.Sprintf(`{"username":%q,"password":%q}`, u, "pw-"+u))}); err != nil {
+		t.Fatal(err)
+	}
+	lambdaStub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("X-Amz-Invocation-Type") != "RequestResponse" || !strings.Contains(string(b), `"force":true`) {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, `{"jobId":"support","run":{"jobId":"support","id":"r-now","trigger":"manual","status":"ok","fetched":3},"continued":false}`)
+	}))
+	defer lambdaStub.Close()
+	for k, v := range map[string]string{
+		"CONNECTOR_TABLE": "mc", "CONNECTOR_AWS_ENDPOINT": m.URL, "CONNECTOR_FETCH_FUNCTION": "mail-connector-fetch",
+		"CONNECTOR_LAMBDA_ENDPOINT": lambdaStub.URL, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+		"AWS_REGION": awstest.Region, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+	} {
+		t.Setenv(k, v)
+	}
+	jobs := writeJobsServer(t, fmt.Sprintf("{protocol: imap, host: %s, port: %d, security: none, auth: {secret: mail/%s}}", plain.Host, plain.Port(dovecottest.IMAP), u), "")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runs", "support", "--aws"}, "schedule"},
+		{[]string{"requests", "--aws"}, "VPN down on AWS"},
+		{[]string{"requests", "1", "--aws"}, "Request #1: VPN down on AWS"},
+		{[]string{"test", "support", "--aws", "--jobs", jobs}, "connection OK"},
+		{[]string{"run", "--aws", "--jobs", jobs, "--job", "support"}, "fetched 3"},
+	}
+	for _, tt := range tests {
+		out, _, err := cli(t, tt.args...)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: got %v\n%s\nwant %q", tt.args, err, out, tt.want)
+		}
+	}
+	t.Setenv("CONNECTOR_TABLE", "")
+	if _, _, err := cli(t, "runs", "support", "--aws"); err == nil || !strings.Contains(err.Error(), "CONNECTOR_TABLE") {
+		t.Errorf("got %v, want a message naming CONNECTOR_TABLE", err)
 	}
 }

@@ -23,13 +23,13 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	loc, err := openLocal(c.stateDir)
+	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
-	defer loc.Close()
+	defer b.close()
 	if len(pos) == 0 {
-		rs, err := loc.store.ListRequests(ctx, *jobID, *limit)
+		rs, err := b.store.ListRequests(ctx, *jobID, *limit)
 		if err != nil {
 			return fmt.Errorf("list requests: %w", err)
 		}
@@ -44,9 +44,9 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var r request.Request
 	n, perr := strconv.ParseInt(pos[0], 10, 64)
 	if perr == nil {
-		r, err = loc.store.RequestByNumber(ctx, n)
+		r, err = b.store.RequestByNumber(ctx, n)
 	} else {
-		r, err = loc.store.Request(ctx, pos[0])
+		r, err = b.store.Request(ctx, pos[0])
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &exitError{code: 1, msg: fmt.Sprintf("connector: no request %s", pos[0])}
@@ -54,7 +54,7 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("read request %s: %w", pos[0], err)
 	}
-	convs, err := loc.store.Conversations(ctx, r.ID)
+	convs, err := b.store.Conversations(ctx, r.ID)
 	if err != nil {
 		return fmt.Errorf("read conversations of request %s: %w", r.ID, err)
 	}

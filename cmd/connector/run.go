@@ -39,6 +39,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
+	if c.aws {
+		jobs, err := c.loadJobs()
+		if err != nil {
+			return err
+		}
+		chosen := selected(jobs, *only)
+		if len(chosen) == 0 {
+			return &exitError{code: 2, msg: "connector: no job to run (name one with --job)"}
+		}
+		b, err := c.backend(ctx)
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		return runAWS(ctx, b, chosen, stdout)
+	}
+
 	var jobs *job.File
 	var srv *demo.Server
 	stateDir := c.stateDir

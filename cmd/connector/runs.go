@@ -21,12 +21,12 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 1 {
 		return &exitError{code: 2, msg: "usage: connector runs JOB [--limit N] [--state DIR]"}
 	}
-	loc, err := openLocal(c.stateDir)
+	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
-	defer loc.Close()
-	runs, err := loc.store.Runs(ctx, pos[0], *limit)
+	defer b.close()
+	runs, err := b.store.Runs(ctx, pos[0], *limit)
 	if err != nil {
 		return fmt.Errorf("list runs of job %s: %w", pos[0], err)
 	}

@@ -10,11 +10,7 @@ import (
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/message"
 	"mailconnector/shared/preprocess"
-	"mailconnector/shared/secrets"
-	"mailconnector/shared/secrets/localsecrets"
 )
-
-func localSecrets(stateDir string) secrets.Resolver { return localsecrets.New(stateDir) }
 
 // cmdSample fetches the oldest message of a job's folder and prints its
 // properties as JSON. It changes nothing on the server or in the state.
@@ -37,7 +33,12 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	o := opener{Secrets: localSecrets(c.stateDir), Logger: c.logger(io.Discard)}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	o := opener{Secrets: b.secrets, Logger: c.logger(io.Discard)}
 	sess, err := o.Open(ctx, j)
 	if err != nil {
 		var ce *mailbox.ConnectError

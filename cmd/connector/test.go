@@ -32,7 +32,12 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	o := opener{Secrets: localSecrets(c.stateDir), Logger: c.logger(io.Discard)}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	o := opener{Secrets: b.secrets, Logger: c.logger(io.Discard)}
 	sess, err := o.Open(ctx, j)
 	if err != nil {
 		var ce *mailbox.ConnectError
