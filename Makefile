@@ -7,7 +7,7 @@ TEST_TIMEOUT ?= 45m
 .PHONY: run test deps lint bench build clean help
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 run: ## run the connector locally (the demo without JOBS=FILE; ARGS=--once etc.)
 	$(GO) run ./cmd/connector run $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
@@ -19,11 +19,13 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l cmd shared functions 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps lint infra-test ## the whole test suite (starts Dovecot itself)
+test: deps lint infra-test ## the whole test suite (starts Dovecot and moto itself), then a bounded fuzz run
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz-ci
 
-bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync
+bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess throughput
 	$(GO) run ./cmd/benchmark -n $(BENCH_N)
+	$(GO) test -run XXX -bench 'BenchmarkPreprocess$$' -benchtime 3x -benchmem ./shared/preprocess
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 	$(GO) build -o bin/connector ./cmd/connector
