@@ -13,6 +13,7 @@ import (
 
 	"mailconnector/shared/awsenv"
 	"mailconnector/shared/handler"
+	"mailconnector/shared/metrics"
 )
 
 func main() {
@@ -33,5 +34,5 @@ func realMain(ctx context.Context) (*handler.DeadLetter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handler.DeadLetter{Ledger: c.Store(cfg), Logger: awsenv.Logger()}, nil
+	return &handler.DeadLetter{Ledger: c.Store(cfg), Logger: awsenv.Logger(), Metrics: metrics.New(os.Stdout)}, nil
 }

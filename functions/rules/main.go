@@ -14,6 +14,7 @@ import (
 	"mailconnector/shared/awsenv"
 	"mailconnector/shared/event/ebevents"
 	"mailconnector/shared/handler"
+	"mailconnector/shared/metrics"
 	"mailconnector/shared/rules"
 )
 
@@ -49,5 +50,5 @@ func realMain(ctx context.Context) (*handler.Queue, error) {
 		Publisher: ebevents.New(eventbridge.NewFromConfig(cfg), c.EventBus),
 		Logger:    log,
 	})
-	return &handler.Queue{Name: "rules", Stage: stage, Ledger: st, Logger: log}, nil
+	return &handler.Queue{Name: "rules", Stage: stage, Ledger: st, Logger: log, Metrics: metrics.New(os.Stdout)}, nil
 }

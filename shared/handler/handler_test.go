@@ -16,6 +16,7 @@ import (
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/metrics"
 	"mailconnector/shared/rules"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store/boltstore"
@@ -276,5 +277,30 @@ func TestFetchHandler(t *testing.T) {
 				t.Errorf("got follow-up %q, want %q", got, tt.wantInvoke)
 			}
 		})
+	}
+}
+
+func TestQueueCountsOutcomes(t *testing.T) {
+	st := newLedger(t, "imap/INBOX/1700000000/41", "imap/INBOX/1700000000/42")
+	ctx := context.Background()
+	stage := &fakeStage{errFn: func(p ledger.Pointer) error {
+		e, _ := st.Entry(ctx, p.JobID, p.Key)
+		e.State = ledger.Processed
+		if strings.HasSuffix(p.Key, "/42") {
+			e.State, e.Reason = ledger.Rejected, "not allowed"
+		}
+		_, err := st.Update(ctx, e)
+		return err
+	}}
+	var out strings.Builder
+	h := &Queue{Name: "rules", Stage: stage, Ledger: st, Metrics: metrics.New(&out)}
+	var ev events.SQSEvent
+	readEvent(t, "sqs-rules.json", &ev)
+	if _, err := h.Handle(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.Count(got, "\n") != 2 || !strings.Contains(got, `"MessagesProcessed":1`) || !strings.Contains(got, `"MessagesRejected":1`) {
+		t.Errorf("got metrics\n%s\nwant one processed and one rejected", got)
 	}
 }

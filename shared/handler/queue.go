@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/metrics"
 	"mailconnector/shared/rules"
 	"mailconnector/shared/store"
 )
@@ -31,6 +32,10 @@ type Queue struct {
 	Ledger store.Ledger
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Metrics, when set, counts each message's outcome once the stage has
+	// given it one (the rules stage): MessagesProcessed, MessagesRejected
+	// or MessagesFailed per job.
+	Metrics *metrics.Writer
 }
 
 // Handle processes every record; the failed ones are returned for retry.
@@ -52,6 +57,7 @@ func (h *Queue) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEvent
 		l := log.With("stage", h.Name, "job", p.JobID, "ledgerKey", p.Key)
 		err = h.Stage.Handle(ctx, p)
 		if err == nil {
+			h.countOutcome(ctx, p, l)
 			continue
 		}
 		if isPermanent(err) {
@@ -68,6 +74,27 @@ func (h *Queue) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEvent
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 	}
 	return resp, nil
+}
+
+// countOutcome writes the outcome metric of a message the stage finished.
+func (h *Queue) countOutcome(ctx context.Context, p ledger.Pointer, log *slog.Logger) {
+	if h.Metrics == nil {
+		return
+	}
+	e, err := h.Ledger.Entry(ctx, p.JobID, p.Key)
+	if err != nil || !e.State.Final() {
+		return
+	}
+	name := metrics.MessagesProcessed
+	switch e.State {
+	case ledger.Rejected:
+		name = metrics.MessagesRejected
+	case ledger.Failed:
+		name = metrics.MessagesFailed
+	}
+	if err := h.Metrics.Put(p.JobID, metrics.Value{Name: name, Unit: metrics.Count, Value: 1}); err != nil {
+		log.Warn("write metrics", "err", err)
+	}
 }
 
 func (h *Queue) now() time.Time {
@@ -93,6 +120,8 @@ func (h *Queue) noteError(ctx context.Context, p ledger.Pointer, attempt int, ca
 // as failed in the ledger with the last error, so the next fetch run moves
 // the source message to the job's error folder.
 type DeadLetter struct {
+	// Metrics, when set, counts MessagesFailed per job.
+	Metrics *metrics.Writer
 	// Name is the stage whose queue gave up; empty: read from the record's
 	// source queue (".../mail-connector-rules-dlq" → "mail-connector-rules").
 	Name   string
@@ -132,6 +161,9 @@ func (h *DeadLetter) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 			continue
 		}
 		log.Error("message failed", "stage", stage, "job", p.JobID, "ledgerKey", p.Key, "reason", reason)
+		if h.Metrics != nil {
+			_ = h.Metrics.Put(p.JobID, metrics.Value{Name: metrics.MessagesFailed, Unit: metrics.Count, Value: 1})
+		}
 	}
 	return resp, nil
 }
