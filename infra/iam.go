@@ -93,6 +93,8 @@ func (c *ConnectorStack) grant() {
 	c.allow(fnRules, []string{"events:PutEvents"}, c.Stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("events"), Resource: jsii.String("event-bus"), ResourceName: jsii.String(defaultEventBus),
 	}))
+	// Notices to administrators (dropped attachments) go to the alert topic.
+	c.allow(fnRules, []string{"sns:Publish"}, c.Topic.TopicArn())
 	if a := c.Config.SenderAddress; a != "" {
 		// SES authorizes sending against the verified identity of the From
 		// address: the address itself or its domain, whichever is verified,

@@ -311,7 +311,8 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 			"CONNECTOR_RULES_QUEUE_URL": c.Queues[qRules].QueueUrl(),
 		},
 		fnRules: {
-			"CONNECTOR_EVENT_BUS": jsii.String(defaultEventBus),
+			"CONNECTOR_EVENT_BUS":       jsii.String(defaultEventBus),
+			"CONNECTOR_ALERT_TOPIC_ARN": c.Topic.TopicArn(),
 		},
 		fnDeadletter: {
 			"CONNECTOR_ALERT_TOPIC_ARN": c.Topic.TopicArn(),

@@ -210,7 +210,7 @@ func TestFunctions(t *testing.T) {
 			"CONNECTOR_ALERT_TOPIC_ARN":      "${Topic}",
 		})},
 		{fnPreprocess, 300, 1024, with(map[string]string{"CONNECTOR_RULES_QUEUE_URL": "${Queue:rules}"})},
-		{fnRules, 60, 256, with(map[string]string{"CONNECTOR_EVENT_BUS": "default"})},
+		{fnRules, 60, 256, with(map[string]string{"CONNECTOR_EVENT_BUS": "default", "CONNECTOR_ALERT_TOPIC_ARN": "${Topic}"})},
 		{fnDeadletter, 60, 256, with(map[string]string{"CONNECTOR_ALERT_TOPIC_ARN": "${Topic}"})},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
@@ -529,6 +529,7 @@ func fullPermissions(secrets []string) map[string]map[string][]string {
 			"s3:GetObject":     {att, norm},
 			"s3:ListBucket":    {"${Bucket.Arn}"},
 			"events:PutEvents": {"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"},
+			"sns:Publish":      {"${Topic}"},
 		}), consume(qRules)),
 		fnDeadletter: merge(base(fnDeadletter, map[string][]string{
 			"sns:Publish": {"${Topic}"},

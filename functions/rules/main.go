@@ -10,11 +10,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"mailconnector/shared/awsenv"
 	"mailconnector/shared/event/ebevents"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/metrics"
+	"mailconnector/shared/notify/awsnotify"
 	"mailconnector/shared/rules"
 )
 
@@ -48,6 +51,7 @@ func realMain(ctx context.Context) (*handler.Queue, error) {
 	stage := rules.NewStage(rules.StageOptions{
 		Store: st, Blobs: c.Blobs(cfg), Jobs: jobs,
 		Publisher: ebevents.New(eventbridge.NewFromConfig(cfg), c.EventBus),
+		Notifier:  awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress),
 		Logger:    log,
 	})
 	return &handler.Queue{Name: "rules", Stage: stage, Ledger: st, Logger: log, Metrics: metrics.New(os.Stdout)}, nil

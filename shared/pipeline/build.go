@@ -56,7 +56,7 @@ func Build(c Config) *Local {
 		Store: c.Store, Blobs: c.Blobs, Jobs: c.Jobs, Next: rulesQ, Logger: c.Logger, Now: c.Now,
 	})
 	r := rules.NewStage(rules.StageOptions{
-		Store: c.Store, Blobs: c.Blobs, Jobs: c.Jobs, Publisher: c.Publisher, Logger: c.Logger, Now: c.Now,
+		Store: c.Store, Blobs: c.Blobs, Jobs: c.Jobs, Publisher: c.Publisher, Notifier: c.Notifier, Logger: c.Logger, Now: c.Now,
 	})
 	return New(Options{
 		Jobs: c.Jobs, Store: c.Store, Fetch: f, Preprocess: p, Rules: r,

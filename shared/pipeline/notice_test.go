@@ -1,0 +1,62 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/notify"
+	"mailconnector/shared/pipeline"
+)
+
+type noticeBox struct {
+	mu      sync.Mutex
+	notices []notify.Notice
+}
+
+func (b *noticeBox) Notify(_ context.Context, n notify.Notice) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notices = append(b.notices, n)
+	return nil
+}
+
+func TestNoticesForDroppedAttachmentsAndRejectedSenders(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) {
+		j.Attachments.BlockExtensions = []string{"exe"}
+		j.Attachments.NotifyOnDrop = job.NotifyOnDrop{Sender: true}
+		j.Processing.AllowNewRequestsFrom = []string{"*@customer.example"}
+		j.Notifications.NotifySenderOnReject = true
+	})
+	withExe := "Message-ID: <exe@customer.example>\r\nFrom: ann@customer.example\r\nSubject: tool\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Disposition: attachment; filename=setup.exe\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
+	stranger := "Message-ID: <who@elsewhere.example>\r\nFrom: bob@elsewhere.example\r\nSubject: hello\r\n\r\nhi\r\n"
+	bounce := "Message-ID: <ooo@elsewhere.example>\r\nFrom: carl@elsewhere.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway\r\n"
+	e.deliver([]byte(withExe), []byte(stranger), []byte(bounce))
+	box := &noticeBox{}
+	r := e.start(pipeline.Config{Notifier: box})
+	runJob(t, r, e)
+	var got []string
+	for _, n := range box.notices {
+		got = append(got, n.Kind+" to "+strings.Join(n.To, ",")+": "+n.Subject)
+	}
+	want := []string{"to ann@customer.example", "to bob@elsewhere.example: Your message was not accepted"}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			if strings.Contains(g, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("got notices %q, want one %q", got, w)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("got %d notices %q, want 2 (none to the auto-reply's sender)", len(got), got)
+	}
+}
