@@ -114,8 +114,8 @@ func openLocal(dir string) (*local, error) {
 		return nil, fmt.Errorf("open blob directory in %s: %w", dir, err)
 	}
 	// The next stage reads what the previous one just wrote: keep small
-	// objects in memory (32 MB at most) so it does not touch the disk.
-	cached := blobcache.New(blobs, 32<<20, 256<<10)
+	// objects in memory (8 MB at most) so it does not touch the disk.
+	cached := blobcache.New(blobs, 8<<20, 128<<10)
 	return &local{dir: dir, store: st, blobs: cached, secrets: localsecrets.New(dir)}, nil
 }
 

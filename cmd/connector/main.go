@@ -21,11 +21,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Messages stream, so the live heap stays small whatever the
+		// backlog; a soft limit keeps the collector from letting garbage
+		// double it.
+		debug.SetMemoryLimit(48 << 20)
+	}
 	if p := os.Getenv("CONNECTOR_CPUPROFILE"); p != "" {
 		// For performance work: a CPU profile of the whole command.
 		if f, err := os.Create(p); err == nil {

@@ -2,9 +2,11 @@ package pipeline_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/notify"
@@ -58,5 +60,33 @@ func TestNoticesForDroppedAttachmentsAndRejectedSenders(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("got %d notices %q, want 2 (none to the auto-reply's sender)", len(got), got)
+	}
+}
+
+func TestLongBodiesAreCutOnTheConversationAndKeptWhole(t *testing.T) {
+	e := newEnv(t, nil)
+	body := strings.Repeat("Zeile mit Umlauten äöü und mehr Text. ", 4000) // ~150 KB
+	raw := "Message-ID: <long@example.com>\r\nFrom: a@example.com\r\nSubject: long\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n"
+	e.deliver([]byte(raw))
+	r := e.start(pipeline.Config{})
+	runJob(t, r, e)
+	ctx := context.Background()
+	reqs, err := e.store.ListRequests(ctx, "", 0)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("got %d requests, %v", len(reqs), err)
+	}
+	convs, _ := e.store.Conversations(ctx, reqs[0].ID)
+	c := convs[0]
+	if len(c.Text) > 32<<10 || !c.Truncated || !utf8.ValidString(c.Text) || len(reqs[0].Description) > 32<<10 {
+		t.Errorf("got text %d bytes (valid %v), truncated %v, description %d bytes", len(c.Text), utf8.ValidString(c.Text), c.Truncated, len(reqs[0].Description))
+	}
+	rc, err := e.blobs.Get(ctx, c.NormKey)
+	if err != nil {
+		t.Fatalf("the whole message is not in the blob store under %q: %v", c.NormKey, err)
+	}
+	defer rc.Close()
+	whole, _ := io.ReadAll(rc)
+	if strings.Count(string(whole), "Zeile mit Umlauten äöü") < 3999 {
+		t.Errorf("the normalized message holds %d bytes, want the whole text", len(whole))
 	}
 }

@@ -4,6 +4,7 @@ package request
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"mailconnector/shared/message"
 )
@@ -53,6 +54,27 @@ type Conversation struct {
 	Attachments []message.Attachment `json:"attachments,omitempty"`
 	MessageID   string               `json:"messageId,omitempty"`
 	SourceKey   string               `json:"sourceKey"`
-	Warnings    []string             `json:"warnings,omitempty"`
-	CreatedAt   time.Time            `json:"createdAt"`
+	// NormKey is the blob key of the whole normalized message; Truncated
+	// says Text or HTML here were cut to MaxBodyBytes (the store keeps
+	// items small: a DynamoDB item holds at most 400 KB).
+	NormKey   string    `json:"normKey,omitempty"`
+	Truncated bool      `json:"truncated,omitempty"`
+	Warnings  []string  `json:"warnings,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// MaxBodyBytes bounds the text and the HTML kept on a conversation and a
+// request's description; the whole message stays in the blob store.
+const MaxBodyBytes = 32 << 10
+
+// Cut returns s cut to at most n bytes on a UTF-8 boundary, and whether it
+// was cut.
+func Cut(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
 }

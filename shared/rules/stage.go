@@ -173,10 +173,16 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 	e.Warnings = append(e.Warnings, m.Warnings...)
 	o := store.Outcome{}
 	conv := func(reqID string) *request.Conversation {
+		text, cutText := request.Cut(m.VisibleText, request.MaxBodyBytes)
+		html, cutHTML := request.Cut(m.HTML, request.MaxBodyBytes)
+		if cutHTML {
+			html = "" // a cut HTML body would not render; the whole one is in the blob store
+		}
 		return &request.Conversation{
 			ID: ledger.ConversationID(e.JobID, e.Key), RequestID: reqID, JobID: e.JobID,
-			From: m.From, Subject: m.Subject, Text: m.VisibleText, HTML: m.HTML,
+			From: m.From, Subject: m.Subject, Text: text, HTML: html,
 			Attachments: m.Attachments, MessageID: m.MessageID, SourceKey: e.Key,
+			NormKey: e.NormKey, Truncated: cutText || cutHTML,
 			Warnings: m.Warnings, CreatedAt: now,
 		}
 	}
@@ -217,8 +223,9 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 }
 
 func newRequest(j *job.Job, e ledger.Entry, m *message.Message, d Decision, now time.Time) request.Request {
+	desc, _ := request.Cut(m.VisibleText, request.MaxBodyBytes)
 	r := request.Request{
-		JobID: j.ID, Title: m.Subject, Description: m.VisibleText, Requester: m.From,
+		JobID: j.ID, Title: m.Subject, Description: desc, Requester: m.From,
 		Status: request.Open, SourceKey: e.Key, MessageID: m.MessageID,
 		CreatedAt: now, UpdatedAt: now,
 	}
