@@ -217,17 +217,28 @@ func printRun(w io.Writer, r run.Run) {
 }
 
 func printNewRequests(ctx context.Context, w io.Writer, st store.Requests, after int64) error {
-	all, err := st.ListRequests(ctx, "", 1000)
+	newest, err := st.ListRequests(ctx, "", 1)
 	if err != nil {
 		return fmt.Errorf("list requests: %w", err)
 	}
+	var total int64 // numbers come from a counter: the newest is the count
+	if len(newest) > 0 {
+		total = newest[0].Number
+	}
 	var fresh []request.Request
-	for _, r := range all {
-		if r.Number > after {
-			fresh = append(fresh, r)
+	if total > after {
+		// Only the newest requests are listed (at most 1000).
+		all, err := st.ListRequests(ctx, "", int(min(total-after, 1000)))
+		if err != nil {
+			return fmt.Errorf("list requests: %w", err)
+		}
+		for _, r := range all {
+			if r.Number > after {
+				fresh = append(fresh, r)
+			}
 		}
 	}
-	fmt.Fprintf(w, "\n%d new requests (%d in all):\n", len(fresh), len(all))
+	fmt.Fprintf(w, "\n%d new requests (%d in all):\n", total-after, total)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for i := len(fresh) - 1; i >= 0; i-- {
 		r := fresh[i]

@@ -749,6 +749,7 @@ func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr erro
 	}
 	count := 0
 	st.JobID = j.ID
+	before := st
 	if runErr == nil {
 		if st.Alerted {
 			s.notify(ctx, notify.Notice{Kind: "recovery", JobID: j.ID, To: j.Notifications.Admins,
@@ -766,6 +767,12 @@ func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr erro
 				Body:    fmt.Sprintf("The last error was: %s", runErr)}, log)
 			st.ConsecutiveFailures, st.Alerted = 0, true
 		}
+	}
+	if runErr == nil && before.ConsecutiveFailures == 0 && !before.Alerted && before.LastError == "" && !before.LastSuccess.IsZero() &&
+		st.LastSuccess.Sub(before.LastSuccess) < time.Hour {
+		// Nothing an administrator would miss changed: spare the store a
+		// write on every quiet run (LastSuccess is refreshed hourly).
+		return count
 	}
 	if err := s.o.Store.PutJobState(ctx, st); err != nil {
 		log.Warn("write job state", "err", err)

@@ -250,6 +250,11 @@ func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueA
 	if err := l.Drain(ctx); err != nil {
 		return runs, err
 	}
+	// Tell the mailbox what became of the mail processed meanwhile; when
+	// there is nothing to tell, spare it a second session.
+	if pending, err := l.o.Store.Undisposed(ctx, j.ID, 1); err != nil || len(pending) == 0 {
+		return runs, err
+	}
 	r, err := l.o.Fetch.Dispose(ctx, j)
 	if err != nil {
 		return runs, fmt.Errorf("job %s: apply dispositions: %w", j.ID, err)
