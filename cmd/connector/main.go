@@ -9,6 +9,7 @@
 //	connector runs JOB [--limit N]
 //	connector requests [ID] [--job ID] [--limit N]
 //	connector preprocess FILE.eml [--jobs FILE --job ID]
+//	connector rules test --jobs FILE --job ID FILE.eml
 //
 // Every command takes --jobs FILE (default $CONNECTOR_JOBS) and --state DIR
 // (default $CONNECTOR_STATE, else ./.connector).
@@ -74,6 +75,7 @@ commands:
   runs JOB                    show a job's recent runs and their errors
   requests [ID]               list requests, or show one with its conversations
   preprocess FILE.eml         print the preprocessed message as JSON
+  rules test --job ID FILE.eml  what the job's statements would do with a message; changes nothing
 
 every command takes --jobs FILE and --state DIR`
 
@@ -95,6 +97,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdRequests(ctx, rest, stdout, stderr)
 	case "preprocess":
 		return cmdPreprocess(ctx, rest, stdout, stderr)
+	case "rules":
+		return cmdRules(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -363,3 +363,36 @@ func TestAWSCommands(t *testing.T) {
 		t.Errorf("got %v, want a message naming CONNECTOR_TABLE", err)
 	}
 }
+
+func TestRulesDryRunPrintsTheDecision(t *testing.T) {
+	dir := t.TempDir()
+	eml := filepath.Join(dir, "m.eml")
+	if err := os.WriteFile(eml, []byte("Message-ID: <p@vip.example>\r\nFrom: Vera <vera@vip.example>\r\nSubject: urgent: VPN\r\n\r\nVPN is down.\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	jobs := writeJobsServer(t, "{protocol: imap, host: h, security: tls, auth: {secret: s}}", `    processing:
+      statements:
+        - name: VIP
+          when: {field: from, op: equals, value: "*@vip.example"}
+          action: create
+          set: {priority: High, title: "[VIP] {{subject}}"}
+`)
+	out, _, err := cli(t, "rules", "test", "--jobs", jobs, "--job", "support", "--state", filepath.Join(dir, "none"), eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Statement, Action string
+		Fields            map[string]string
+		Why               []string
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got.Statement != "VIP" || got.Action != "create" || got.Fields["priority"] != "High" || got.Fields["title"] != "[VIP] urgent: VPN" || len(got.Why) == 0 {
+		t.Errorf("got %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none")); err == nil {
+		t.Error("the dry run created a state directory")
+	}
+}
