@@ -99,6 +99,9 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 		if err != nil {
 			return fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)
 		}
+		if err := s.waitForOriginal(ctx, e, m); err != nil {
+			return err
+		}
 		d, err := s.engine.Decide(ctx, j, m)
 		if err != nil {
 			return fmt.Errorf("job %s: message %s: decide: %w", p.JobID, p.Key, err)
@@ -118,6 +121,45 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 			return fmt.Errorf("job %s: message %s: store outcome: %w", p.JobID, p.Key, err)
 		}
 	}
+}
+
+// WaitingError says a reply arrived before the message it answers, which
+// is still in the pipeline: the reply comes back later (its queue's
+// visibility timeout) so that it lands on the original's request instead of
+// opening a request of its own.
+type WaitingError struct {
+	MessageID, Original string
+}
+
+func (e *WaitingError) Error() string {
+	return fmt.Sprintf("waiting for the message it answers (%s, ledger key %s) to be processed", e.MessageID, e.Original)
+}
+
+// MaxReplyWait bounds how long a reply waits for its original: an original
+// stuck longer than this (it will fail and land in the error folder) no
+// longer holds the reply back.
+const MaxReplyWait = 10 * time.Minute
+
+// waitForOriginal returns a *WaitingError when m answers a message of the
+// same job that has no outcome yet and is not already threaded.
+func (s *Stage) waitForOriginal(ctx context.Context, e ledger.Entry, m *message.Message) error {
+	refs := append(append([]string{}, m.InReplyTo...), m.References...)
+	for _, id := range refs {
+		if id == "" || id == m.MessageID {
+			continue
+		}
+		if _, err := s.o.Store.RequestByMessageID(ctx, id); err == nil {
+			return nil // already threaded: nothing to wait for
+		}
+		orig, err := s.o.Store.EntryByMessageID(ctx, e.JobID, id)
+		if err != nil || orig.Key == e.Key || orig.State.Final() {
+			continue
+		}
+		if s.o.Now().Sub(orig.UpdatedAt) < MaxReplyWait {
+			return &WaitingError{MessageID: id, Original: orig.Key}
+		}
+	}
+	return nil
 }
 
 // Fail records a failure for a message that could not be processed (its

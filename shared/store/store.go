@@ -57,6 +57,9 @@ type Ledger interface {
 	Record(ctx context.Context, entries []ledger.Entry) ([]RecordResult, error)
 	// Entry returns one entry, or ErrNotFound.
 	Entry(ctx context.Context, jobID, key string) (ledger.Entry, error)
+	// EntryByMessageID returns the job's entry recorded with that
+	// Message-ID (the first one, if several), or ErrNotFound.
+	EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error)
 	// Update stores e if the stored entry still has e.Version (else
 	// ErrConflict), and returns it with the next version. An entry with an
 	// outcome only accepts changes to its disposition (else ErrFinal).

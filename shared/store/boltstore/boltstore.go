@@ -45,10 +45,11 @@ var (
 	bucketConvs        = []byte("conversations")     // request+createdAt+conversation id → conversation
 	bucketMessageIDs   = []byte("messageIds")        // Message-ID → request id
 	bucketJobStates    = []byte("jobStates")         // job → state
+	bucketLedgerMsgIDs = []byte("ledgerMessageIds")  // job+Message-ID → key
 )
 
 var allBuckets = [][]byte{
-	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints,
+	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints, bucketLedgerMsgIDs,
 	bucketUndisposed, bucketUnfinished, bucketRuns, bucketRunsByStart,
 	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
 	bucketMessageIDs, bucketJobStates,

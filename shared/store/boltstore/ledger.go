@@ -38,10 +38,21 @@ func putEntry(tx *bolt.Tx, old *ledger.Entry, e ledger.Entry) error {
 		if err := unfin.Delete(indexKey(*old)); err != nil {
 			return err
 		}
-	} else if e.Fingerprint != "" {
-		// The fingerprint index is written once, when the entry is recorded.
-		if err := tx.Bucket(bucketFingerprints).Put(jobKey(e.JobID, []byte(e.Fingerprint)), []byte(e.Key)); err != nil {
-			return err
+	} else {
+		// The fingerprint and Message-ID indexes are written once, when
+		// the entry is recorded.
+		if e.Fingerprint != "" {
+			if err := tx.Bucket(bucketFingerprints).Put(jobKey(e.JobID, []byte(e.Fingerprint)), []byte(e.Key)); err != nil {
+				return err
+			}
+		}
+		if e.MessageID != "" {
+			b := tx.Bucket(bucketLedgerMsgIDs)
+			if k := jobKey(e.JobID, []byte(e.MessageID)); b.Get(k) == nil {
+				if err := b.Put(k, []byte(e.Key)); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if undisposed(e) {
@@ -124,6 +135,24 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 		return ledger.Entry{}, fmt.Errorf("boltstore: ledger entry %s of job %s: %w", key, jobID, err)
 	}
 	return e, nil
+}
+
+// EntryByMessageID returns the job's entry recorded with messageID.
+func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {
+	var key []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketLedgerMsgIDs).Get(jobKey(jobID, []byte(messageID))); v != nil {
+			key = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("boltstore: ledger entry of message id %q: %w", messageID, err)
+	}
+	if key == nil {
+		return ledger.Entry{}, fmt.Errorf("boltstore: ledger entry of message id %q: %w", messageID, store.ErrNotFound)
+	}
+	return s.Entry(ctx, jobID, string(key))
 }
 
 // onlyDisposition reports whether next differs from stored in nothing but

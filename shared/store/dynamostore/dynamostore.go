@@ -7,7 +7,8 @@
 //	cursor        JOB#<job>            CURSOR           cursor
 //	job state     JOB#<job>            STATE            data
 //	ledger entry  LEDGER#<job>         <ledger key>     data, version; GSI1: UNFINISHED#<job> or
-//	                                                    UNDISPOSED#<job> / <updatedAt>#<key>
+//	                                                    UNDISPOSED#<job> / <updatedAt>#<key>;
+//	                                                    GSI2: LMID#<job>#<Message-ID> / <fetchedAt>#<key>
 //	fingerprint   FP#<job>#<fp>        FP               key
 //	run           RUNS#<job>           RUN#<id>         data; GSI2: RUNS#<job> / <startedAt>#<id>
 //	request       REQ#<id>             REQ              data; GSI1: REQS / <number>; GSI2: REQS#<job> / <number>

@@ -31,6 +31,9 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	}
 	it := keyOf(ledgerPK(e.JobID), e.Key)
 	it["data"], it["version"] = str(string(b)), num(e.Version)
+	if e.MessageID != "" {
+		it[AttrGSI2PK], it[AttrGSI2SK] = str("LMID#"+e.JobID+"#"+e.MessageID), str(timeKey(e.FetchedAt)+"#"+e.Key)
+	}
 	switch {
 	case !e.State.Final():
 		it[AttrGSI1PK] = str("UNFINISHED#" + e.JobID)
@@ -203,6 +206,23 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %s of job %s: %w", key, jobID, err)
 	}
 	return e, nil
+}
+
+// EntryByMessageID returns the job's first entry recorded with messageID.
+func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI2),
+		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str("LMID#" + jobID + "#" + messageID)},
+		ScanIndexForward:          aws.Bool(true),
+	}, 1)
+	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry of message id %q: %w", messageID, err)
+	}
+	if len(items) == 0 {
+		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry of message id %q: %w", messageID, store.ErrNotFound)
+	}
+	return decodeEntry(items[0])
 }
 
 // onlyDisposition reports whether next differs from stored in nothing but

@@ -63,6 +63,7 @@ func Run(t *testing.T, h Harness) {
 		{"CommitNumbersConcurrently", testCommitNumbersConcurrently},
 		{"ListRequests", testListRequests},
 		{"MessageIDIndex", testMessageIDIndex},
+		{"EntryByMessageID", testEntryByMessageID},
 		{"NotFound", testNotFound},
 	}
 	for _, tt := range tests {
@@ -995,6 +996,31 @@ func testMessageIDIndex(t *testing.T, h Harness) {
 	wantErr(t, "IndexMessageID to missing request", s.IndexMessageID(ctx, "<x@connector>", "404"), store.ErrNotFound)
 	_, err = s.RequestByMessageID(ctx, "<x@connector>")
 	wantErr(t, "RequestByMessageID after refused index", err, store.ErrNotFound)
+}
+
+func testEntryByMessageID(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	a, b, c := newEntry("job-a", "k1", 1), newEntry("job-a", "k2", 2), newEntry("job-b", "k1", 3)
+	a.MessageID, b.MessageID, c.MessageID = "m1@example.com", "m2@example.com", "m1@example.com"
+	record(t, s, a, b, c)
+	got, err := s.EntryByMessageID(ctx, "job-a", "m1@example.com")
+	noErr(t, "EntryByMessageID", err)
+	if got.Key != "k1" || got.JobID != "job-a" {
+		t.Errorf("EntryByMessageID: got %s/%s, want job-a/k1", got.JobID, got.Key)
+	}
+	// A later entry with the same Message-ID does not replace the first.
+	d := newEntry("job-a", "k3", 4)
+	d.MessageID = "m1@example.com"
+	record(t, s, d)
+	got, err = s.EntryByMessageID(ctx, "job-a", "m1@example.com")
+	noErr(t, "EntryByMessageID", err)
+	if got.Key != "k1" {
+		t.Errorf("EntryByMessageID after a second entry: got %s, want k1", got.Key)
+	}
+	_, err = s.EntryByMessageID(ctx, "job-a", "nope@example.com")
+	wantErr(t, "EntryByMessageID of an unknown Message-ID", err, store.ErrNotFound)
+	_, err = s.EntryByMessageID(ctx, "job-c", "m1@example.com")
+	wantErr(t, "EntryByMessageID of another job", err, store.ErrNotFound)
 }
 
 func testNotFound(t *testing.T, h Harness) {
