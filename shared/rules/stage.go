@@ -100,7 +100,21 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 			return fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)
 		}
 		if err := s.waitForOriginal(ctx, e, m); err != nil {
-			return err
+			var w *WaitingError
+			if errors.As(err, &w) && w.Ready && depth(ctx) < 4 {
+				// The original is preprocessed and waits in this queue,
+				// maybe behind this reply: decide it first. Its own
+				// delivery later finds it done.
+				if herr := s.Handle(deeper(ctx), ledger.Pointer{JobID: p.JobID, Key: w.Original}); herr != nil {
+					return err
+				}
+				continue
+			}
+			// Still being preprocessed: usually a moment away.
+			if !s.pause(ctx, 100*time.Millisecond) || attempt > 10 {
+				return err
+			}
+			continue
 		}
 		d, err := s.engine.Decide(ctx, j, m)
 		if err != nil {
@@ -115,11 +129,33 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 			return nil
 		case errors.Is(err, store.ErrFinal):
 			return nil // another delivery of the same pointer got there first
-		case errors.Is(err, store.ErrConflict) && attempt < 3:
+		case errors.Is(err, store.ErrConflict) && attempt < 40:
 			continue
 		default:
 			return fmt.Errorf("job %s: message %s: store outcome: %w", p.JobID, p.Key, err)
 		}
+	}
+}
+
+type depthKey struct{}
+
+// depth counts originals handled inline ahead of their replies.
+func depth(ctx context.Context) int {
+	n, _ := ctx.Value(depthKey{}).(int)
+	return n
+}
+
+func deeper(ctx context.Context) context.Context {
+	return context.WithValue(ctx, depthKey{}, depth(ctx)+1)
+}
+
+// pause waits d unless ctx ends first.
+func (s *Stage) pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
 	}
 }
 
@@ -129,6 +165,8 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 // opening a request of its own.
 type WaitingError struct {
 	MessageID, Original string
+	// Ready is true when the original is preprocessed (on the rules queue).
+	Ready bool
 }
 
 func (e *WaitingError) Error() string {
@@ -156,7 +194,7 @@ func (s *Stage) waitForOriginal(ctx context.Context, e ledger.Entry, m *message.
 			continue
 		}
 		if s.o.Now().Sub(orig.UpdatedAt) < MaxReplyWait {
-			return &WaitingError{MessageID: id, Original: orig.Key}
+			return &WaitingError{MessageID: id, Original: orig.Key, Ready: orig.State == ledger.Preprocessed}
 		}
 	}
 	return nil
