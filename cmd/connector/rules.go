@@ -122,3 +122,6 @@ func (emptyLookup) RequestByNumber(context.Context, int64) (request.Request, err
 func (emptyLookup) RequestByMessageID(context.Context, string) (request.Request, error) {
 	return request.Request{}, store.ErrNotFound
 }
+func (emptyLookup) ListRequests(context.Context, string, int) ([]request.Request, error) {
+	return nil, nil
+}

@@ -208,6 +208,20 @@ type Processing struct {
 	// RequestToken is the subject token that carries a request number;
 	// {number} stands for it. Default "[REQ-{number}]".
 	RequestToken string `yaml:"requestToken" json:"requestToken,omitempty"`
+	// SubjectWindow threads a message without a token or references to
+	// the newest request from the same sender with the same subject
+	// (ignoring Re:/Fwd: prefixes) opened within this long; 0 turns it off.
+	SubjectWindow Duration `yaml:"subjectWindow" json:"subjectWindow,omitempty"`
+	// ReopenClosed reopens a closed request when a reply arrives.
+	ReopenClosed bool `yaml:"reopenClosed" json:"reopenClosed,omitempty"`
+	// OnMerged is what a reply to a merged request does: "follow" (default)
+	// adds it to the request it was merged into, "create" opens a new one.
+	// A reply to a deleted request always opens a new one.
+	OnMerged string `yaml:"onMerged" json:"onMerged,omitempty"`
+	// MaxNewRequestsPerSenderPerHour caps how many requests one sender can
+	// open in an hour (default 20; 0 in the file keeps the default, -1 is
+	// no cap). More are rejected with the reason.
+	MaxNewRequestsPerSenderPerHour int `yaml:"maxNewRequestsPerSenderPerHour" json:"maxNewRequestsPerSenderPerHour,omitempty"`
 }
 
 // Statement is one processing statement: when its condition matches, its

@@ -27,6 +27,8 @@ const (
 	DefaultAttachmentMaxSize  = 25 << 20
 	DefaultConnectionFailures = 5
 	DefaultRequestToken       = "[REQ-{number}]"
+	// DefaultMaxNewRequestsPerSenderPerHour caps mail loops and floods.
+	DefaultMaxNewRequestsPerSenderPerHour = 20
 )
 
 // BuiltinPreprocessRules are the names of the built-in preprocessing rules,
@@ -142,6 +144,12 @@ func (j *Job) applyDefaults() {
 	}
 	if j.Processing.RequestToken == "" {
 		j.Processing.RequestToken = DefaultRequestToken
+	}
+	if j.Processing.OnMerged == "" {
+		j.Processing.OnMerged = "follow"
+	}
+	if j.Processing.MaxNewRequestsPerSenderPerHour == 0 {
+		j.Processing.MaxNewRequestsPerSenderPerHour = DefaultMaxNewRequestsPerSenderPerHour
 	}
 	if j.Attachments.MaxSize == 0 {
 		j.Attachments.MaxSize = DefaultAttachmentMaxSize
@@ -314,6 +322,14 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		if !validAddressPattern(a) {
 			add(fmt.Sprintf("processing.allowNewRequestsFrom[%d]", i), "%q is not an address or *@domain", a)
 		}
+	}
+	switch p.OnMerged {
+	case "follow", "create":
+	default:
+		add("processing.onMerged", "%q is not one of follow, create", p.OnMerged)
+	}
+	if p.MaxNewRequestsPerSenderPerHour < -1 {
+		add("processing.maxNewRequestsPerSenderPerHour", "must be -1 (no cap) or more")
 	}
 	if !strings.Contains(p.RequestToken, "{number}") {
 		add("processing.requestToken", "%q must contain {number}", p.RequestToken)

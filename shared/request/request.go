@@ -14,9 +14,10 @@ type Status string
 
 // The request statuses.
 const (
-	Open   Status = "open"
-	Closed Status = "closed"
-	Merged Status = "merged"
+	Open    Status = "open"
+	Closed  Status = "closed"
+	Merged  Status = "merged"
+	Deleted Status = "deleted"
 )
 
 // Request is one helpdesk request.

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/message"
@@ -43,21 +44,44 @@ type Decision struct {
 	Why []string `json:"why"`
 }
 
-// Lookup finds requests for threading.
+// Lookup finds requests for threading and the per-sender cap.
 type Lookup interface {
 	Request(ctx context.Context, id string) (request.Request, error)
 	RequestByNumber(ctx context.Context, number int64) (request.Request, error)
 	RequestByMessageID(ctx context.Context, messageID string) (request.Request, error)
+	ListRequests(ctx context.Context, jobID string, limit int) ([]request.Request, error)
 }
 
 // Engine decides. It holds no state of its own.
 type Engine struct {
 	Lookup Lookup
+	Now    func() time.Time // default time.Now
+}
+
+// NoticeHeader marks the notices the connector sends; a message that
+// carries it is one of ours coming back.
+const NoticeHeader = "X-Mail-Connector"
+
+// recentRequests bounds how many of a job's newest requests the subject
+// window and the per-sender cap look at.
+const recentRequests = 500
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // Decide evaluates j's statements on m. It changes nothing.
 func (e *Engine) Decide(ctx context.Context, j *job.Job, m *message.Message) (Decision, error) {
 	d := Decision{Fields: map[string]string{}}
+	if headerValue(m, NoticeHeader) != "" {
+		d.Action, d.Fields = Ignore, nil
+		d.Reason = "a notice the connector sent came back (" + NoticeHeader + ")"
+		d.Why = append(d.Why, "loop protection: "+d.Reason)
+		return d, nil
+	}
 	thread, how, err := e.thread(ctx, j, m)
 	if err != nil {
 		return d, err
@@ -122,6 +146,12 @@ func (e *Engine) Decide(ctx context.Context, j *job.Job, m *message.Message) (De
 			action = Reject
 			d.Reason = fmt.Sprintf("sender %s may not open new requests (processing.allowNewRequestsFrom)", m.From.Address)
 			d.Why = append(d.Why, d.Reason)
+		} else if n, err := e.openedLastHour(ctx, j, m.From.Address); err != nil {
+			return d, err
+		} else if limit := j.Processing.MaxNewRequestsPerSenderPerHour; limit > 0 && n >= limit {
+			action = Reject
+			d.Reason = fmt.Sprintf("sender %s opened %d requests in the last hour (processing.maxNewRequestsPerSenderPerHour is %d)", m.From.Address, n, limit)
+			d.Why = append(d.Why, "loop protection: "+d.Reason)
 		}
 	case Reject:
 		if d.Reason == "" {
@@ -195,7 +225,7 @@ func (e *Engine) thread(ctx context.Context, j *job.Job, m *message.Message) (*r
 		r, err := e.Lookup.RequestByNumber(ctx, n)
 		switch {
 		case err == nil:
-			return e.follow(ctx, r, "the request number in the subject")
+			return e.follow(ctx, j, r, "the request number in the subject")
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, "", fmt.Errorf("look up request %d: %w", n, err)
 		}
@@ -215,17 +245,67 @@ func (e *Engine) thread(ctx context.Context, j *job.Job, m *message.Message) (*r
 			if i < len(m.InReplyTo) {
 				how = "In-Reply-To"
 			}
-			return e.follow(ctx, r, how)
+			return e.follow(ctx, j, r, how)
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, "", fmt.Errorf("look up message id %q: %w", id, err)
+		}
+	}
+	if w := j.Processing.SubjectWindow.D(); w > 0 && m.From.Address != "" {
+		recent, err := e.Lookup.ListRequests(ctx, j.ID, recentRequests)
+		if err != nil {
+			return nil, "", fmt.Errorf("list recent requests: %w", err)
+		}
+		subj := NormalizeSubject(m.Subject)
+		since := e.now().Add(-w)
+		for _, r := range recent {
+			if r.CreatedAt.Before(since) {
+				continue
+			}
+			if strings.EqualFold(r.Requester.Address, m.From.Address) && subj != "" && NormalizeSubject(r.Title) == subj {
+				return e.follow(ctx, j, r, "the same subject from the same sender")
+			}
 		}
 	}
 	return nil, "", nil
 }
 
-// follow follows merges to the surviving request.
-func (e *Engine) follow(ctx context.Context, r request.Request, how string) (*request.Request, string, error) {
+var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|antw|odp|r)\s*(\[\d+\])?\s*:\s*)+`)
+
+// NormalizeSubject strips reply and forward prefixes (Re:, Fwd:, AW:, WG:
+// and others) and folds white space and case.
+func NormalizeSubject(s string) string {
+	s = replyPrefix.ReplaceAllString(s, "")
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// openedLastHour counts the requests addr opened for the job in the last hour.
+func (e *Engine) openedLastHour(ctx context.Context, j *job.Job, addr string) (int, error) {
+	if j.Processing.MaxNewRequestsPerSenderPerHour <= 0 || e.Lookup == nil {
+		return 0, nil
+	}
+	recent, err := e.Lookup.ListRequests(ctx, j.ID, recentRequests)
+	if err != nil {
+		return 0, fmt.Errorf("list recent requests: %w", err)
+	}
+	since, n := e.now().Add(-time.Hour), 0
+	for _, r := range recent {
+		if r.CreatedAt.Before(since) {
+			continue
+		}
+		if strings.EqualFold(r.Requester.Address, addr) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// follow follows merges to the surviving request, as the job says; a
+// deleted request threads nothing (the reply opens a new request).
+func (e *Engine) follow(ctx context.Context, j *job.Job, r request.Request, how string) (*request.Request, string, error) {
 	for i := 0; i < 8 && r.Status == request.Merged && r.MergedInto != ""; i++ {
+		if j.Processing.OnMerged == "create" {
+			return nil, "", nil
+		}
 		next, err := e.Lookup.Request(ctx, r.MergedInto)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -234,6 +314,9 @@ func (e *Engine) follow(ctx context.Context, r request.Request, how string) (*re
 			return nil, "", fmt.Errorf("follow merge of request %s: %w", r.ID, err)
 		}
 		r, how = next, how+" (merged)"
+	}
+	if r.Status == request.Deleted {
+		return nil, "", nil
 	}
 	return &r, how, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/message"
@@ -37,6 +39,18 @@ func (f fakeLookup) RequestByMessageID(ctx context.Context, id string) (request.
 		return request.Request{}, store.ErrNotFound
 	}
 	return f.Request(ctx, rid)
+}
+
+func (f fakeLookup) ListRequests(_ context.Context, jobID string, limit int) ([]request.Request, error) {
+	var out []request.Request
+	for _, r := range f.reqs {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number > out[j].Number })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 func lookup() fakeLookup {
@@ -247,5 +261,54 @@ func TestDecisionsAreDeterministic(t *testing.T) {
 		if d1.Action == Update && d1.RequestID == "" {
 			t.Fatalf("message %d: update without a request", i)
 		}
+	}
+}
+
+func TestThreadingOptionsCapAndOwnNotices(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	l := lookup()
+	l.reqs["20"] = request.Request{ID: "20", Number: 20, Title: "Printer on fire", Requester: message.Address{Address: "ann@customer.example"}, Status: request.Open, CreatedAt: now.Add(-30 * time.Minute)}
+	l.reqs["21"] = request.Request{ID: "21", Number: 21, Title: "Gone", Status: request.Deleted}
+	l.msgID["deleted@example.com"] = "21"
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprint(30 + i)
+		l.reqs[id] = request.Request{ID: id, Number: int64(30 + i), Title: "flood", Requester: message.Address{Address: "loop@robot.example"}, CreatedAt: now.Add(-time.Duration(i) * time.Minute)}
+	}
+	tests := []struct {
+		name, yaml string
+		edit       func(m *message.Message)
+		action     string
+		requestID  string
+		reason     string
+	}{
+		{name: "same subject from the same sender within the window",
+			yaml: "    processing: {subjectWindow: 1h}\n", edit: func(m *message.Message) { m.Subject = "RE: AW: Printer  on FIRE"; m.Headers = nil },
+			action: Update, requestID: "20"},
+		{name: "window off by default", yaml: "", edit: func(m *message.Message) { m.Subject = "Re: Printer on fire"; m.Headers = nil }, action: Create},
+		{name: "outside the window", yaml: "    processing: {subjectWindow: 10m}\n", edit: func(m *message.Message) { m.Subject = "Re: Printer on fire"; m.Headers = nil }, action: Create},
+		{name: "another sender", yaml: "    processing: {subjectWindow: 1h}\n", edit: func(m *message.Message) {
+			m.Subject = "Printer on fire"
+			m.From.Address = "zed@customer.example"
+			m.Headers = nil
+		}, action: Create},
+		{name: "merged followed by default", yaml: "", edit: func(m *message.Message) { m.InReplyTo = []string{"merged@example.com"}; m.Headers = nil }, action: Update, requestID: "12"},
+		{name: "merged opens a new request when asked", yaml: "    processing: {onMerged: create}\n", edit: func(m *message.Message) { m.InReplyTo = []string{"merged@example.com"}; m.Headers = nil }, action: Create},
+		{name: "a reply to a deleted request opens a new one", yaml: "", edit: func(m *message.Message) { m.InReplyTo = []string{"deleted@example.com"}; m.Headers = nil }, action: Create},
+		{name: "sender over the hourly cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: 3}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Subject = "flood"; m.Headers = nil }, action: Reject, reason: "opened 3 requests in the last hour"},
+		{name: "under the cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: 4}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Headers = nil }, action: Create},
+		{name: "no cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: -1}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Headers = nil }, action: Create},
+		{name: "our own notice coming back", yaml: "", edit: func(m *message.Message) { m.Headers = map[string][]string{"X-Mail-Connector": {"notice"}} }, action: Ignore, reason: "came back"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &Engine{Lookup: l, Now: func() time.Time { return now }}
+			d, err := e.Decide(context.Background(), jobWith(t, tt.yaml), msg(tt.edit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Action != tt.action || d.RequestID != tt.requestID || !strings.Contains(d.Reason, tt.reason) {
+				t.Errorf("got %s %q %q (%v), want %s %q %q", d.Action, d.RequestID, d.Reason, d.Why, tt.action, tt.requestID, tt.reason)
+			}
+		})
 	}
 }

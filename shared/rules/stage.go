@@ -59,7 +59,7 @@ func NewStage(o StageOptions) *Stage {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Stage{o: o, engine: &Engine{Lookup: o.Store}}
+	return &Stage{o: o, engine: &Engine{Lookup: o.Store, Now: o.Now}}
 }
 
 // PermanentError is an error that retrying cannot fix; the queue consumer
@@ -279,6 +279,9 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		}
 		r.UpdatedAt = now
 		r.Participants = addParticipants(r.Participants, m)
+		if r.Status == request.Closed && j.Processing.ReopenClosed {
+			r.Status = request.Open
+		}
 		o.UpdateRequest = &r
 		o.Conversation = conv(r.ID)
 		e.State, e.RequestID = ledger.Processed, r.ID

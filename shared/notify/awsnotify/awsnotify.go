@@ -77,6 +77,13 @@ func (n *Notifier) email(ctx context.Context, no notify.Notice) error {
 		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
 			Subject: &sestypes.Content{Data: aws.String(no.Subject), Charset: aws.String("UTF-8")},
 			Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String(no.Body), Charset: aws.String("UTF-8")}},
+			// RFC 3834: an automatic message, so autoresponders stay quiet;
+			// the connector's own header lets it recognise a notice that
+			// comes back to a support mailbox.
+			Headers: []sestypes.MessageHeader{
+				{Name: aws.String("Auto-Submitted"), Value: aws.String("auto-generated")},
+				{Name: aws.String("X-Mail-Connector"), Value: aws.String("notice; job=" + no.JobID)},
+			},
 		}},
 	})
 	if err != nil {
