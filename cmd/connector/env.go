@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/connect"
 	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store/boltstore"
@@ -123,3 +126,41 @@ func (l *local) Close() error { return l.store.Close() }
 
 // opener opens mailbox sessions for jobs.
 type opener = connect.Opener
+
+// openJob parses `connector NAME JOB` and opens the job's mailbox; done
+// closes the session and the state. A connection failure is one line
+// naming the job and the step that failed.
+func openJob(ctx context.Context, name string, args []string, stderr io.Writer) (*job.Job, mailbox.Session, func(), error) {
+	var c common
+	fs := newFlagSet(name, stderr)
+	c.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(pos) != 1 {
+		return nil, nil, nil, &exitError{code: 2, msg: "usage: connector " + name + " JOB [--jobs FILE] [--state DIR] [--aws]"}
+	}
+	jobs, err := c.loadJobs()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	j, err := findJob(jobs, pos[0])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sess, err := opener{Secrets: b.secrets, Logger: c.logger(io.Discard)}.Open(ctx, j)
+	if err != nil {
+		b.close()
+		var ce *mailbox.ConnectError
+		if errors.As(err, &ce) {
+			return nil, nil, nil, &exitError{code: 1, msg: fmt.Sprintf("job %s: %s failed: %v", j.ID, ce.Step, ce.Err)}
+		}
+		return nil, nil, nil, &exitError{code: 1, msg: fmt.Sprintf("job %s: %v", j.ID, err)}
+	}
+	return j, sess, func() { sess.Close(); b.close() }, nil
+}

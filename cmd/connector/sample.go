@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -15,39 +14,11 @@ import (
 // cmdSample fetches the oldest message of a job's folder and prints its
 // properties as JSON. It changes nothing on the server or in the state.
 func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("sample", stderr)
-	c.register(fs)
-	pos, err := parse(fs, args)
+	j, sess, done, err := openJob(ctx, "sample", args, stderr)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return &exitError{code: 2, msg: "usage: connector sample JOB [--jobs FILE] [--state DIR]"}
-	}
-	jobs, err := c.loadJobs()
-	if err != nil {
-		return err
-	}
-	j, err := findJob(jobs, pos[0])
-	if err != nil {
-		return err
-	}
-	b, err := c.backend(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	o := opener{Secrets: b.secrets, Logger: c.logger(io.Discard)}
-	sess, err := o.Open(ctx, j)
-	if err != nil {
-		var ce *mailbox.ConnectError
-		if errors.As(err, &ce) {
-			return &exitError{code: 1, msg: fmt.Sprintf("job %s: %s failed: %v", j.ID, ce.Step, ce.Err)}
-		}
-		return &exitError{code: 1, msg: fmt.Sprintf("job %s: %v", j.ID, err)}
-	}
-	defer sess.Close()
+	defer done()
 	scan, err := sess.Scan(ctx, "")
 	if err != nil {
 		return fmt.Errorf("job %s: list messages: %w", j.ID, err)

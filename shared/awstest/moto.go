@@ -196,3 +196,16 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Main runs a package's tests with one moto server, started before and
+// stopped after them: call it from TestMain with the package's variable.
+func Main(m *testing.M, moto **Moto) {
+	var err error
+	if *moto, err = StartProcess(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	(*moto).Stop()
+	os.Exit(code)
+}

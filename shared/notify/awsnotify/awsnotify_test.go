@@ -3,8 +3,6 @@ package awsnotify
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -20,16 +18,7 @@ import (
 
 var moto *awstest.Moto
 
-func TestMain(m *testing.M) {
-	var err error
-	if moto, err = awstest.StartProcess(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
 func TestAlertsReachTheTopic(t *testing.T) {
 	ctx := context.Background()

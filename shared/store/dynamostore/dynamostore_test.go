@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,17 +21,7 @@ import (
 
 var moto *awstest.Moto
 
-func TestMain(m *testing.M) {
-	var err error
-	moto, err = awstest.StartProcess()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
 var tables atomic.Int64
 
