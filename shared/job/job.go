@@ -219,8 +219,8 @@ type Processing struct {
 	// A reply to a deleted request always opens a new one.
 	OnMerged string `yaml:"onMerged" json:"onMerged,omitempty"`
 	// MaxNewRequestsPerSenderPerHour caps how many requests one sender can
-	// open in an hour (default 20; 0 in the file keeps the default, -1 is
-	// no cap). More are rejected with the reason.
+	// open in an hour (0, the default: no cap). More are rejected with the
+	// reason. Each new request then looks at the job's newest requests.
 	MaxNewRequestsPerSenderPerHour int `yaml:"maxNewRequestsPerSenderPerHour" json:"maxNewRequestsPerSenderPerHour,omitempty"`
 }
 

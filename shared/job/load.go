@@ -27,8 +27,6 @@ const (
 	DefaultAttachmentMaxSize  = 25 << 20
 	DefaultConnectionFailures = 5
 	DefaultRequestToken       = "[REQ-{number}]"
-	// DefaultMaxNewRequestsPerSenderPerHour caps mail loops and floods.
-	DefaultMaxNewRequestsPerSenderPerHour = 20
 )
 
 // BuiltinPreprocessRules are the names of the built-in preprocessing rules,
@@ -148,9 +146,7 @@ func (j *Job) applyDefaults() {
 	if j.Processing.OnMerged == "" {
 		j.Processing.OnMerged = "follow"
 	}
-	if j.Processing.MaxNewRequestsPerSenderPerHour == 0 {
-		j.Processing.MaxNewRequestsPerSenderPerHour = DefaultMaxNewRequestsPerSenderPerHour
-	}
+
 	if j.Attachments.MaxSize == 0 {
 		j.Attachments.MaxSize = DefaultAttachmentMaxSize
 	}
@@ -328,8 +324,8 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	default:
 		add("processing.onMerged", "%q is not one of follow, create", p.OnMerged)
 	}
-	if p.MaxNewRequestsPerSenderPerHour < -1 {
-		add("processing.maxNewRequestsPerSenderPerHour", "must be -1 (no cap) or more")
+	if p.MaxNewRequestsPerSenderPerHour < 0 {
+		add("processing.maxNewRequestsPerSenderPerHour", "must not be negative (0: no cap)")
 	}
 	if !strings.Contains(p.RequestToken, "{number}") {
 		add("processing.requestToken", "%q must contain {number}", p.RequestToken)

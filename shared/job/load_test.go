@@ -151,7 +151,7 @@ jobs:
 		{"batch size", base + `    limits: {batchSize: 5000}`, `job "sup": limits.batchSize: 5000 is not between 1 and 1000`},
 		{"duration", base + `    limits: {maxRunTime: soon}`, `not a duration`},
 		{"on merged", base + `    processing: {onMerged: ignore}`, `job "sup": processing.onMerged: "ignore" is not one of follow, create`},
-		{"sender cap", base + `    processing: {maxNewRequestsPerSenderPerHour: -5}`, `job "sup": processing.maxNewRequestsPerSenderPerHour: must be -1`},
+		{"sender cap", base + `    processing: {maxNewRequestsPerSenderPerHour: -5}`, `job "sup": processing.maxNewRequestsPerSenderPerHour: must not be negative`},
 		{"allow and block", base + `    attachments: {allowExtensions: [pdf], blockExtensions: [exe]}`, `job "sup": attachments: set allowExtensions or blockExtensions, not both`},
 		{"extension with path", base + `    attachments: {blockExtensions: [exe, "../x"]}`, `job "sup": attachments.blockExtensions[1]: "../x" is not a file extension`},
 		{"empty extension", base + `    attachments: {allowExtensions: ["."]}`, `job "sup": attachments.allowExtensions[0]: "." is not a file extension`},

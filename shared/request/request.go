@@ -68,6 +68,10 @@ type Conversation struct {
 // request's description; the whole message stays in the blob store.
 const MaxBodyBytes = 32 << 10
 
+// MaxHTMLBytes bounds the sanitized HTML kept on a conversation; a longer
+// body is read from the normalized message (NormKey) when displayed.
+const MaxHTMLBytes = 8 << 10
+
 // Cut returns s cut to at most n bytes on a UTF-8 boundary, and whether it
 // was cut.
 func Cut(s string, n int) (string, bool) {

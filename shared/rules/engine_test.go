@@ -296,7 +296,7 @@ func TestThreadingOptionsCapAndOwnNotices(t *testing.T) {
 		{name: "a reply to a deleted request opens a new one", yaml: "", edit: func(m *message.Message) { m.InReplyTo = []string{"deleted@example.com"}; m.Headers = nil }, action: Create},
 		{name: "sender over the hourly cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: 3}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Subject = "flood"; m.Headers = nil }, action: Reject, reason: "opened 3 requests in the last hour"},
 		{name: "under the cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: 4}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Headers = nil }, action: Create},
-		{name: "no cap", yaml: "    processing: {maxNewRequestsPerSenderPerHour: -1}\n", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Headers = nil }, action: Create},
+		{name: "no cap by default", yaml: "", edit: func(m *message.Message) { m.From.Address = "loop@robot.example"; m.Headers = nil }, action: Create},
 		{name: "our own notice coming back", yaml: "", edit: func(m *message.Message) { m.Headers = map[string][]string{"X-Mail-Connector": {"notice"}} }, action: Ignore, reason: "came back"},
 	}
 	for _, tt := range tests {

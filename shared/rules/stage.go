@@ -254,7 +254,7 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 	o := store.Outcome{}
 	conv := func(reqID string) *request.Conversation {
 		text, cutText := request.Cut(m.VisibleText, request.MaxBodyBytes)
-		html, cutHTML := request.Cut(m.HTML, request.MaxBodyBytes)
+		html, cutHTML := request.Cut(m.HTML, request.MaxHTMLBytes)
 		if cutHTML {
 			html = "" // a cut HTML body would not render; the whole one is in the blob store
 		}
