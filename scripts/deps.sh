@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian packages: Dovecot (IMAP, POP3)
 # and isync (mbsync, the benchmark's reference). Prints the exact command
-# when it cannot install them itself.
+# when it cannot install them itself, or when moto or Node.js is missing.
 set -euo pipefail
+
+# moto (the AWS stand-in) and Node.js (the CDK CLI) come from PyPI and
+# Debian/NodeSource, which this script does not reach on its own: say the
+# exact command when they are missing.
+missing=0
+if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
+	echo "deps: the AWS adapter tests need the moto server; install it with:" >&2
+	echo "  python3 -m pip install 'moto[server]==5.2.1'" >&2
+	missing=1
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	echo "deps: the CDK tests need Node.js 20 and npm; install them with:" >&2
+	echo "  apt-get install -y nodejs npm" >&2
+	missing=1
+fi
+[ "$missing" -eq 0 ] || exit 1
 
 pkgs=()
 [ -x /usr/sbin/dovecot ] || pkgs+=(dovecot-imapd dovecot-pop3d)
