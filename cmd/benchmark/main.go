@@ -178,21 +178,21 @@ func realMain(ctx context.Context) error {
 		return fmt.Errorf("list requests: %w", err)
 	}
 
-	fmt.Println("| measure | messages/s | MB/s | wall | peak RSS |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| measure | messages/s | MB/s | wall | peak RSS | of it anonymous |")
+	fmt.Println("|---|---|---|---|---|---|")
 	row := func(name string, m measure) {
-		fmt.Printf("| %s | %.0f | %.1f | %s | %.1f MB |\n", name, float64(count)/m.wall.Seconds(), mb/m.wall.Seconds(),
-			m.wall.Round(time.Millisecond), float64(m.maxRSS)/(1<<20))
+		fmt.Printf("| %s | %.0f | %.1f | %s | %.1f MB | %.1f MB |\n", name, float64(count)/m.wall.Seconds(), mb/m.wall.Seconds(),
+			m.wall.Round(time.Millisecond), float64(m.maxRSS)/(1<<20), float64(m.maxAnon)/(1<<20))
 	}
 	if mbsync.wall > 0 {
 		row("mbsync (reference)", mbsync)
 	}
 	row("connector fetch stage", fetchRun)
 	row("connector end to end (fetch + preprocess + rules + requests)", e2eRun)
-	fmt.Printf("| connector run with nothing new (best of 5, whole process) | - | - | %s | %.1f MB |\n",
-		best.wall.Round(time.Millisecond), float64(best.maxRSS)/(1<<20))
+	fmt.Printf("| connector run with nothing new (best of 5, whole process) | - | - | %s | %.1f MB | %.1f MB |\n",
+		best.wall.Round(time.Millisecond), float64(best.maxRSS)/(1<<20), float64(best.maxAnon)/(1<<20))
 	if d := runDuration(best.out); d != "" {
-		fmt.Printf("| connector run with nothing new (the run itself) | - | - | %s | - |\n", d)
+		fmt.Printf("| connector run with nothing new (the run itself) | - | - | %s | - | - |\n", d)
 	}
 	if mbsync.wall > 0 {
 		fmt.Printf("\nfetch stage / mbsync: %.2f×   end to end / mbsync: %.2f×\n",
@@ -203,9 +203,10 @@ func realMain(ctx context.Context) error {
 }
 
 type measure struct {
-	wall   time.Duration
-	maxRSS int64 // bytes
-	out    string
+	wall    time.Duration
+	maxRSS  int64 // bytes: VmHWM, anonymous and file-backed pages
+	maxAnon int64 // bytes: the largest RssAnon seen (heap, stacks)
+	out     string
 }
 
 func runConnector(ctx context.Context, bin string, env []string, args ...string) (measure, error) {
@@ -232,14 +233,22 @@ func timed(cmd *exec.Cmd) (measure, error) {
 	}
 	done := make(chan struct{})
 	peak := make(chan int64, 1)
+	anon := make(chan int64, 1)
 	go func() {
-		var max int64
+		var max, maxAnon int64
 		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
 			if b, err := os.ReadFile(status); err == nil {
 				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+						var kb int64
+						fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+						if kb*1024 > maxAnon {
+							maxAnon = kb * 1024
+						}
+					}
 					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 						var kb int64
 						fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
@@ -252,6 +261,7 @@ func timed(cmd *exec.Cmd) (measure, error) {
 			select {
 			case <-done:
 				peak <- max
+				anon <- maxAnon
 				return
 			case <-t.C:
 			}
@@ -259,7 +269,7 @@ func timed(cmd *exec.Cmd) (measure, error) {
 	}()
 	err := cmd.Wait()
 	close(done)
-	return measure{wall: time.Since(start), maxRSS: <-peak}, err
+	return measure{wall: time.Since(start), maxRSS: <-peak, maxAnon: <-anon}, err
 }
 
 // runDuration reads the run's own duration from the first run line that
