@@ -34,7 +34,14 @@ import (
 var plain, withTLS *dovecottest.Server
 
 func TestMain(m *testing.M) {
-	var err error
+	// Commands run without --state keep their state here, not in the
+	// source tree.
+	state, err := os.MkdirTemp("", "connector-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("CONNECTOR_STATE", state)
 	if plain, err = dovecottest.StartProcess(nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -47,6 +54,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	plain.Stop()
 	withTLS.Stop()
+	os.RemoveAll(state)
 	os.Exit(code)
 }
 
