@@ -62,6 +62,9 @@ type Options struct {
 	// OpenTimeout is how long Open waits for another process holding the
 	// file; 1s when zero.
 	OpenTimeout time.Duration
+	// ReadOnly opens the file without writing to it (a dry run): reads
+	// work, writes fail. Several read-only opens may share the file.
+	ReadOnly bool
 }
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
@@ -97,18 +100,30 @@ func Open(path string, opts *Options) (*Store, error) {
 		Timeout:        o.OpenTimeout,
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
+		ReadOnly:       o.ReadOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
+	if o.ReadOnly {
+		err = db.View(func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if tx.Bucket(name) == nil {
+					return fmt.Errorf("bucket %s missing (a state written by an older version: open it read-write once)", name)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	} else {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)

@@ -1,6 +1,9 @@
 package boltstore_test
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -58,4 +61,42 @@ func TestConformanceRealClock(t *testing.T) {
 		New:      func(t *testing.T) store.Store { return open(t, nil) },
 		LeaseTTL: 200 * time.Millisecond,
 	})
+}
+
+// TestReadOnly: a read-only open (the dry run) reads, refuses writes and
+// leaves the file as it was, even beside another read-only open.
+func TestReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	rw, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.SetCursor(ctx, "job", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	ro, err := boltstore.Open(path, &boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro2, err := boltstore.Open(path, &boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a second read-only open: %v", err)
+	}
+	if got, err := ro.Cursor(ctx, "job"); err != nil || got != "c1" {
+		t.Errorf("Cursor: got %q, %v; want c1", got, err)
+	}
+	if err := ro.SetCursor(ctx, "job", "c2"); err == nil {
+		t.Error("SetCursor on a read-only store: got no error")
+	}
+	ro.Close()
+	ro2.Close()
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("a read-only open changed the file")
+	}
 }

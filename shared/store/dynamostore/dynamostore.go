@@ -1,27 +1,55 @@
 // Package dynamostore implements store.Store on one DynamoDB table, the
 // AWS twin of boltstore; both pass the storetest suite.
 //
-// Item layout (PK, SK, and the index keys an item carries):
+// Item layout (PK, SK, the other attributes, and the index keys an item
+// carries; <t> is a time as fixed-width UTC, <n> a zero-padded number):
 //
-//	lease         JOB#<job>            LEASE            owner, expires (ms)
-//	cursor        JOB#<job>            CURSOR           cursor
-//	job state     JOB#<job>            STATE            data
-//	ledger entry  LEDGER#<job>         <ledger key>     data, version; GSI1: UNFINISHED#<job> or
-//	                                                    UNDISPOSED#<job> / <updatedAt>#<key>;
-//	                                                    GSI2: LMID#<job>#<Message-ID> / <fetchedAt>#<key>
-//	fingerprint   FP#<job>#<fp>        FP               key
-//	run           RUNS#<job>           RUN#<id>         data; GSI2: RUNS#<job> / <startedAt>#<id>
-//	request       REQ#<id>             REQ              data; GSI1: REQS / <number>; GSI2: REQS#<job> / <number>
-//	conversation  REQ#<request id>     CONV#<createdAt>#<id>  data
-//	message id    MSGID#<message id>   MSGID            requestId
-//	counter       COUNTER              REQUEST          n
+//	kind          PK                  SK                     attributes; index keys
+//	lease         JOB#<job>           LEASE                  owner, expires (Unix ms)
+//	cursor        JOB#<job>           CURSOR                 cursor
+//	job state     JOB#<job>           STATE                  data
+//	ledger entry  LEDGER#<job>        <ledger key>           data, version;
+//	                                                         GSI1 UNFINISHED#<job> / <updatedAt t>#<key> while without outcome,
+//	                                                         GSI1 UNDISPOSED#<job> / <updatedAt t>#<key> while not disposed,
+//	                                                         GSI2 LMID#<job>#<Message-ID> / <fetchedAt t>#<key> when it has one;
+//	                                                         expiresAt once disposed (LedgerTTL)
+//	fingerprint   FP#<job>#<fp>       FP                     key (of the entry); expiresAt with its entry's
+//	run           RUNS#<job>          RUN#<id>               data; GSI2 RUNS#<job> / <startedAt t>#<id>;
+//	                                                         expiresAt once ended (RunTTL)
+//	request       REQ#<id>            REQ                    data; GSI1 REQS / <number n>; GSI2 REQS#<job> / <number n>
+//	conversation  REQ#<request id>    CONV#<createdAt t>#<id>  data
+//	message id    MSGID#<Message-ID>  MSGID                  requestId
+//	counter       COUNTER             REQUEST                n (the last request number)
 //
 // Values are JSON in a "data" attribute; only what a condition or an index
-// needs is an attribute of its own. Ledger entries with an outcome that
-// were disposed, and finished runs, expire through the TTL attribute when
-// Options ask. GSI1 is eventually consistent: an entry just written may
-// show up in Undisposed or Unfinished a moment later, which the fetch
-// stage tolerates (it finds the entry at its next run).
+// needs is an attribute of its own.
+//
+// Record writes an entry and its fingerprint item in one transaction, so a
+// fingerprint item always names an entry that was written; one naming an
+// entry that is gone (expired) is taken over by the next entry with that
+// fingerprint. Unlike boltstore, a batch is not one transaction (DynamoDB
+// allows 100 items and charges double): after an error some of its entries
+// may be recorded, and recording them again gives ErrExists.
+//
+// Commit is one transaction too; request numbers come from the counter
+// item, conditional on the value read, so they have no gaps and a refused
+// commit uses none. Every request is numbered through that one item, so
+// numbering is serial: the commits of one Store that create requests take
+// turns (and start from the counter the last one wrote), and those of
+// other processes retry on a counter that moved.
+//
+// The indexes are eventually consistent, as DynamoDB's global secondary
+// indexes are: an entry just written may show up in Undisposed, Unfinished
+// or EntryByMessageID, and a request or run in ListRequests or Runs, a
+// moment later (moto shows them at once). The fetch stage tolerates that:
+// it finds such an entry at its next run. Everything read by key (Entry,
+// Request, RequestByNumber, RequestByMessageID, Conversations, leases,
+// cursors) is strongly consistent. EntryByMessageID returns the entry with
+// the earliest FetchedAt (then key), where boltstore returns the first
+// recorded: the same unless entries are recorded out of fetch order.
+//
+// All requests share one GSI1 partition (REQS), which is fine for the rate
+// at which a helpdesk gets requests (well under 1,000 a second).
 package dynamostore
 
 import (
@@ -49,54 +77,102 @@ const (
 	AttrGSI1SK = "GSI1SK"
 	AttrGSI2PK = "GSI2PK"
 	AttrGSI2SK = "GSI2SK"
-	// AttrTTL is the table's TTL attribute (epoch seconds).
+	// AttrTTL is the table's TTL attribute (epoch seconds, a number).
 	AttrTTL = "expiresAt"
-	// GSI1 lists unfinished and undisposed ledger entries by time, and all
-	// requests by number; GSI2 lists one job's requests by number and one
-	// job's runs by start time. Both
-	// project all attributes; every key is a string.
+	// GSI1 lists one job's unfinished and undisposed ledger entries by
+	// time, and all requests by number; GSI2 lists one job's requests by
+	// number, one job's runs by start time and one job's ledger entries by
+	// Message-ID. Both are sparse (an item carries their keys only while
+	// it belongs there) and project all attributes.
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"
+	// KeyTypeString is the type of every key attribute, table and indexes
+	// alike (DynamoDB's "S").
+	KeyTypeString = "S"
+	// ProjectionAll is the projection of every index (DynamoDB's "ALL").
+	ProjectionAll = "ALL"
 )
+
+// Key is one key attribute.
+type Key struct {
+	Name string
+	Type string // KeyTypeString
+}
 
 // Index is one global secondary index of the table.
 type Index struct {
-	Name, PartitionKey, SortKey string
+	Name         string
+	PartitionKey string // of type KeyTypeString, like SortKey
+	SortKey      string
+	Projection   string // ProjectionAll
 }
 
-// Schema is the table's key schema, for the CDK stack and tests.
+// Schema is what a table needs for this package: its keys, global
+// secondary indexes and TTL attribute. The CDK stack (infra/) builds the
+// table from TableSchema, so the two cannot drift.
 type Schema struct {
-	PartitionKey, SortKey, TTLAttribute string
-	Indexes                             []Index
+	PartitionKey, SortKey string // of type KeyTypeString
+	TTLAttribute          string
+	Indexes               []Index
+	// KeyType is the type of every key attribute above (KeyTypeString).
+	KeyType string
+	// OnDemand says the table bills per request (no capacity to plan).
+	OnDemand bool
 }
 
-// TableSchema describes the table this package needs. Every key attribute
-// is a string; the indexes project all attributes.
+// Keys returns every key attribute of the table and its indexes, once
+// each, as an AttributeDefinitions list needs them.
+func (s Schema) Keys() []Key {
+	var out []Key
+	seen := map[string]bool{}
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, Key{Name: n, Type: s.KeyType})
+		}
+	}
+	add(s.PartitionKey)
+	add(s.SortKey)
+	for _, ix := range s.Indexes {
+		add(ix.PartitionKey)
+		add(ix.SortKey)
+	}
+	return out
+}
+
+// TableSchema describes the table this package needs.
 var TableSchema = Schema{
 	PartitionKey: AttrPK, SortKey: AttrSK, TTLAttribute: AttrTTL,
-	Indexes: []Index{{GSI1, AttrGSI1PK, AttrGSI1SK}, {GSI2, AttrGSI2PK, AttrGSI2SK}},
+	Indexes: []Index{
+		{Name: GSI1, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK, Projection: ProjectionAll},
+		{Name: GSI2, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK, Projection: ProjectionAll},
+	},
+	KeyType:  KeyTypeString,
+	OnDemand: true,
 }
 
 // CreateTable creates the table (on demand), for tests and local use.
 // An existing table is not an error.
 func CreateTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	attr := func(n string) types.AttributeDefinition {
-		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	attr := func(k Key) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(k.Name), AttributeType: types.ScalarAttributeType(k.Type)}
 	}
 	key := func(pk, sk string) []types.KeySchemaElement {
 		return []types.KeySchemaElement{{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash}, {AttributeName: aws.String(sk), KeyType: types.KeyTypeRange}}
 	}
+	ts := TableSchema
 	in := &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{attr(AttrPK), attr(AttrSK)},
-		KeySchema:            key(AttrPK, AttrSK),
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema:   key(ts.PartitionKey, ts.SortKey),
 	}
-	for _, ix := range TableSchema.Indexes {
-		in.AttributeDefinitions = append(in.AttributeDefinitions, attr(ix.PartitionKey), attr(ix.SortKey))
+	for _, k := range ts.Keys() {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, attr(k))
+	}
+	for _, ix := range ts.Indexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName: aws.String(ix.Name), KeySchema: key(ix.PartitionKey, ix.SortKey),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)},
 		})
 	}
 	_, err := c.CreateTable(ctx, in)
@@ -104,23 +180,38 @@ func CreateTable(ctx context.Context, c *dynamodb.Client, name string) error {
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("dynamostore: create table %s: %w", name, err)
 	}
-	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(AttrTTL), Enabled: aws.Bool(true)}}); err != nil && !isTTLAlreadyOn(err) {
-		return fmt.Errorf("dynamostore: turn on TTL for %s: %w", name, err)
+	// The real service creates tables in the background; TTL waits for it.
+	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 5*time.Minute); err != nil {
+		return fmt.Errorf("dynamostore: wait for table %s: %w", name, err)
+	}
+	return enableTTL(ctx, c, name, ts.TTLAttribute)
+}
+
+// enableTTL turns TTL on for attr unless it is on (DynamoDB refuses to
+// turn it on twice).
+func enableTTL(ctx context.Context, c *dynamodb.Client, table, attr string) error {
+	cur, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("dynamostore: read TTL setting of %s: %w", table, err)
+	}
+	if d := cur.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == attr &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}}); err != nil {
+		return fmt.Errorf("dynamostore: turn on TTL for %s: %w", table, err)
 	}
 	return nil
 }
 
-func isTTLAlreadyOn(err error) bool {
-	var ve interface{ ErrorCode() string }
-	return errors.As(err, &ve) && ve.ErrorCode() == "ValidationException"
-}
-
 // Options configure a Store; nil means the defaults.
 type Options struct {
+	// Now is the clock of leases and claims; time.Now when nil.
 	Now func() time.Time
-	// LedgerTTL expires ledger entries this long after they were disposed;
-	// RunTTL expires runs this long after they ended. 0 keeps them.
+	// LedgerTTL expires a ledger entry with an outcome this long after it
+	// was disposed (its UpdatedAt then), with its fingerprint item; RunTTL
+	// expires a run this long after it ended. 0 keeps them.
 	LedgerTTL, RunTTL time.Duration
 }
 
@@ -129,6 +220,9 @@ type Store struct {
 	c     *dynamodb.Client
 	table string
 	o     Options
+
+	numbering sync.Mutex // held by a Commit that numbers a request
+	counter   item       // the counter item as this Store last wrote it
 }
 
 var _ store.Store = (*Store)(nil)
@@ -218,6 +312,12 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int) (
 
 // AcquireLease takes the job's lease if it is free, expired or owner's.
 func (s *Store) AcquireLease(ctx context.Context, jobID, owner string, ttl time.Duration) error {
+	if jobID == "" || owner == "" {
+		return errors.New("dynamostore: acquire lease: job and owner are required")
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("dynamostore: acquire lease of job %s: ttl %v is not positive", jobID, ttl)
+	}
 	now := s.o.Now()
 	it := keyOf("JOB#"+jobID, "LEASE")
 	it["owner"], it["expires"] = str(owner), num(now.Add(ttl).UnixMilli())

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,26 +15,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/awstest"
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/request"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
+	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/storetest"
 )
 
+// moto is the one server of this test binary; every test gets its own
+// table rather than a reset, so tests stay fast.
 var moto *awstest.Moto
 
 func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
 var tables atomic.Int64
 
-func newTable(t testing.TB) (*dynamodb.Client, string) {
-	t.Helper()
+func newTable(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
 	c := dynamodb.NewFromConfig(moto.Config())
 	name := fmt.Sprintf("connector-%d", tables.Add(1))
 	if err := CreateTable(context.Background(), c, name); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c, name
 }
@@ -45,83 +54,542 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestCreateTableTwiceIsFine(t *testing.T) {
+func TestCreateTable(t *testing.T) {
 	c, name := newTable(t)
-	if err := CreateTable(context.Background(), c, name); err != nil {
-		t.Fatalf("second CreateTable: %v", err)
-	}
-}
-
-func TestExpiryAttributes(t *testing.T) {
-	c, name := newTable(t)
-	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	s := New(c, name, &Options{Now: func() time.Time { return now }, LedgerTTL: 24 * time.Hour, RunTTL: time.Hour})
 	ctx := context.Background()
-	e := ledger.Entry{JobID: "j", Key: "k", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
-	if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
-		t.Fatal(err)
+	if err := CreateTable(ctx, c, name); err != nil {
+		t.Fatalf("second CreateTable: got %v, want nil", err)
 	}
-	ttl := func(pk, sk string) int64 {
-		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(name), Key: keyOf(pk, sk)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, ok := out.Item[AttrTTL].(*types.AttributeValueMemberN); ok {
-			var n int64
-			fmt.Sscan(v.Value, &n)
-			return n
-		}
-		return 0
-	}
-	if got := ttl(ledgerPK("j"), "k"); got != 0 {
-		t.Errorf("an entry without outcome expires at %d, want never", got)
-	}
-	e, _ = s.Entry(ctx, "j", "k")
-	e.State = ledger.Processed
-	e, err := s.Update(ctx, e)
+	d, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ttl(ledgerPK("j"), "k"); got != 0 {
-		t.Errorf("an undisposed entry expires at %d, want never", got)
+	keys := func(ks []types.KeySchemaElement) string {
+		var out []string
+		for _, k := range ks {
+			out = append(out, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+		}
+		return strings.Join(out, ", ")
 	}
-	e.Disposed, e.Disposition = true, "markRead"
-	if _, err := s.Update(ctx, e); err != nil {
+	if got, want := keys(d.Table.KeySchema), AttrPK+" HASH, "+AttrSK+" RANGE"; got != want {
+		t.Errorf("table keys: got %s, want %s", got, want)
+	}
+	var gotIx []string
+	for _, ix := range d.Table.GlobalSecondaryIndexes {
+		gotIx = append(gotIx, aws.ToString(ix.IndexName)+": "+keys(ix.KeySchema)+" "+string(ix.Projection.ProjectionType))
+	}
+	sort.Strings(gotIx)
+	wantIx := []string{GSI1 + ": GSI1PK HASH, GSI1SK RANGE ALL", GSI2 + ": GSI2PK HASH, GSI2SK RANGE ALL"}
+	if d := cmp.Diff(wantIx, gotIx); d != "" {
+		t.Errorf("indexes (-want +got):\n%s", d)
+	}
+	var gotAttrs []string
+	for _, a := range d.Table.AttributeDefinitions {
+		gotAttrs = append(gotAttrs, aws.ToString(a.AttributeName)+" "+string(a.AttributeType))
+	}
+	sort.Strings(gotAttrs)
+	var wantAttrs []string
+	for _, k := range TableSchema.Keys() {
+		wantAttrs = append(wantAttrs, k.Name+" "+k.Type)
+	}
+	sort.Strings(wantAttrs)
+	if d := cmp.Diff(wantAttrs, gotAttrs); d != "" {
+		t.Errorf("attribute definitions (-want +got):\n%s", d)
+	}
+	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ttl(ledgerPK("j"), "k"), now.Add(24*time.Hour).Unix(); got != want {
-		t.Errorf("a disposed entry expires at %d, want %d", got, want)
-	}
-	r := run.Run{JobID: "j", ID: "r1", StartedAt: now, EndedAt: now.Add(time.Minute)}
-	if err := s.PutRun(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := ttl("RUNS#j", "RUN#r1"), now.Add(time.Minute+time.Hour).Unix(); got != want {
-		t.Errorf("a run expires at %d, want %d", got, want)
+	if d := ttl.TimeToLiveDescription; aws.ToString(d.AttributeName) != AttrTTL || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL: got %s %s, want %s ENABLED", aws.ToString(d.AttributeName), d.TimeToLiveStatus, AttrTTL)
 	}
 }
 
-func TestStaleFingerprintOfAnExpiredEntryIsReplaced(t *testing.T) {
+func TestSchemaKeys(t *testing.T) {
+	got := TableSchema.Keys()
+	want := []Key{{"PK", "S"}, {"SK", "S"}, {"GSI1PK", "S"}, {"GSI1SK", "S"}, {"GSI2PK", "S"}, {"GSI2SK", "S"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Keys (-want +got):\n%s", d)
+	}
+}
+
+// row is the part of an item the layout pins: its keys, index keys, TTL
+// and the names of its other attributes.
+type row struct {
+	PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK string
+	TTL                                    int64
+	Attrs                                  string
+}
+
+func scan(tb testing.TB, c *dynamodb.Client, table string) []row {
+	tb.Helper()
+	out, err := c.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var rows []row
+	for _, it := range out.Items {
+		r := row{PK: getS(it, AttrPK), SK: getS(it, AttrSK), GSI1PK: getS(it, AttrGSI1PK), GSI1SK: getS(it, AttrGSI1SK),
+			GSI2PK: getS(it, AttrGSI2PK), GSI2SK: getS(it, AttrGSI2SK), TTL: getN(it, AttrTTL)}
+		var names []string
+		for k := range it {
+			switch k {
+			case AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK, AttrGSI2PK, AttrGSI2SK, AttrTTL:
+			default:
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		r.Attrs = strings.Join(names, ",")
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].PK+"\x00"+rows[i].SK < rows[j].PK+"\x00"+rows[j].SK })
+	return rows
+}
+
+// TestItemLayout pins the item layout the package comment documents.
+func TestItemLayout(t *testing.T) {
 	c, name := newTable(t)
-	now := time.Now()
-	clock := now
-	s := New(c, name, &Options{Now: func() time.Time { return clock }})
 	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
+	const tk = "20260102T030405.600000000Z"
+	s := New(c, name, &Options{Now: func() time.Time { return now }, LedgerTTL: 24 * time.Hour, RunTTL: time.Hour})
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("AcquireLease", s.AcquireLease(ctx, "j", "run-1", time.Minute))
+	must("SetCursor", s.SetCursor(ctx, "j", "7:42"))
+	must("PutJobState", s.PutJobState(ctx, store.JobState{JobID: "j", ConsecutiveFailures: 1}))
+	k1 := ledger.Entry{JobID: "j", Key: "k1", Fingerprint: "fp1", MessageID: "<m1@x>", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
+	k2 := ledger.Entry{JobID: "j", Key: "k2", State: ledger.Stored, FetchedAt: now, UpdatedAt: now}
+	res, err := s.Record(ctx, []ledger.Entry{k1, k2})
+	must("Record", err)
+	for _, r := range res {
+		must("Record", r.Err)
+	}
+	k1.Version, k1.State = 1, ledger.Processed
+	o, err := s.Commit(ctx, store.Outcome{
+		Entry:        k1,
+		NewRequest:   &request.Request{JobID: "j", Title: "t", CreatedAt: now, UpdatedAt: now},
+		Conversation: &request.Conversation{ID: "c1", JobID: "j", CreatedAt: now},
+		MessageIDs:   []string{"<m1@x>"},
+	})
+	must("Commit", err)
+	o.Entry.Disposed, o.Entry.Disposition = true, "markRead"
+	_, err = s.Update(ctx, o.Entry)
+	must("Update", err)
+	must("PutRun", s.PutRun(ctx, run.Run{JobID: "j", ID: "r1", StartedAt: now, EndedAt: now.Add(time.Minute)}))
+	must("PutRun", s.PutRun(ctx, run.Run{JobID: "j", ID: "r2", StartedAt: now.Add(time.Minute)}))
+
+	expires := now.Add(24 * time.Hour).Unix()
+	want := []row{
+		{PK: "COUNTER", SK: "REQUEST", Attrs: "n"},
+		{PK: "FP#j#fp1", SK: "FP", TTL: expires, Attrs: "key"},
+		{PK: "JOB#j", SK: "CURSOR", Attrs: "cursor"},
+		{PK: "JOB#j", SK: "LEASE", Attrs: "expires,owner"},
+		{PK: "JOB#j", SK: "STATE", Attrs: "data"},
+		{PK: "LEDGER#j", SK: "k1", GSI2PK: "LMID#j#<m1@x>", GSI2SK: tk + "#k1", TTL: expires, Attrs: "data,version"},
+		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", Attrs: "data,version"},
+		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},
+		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "data"},
+		{PK: "REQ#1", SK: "REQ", GSI1PK: "REQS", GSI1SK: "00000000000000000001", GSI2PK: "REQS#j", GSI2SK: "00000000000000000001", Attrs: "data"},
+		{PK: "RUNS#j", SK: "RUN#r1", GSI2PK: "RUNS#j", GSI2SK: tk + "#r1", TTL: now.Add(time.Minute + time.Hour).Unix(), Attrs: "data"},
+		{PK: "RUNS#j", SK: "RUN#r2", GSI2PK: "RUNS#j", GSI2SK: "20260102T030505.600000000Z#r2", Attrs: "data"},
+	}
+	if d := cmp.Diff(want, scan(t, c, name)); d != "" {
+		t.Errorf("items (-want +got):\n%s", d)
+	}
+
+	// Before its disposal the entry was in the undisposed index, without TTL.
+	k3 := ledger.Entry{JobID: "j", Key: "k3", State: ledger.Rejected, FetchedAt: now, UpdatedAt: now}
+	if _, err := s.Record(ctx, []ledger.Entry{k3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range scan(t, c, name) {
+		if r.SK == "k3" && (r.GSI1PK != "UNDISPOSED#j" || r.GSI1SK != tk+"#k3" || r.TTL != 0) {
+			t.Errorf("undisposed entry: got %+v, want GSI1 UNDISPOSED#j / %s#k3 and no TTL", r, tk)
+		}
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name              string
+		ledgerTTL, runTTL time.Duration
+		entry, run, fp    int64 // expiry of the disposed entry, the ended run, the fingerprint item
+	}{
+		{name: "kept", entry: 0, run: 0, fp: 0},
+		{name: "expire", ledgerTTL: 24 * time.Hour, runTTL: time.Hour,
+			entry: now.Add(time.Minute + 24*time.Hour).Unix(), run: now.Add(2*time.Minute + time.Hour).Unix(), fp: now.Add(time.Minute + 24*time.Hour).Unix()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, name := newTable(t)
+			ctx := context.Background()
+			s := New(c, name, &Options{Now: func() time.Time { return now }, LedgerTTL: tt.ledgerTTL, RunTTL: tt.runTTL})
+			ttl := func(pk, sk string) int64 {
+				t.Helper()
+				it, err := s.get(ctx, pk, sk)
+				if err != nil || it == nil {
+					t.Fatalf("get %s/%s: %v, %v", pk, sk, it, err)
+				}
+				return getN(it, AttrTTL)
+			}
+			e := ledger.Entry{JobID: "j", Key: "k", Fingerprint: "fp", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
+			if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
+				t.Fatal(err)
+			}
+			e, _ = s.Entry(ctx, "j", "k")
+			e.State = ledger.Processed
+			e, err := s.Update(ctx, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ttl(ledgerPK("j"), "k"); got != 0 {
+				t.Errorf("undisposed entry expires at %d, want never (0)", got)
+			}
+			e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", now.Add(time.Minute)
+			if _, err := s.Update(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if got := ttl(ledgerPK("j"), "k"); got != tt.entry {
+				t.Errorf("disposed entry expires at %d, want %d", got, tt.entry)
+			}
+			if got := ttl(fpPK("j", "fp"), "FP"); got != tt.fp {
+				t.Errorf("its fingerprint item expires at %d, want %d", got, tt.fp)
+			}
+			r := run.Run{JobID: "j", ID: "r1", StartedAt: now}
+			if err := s.PutRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if got := ttl("RUNS#j", "RUN#r1"); got != 0 {
+				t.Errorf("running run expires at %d, want never (0)", got)
+			}
+			r.EndedAt = now.Add(2 * time.Minute)
+			if err := s.PutRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if got := ttl("RUNS#j", "RUN#r1"); got != tt.run {
+				t.Errorf("ended run expires at %d, want %d", got, tt.run)
+			}
+		})
+	}
+}
+
+// TestExpiredEntryFingerprintIsTakenOver: TTL removed an entry but not
+// (yet) its fingerprint item; the next entry with that fingerprint is
+// recorded, and the item names it.
+func TestExpiredEntryFingerprintIsTakenOver(t *testing.T) {
+	c, name := newTable(t)
+	s := New(c, name, nil)
+	ctx := context.Background()
+	now := time.Now().UTC()
 	e := ledger.Entry{JobID: "j", Key: "old", Fingerprint: "<a@x>|abc", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
 	if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
 		t.Fatal(err)
 	}
-	// TTL removed the entry but not its fingerprint item.
 	if _, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(name), Key: keyOf(ledgerPK("j"), "old")}); err != nil {
 		t.Fatal(err)
 	}
 	e.Key = "new"
-	if _, err := s.Record(ctx, []ledger.Entry{e}); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("got %v, want a conflict while the claim is fresh (its writer may still be at work)", err)
-	}
-	clock = now.Add(2 * staleAfter)
 	res, err := s.Record(ctx, []ledger.Entry{e})
 	if err != nil || res[0].Err != nil {
-		t.Fatalf("got %v, %+v; want the entry recorded", err, res)
+		t.Fatalf("Record: got %v, %v; want the entry recorded", err, res[0].Err)
+	}
+	fp, err := s.get(ctx, fpPK("j", e.Fingerprint), "FP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getS(fp, "key"); got != "new" {
+		t.Errorf("fingerprint item names %q, want new", got)
+	}
+	e.Key = "third"
+	res, err = s.Record(ctx, []ledger.Entry{e})
+	if err != nil || !errors.Is(res[0].Err, store.ErrDuplicate) || res[0].Existing.Key != "new" {
+		t.Errorf("Record of a third key: got %v, %+v; want ErrDuplicate of new", err, res[0])
+	}
+}
+
+// TestRefusedRecordLeavesNoFingerprint: an entry refused for its key
+// leaves no fingerprint item behind, so a later entry with that
+// fingerprint is not taken for a duplicate of it.
+func TestRefusedRecordLeavesNoFingerprint(t *testing.T) {
+	c, name := newTable(t)
+	s := New(c, name, nil)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	a := ledger.Entry{JobID: "j", Key: "k1", Fingerprint: "fp-a", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
+	b := a
+	b.Fingerprint = "fp-b"
+	c2 := a
+	c2.Key, c2.Fingerprint = "k2", "fp-b"
+	for _, tt := range []struct {
+		name string
+		e    ledger.Entry
+		want error
+	}{
+		{"first", a, nil},
+		{"same key, other fingerprint", b, store.ErrExists},
+		{"other key with that fingerprint", c2, nil},
+	} {
+		res, err := s.Record(ctx, []ledger.Entry{tt.e})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !errors.Is(res[0].Err, tt.want) || (tt.want == nil) != (res[0].Err == nil) {
+			t.Errorf("%s: got %v, want %v", tt.name, res[0].Err, tt.want)
+		}
+	}
+}
+
+func TestCommitTooManyMessageIDs(t *testing.T) {
+	c, name := newTable(t)
+	s := New(c, name, nil)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	e := ledger.Entry{JobID: "j", Key: "k", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
+	if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	e.Version, e.State = 1, ledger.Processed
+	var ids []string
+	for i := range maxTransactItems {
+		ids = append(ids, fmt.Sprintf("<%d@x>", i))
+	}
+	_, err := s.Commit(ctx, store.Outcome{Entry: e, NewRequest: &request.Request{JobID: "j"}, MessageIDs: ids})
+	if err == nil {
+		t.Fatal("Commit: got nil, want an error for too many Message-IDs")
+	}
+	if got, _ := s.Entry(ctx, "j", "k"); got.Version != 1 || got.State != ledger.Queued {
+		t.Errorf("entry after refused commit: got version %d state %s, want 1 queued", got.Version, got.State)
+	}
+	// The outcome goes through with the ids that fit.
+	if _, err := s.Commit(ctx, store.Outcome{Entry: e, NewRequest: &request.Request{JobID: "j"}, MessageIDs: ids[:90]}); err != nil {
+		t.Fatalf("Commit with 90 Message-IDs: %v", err)
+	}
+}
+
+// BenchmarkRecord records batches of 100 entries (with fingerprints and
+// Message-IDs) into a fresh table and reports entries/s.
+func BenchmarkRecord(b *testing.B) {
+	c, name := newTable(b)
+	s := New(c, name, nil)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const batch = 100
+	n := 0
+	start := time.Now()
+	for b.Loop() {
+		entries := make([]ledger.Entry, batch)
+		for i := range entries {
+			key := fmt.Sprintf("imap/INBOX/1/%d", n)
+			entries[i] = ledger.Entry{JobID: "j", Key: key, Fingerprint: ledger.Fingerprint(fmt.Sprintf("<%d@x>", n), fmt.Sprintf("%064x", n)),
+				MessageID: fmt.Sprintf("<%d@x>", n), Size: 4096, RawKey: "raw/j/" + key, State: ledger.Stored, FetchedAt: now, UpdatedAt: now}
+			n++
+		}
+		res, err := s.Record(ctx, entries)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "entries/s")
+}
+
+// BenchmarkCommit commits a new request with a conversation and a
+// Message-ID per entry from 8 goroutines and reports commits/s.
+func BenchmarkCommit(b *testing.B) {
+	c, name := newTable(b)
+	s := New(c, name, nil)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const workers, batch = 8, 40
+	n := 0
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		entries := make([]ledger.Entry, batch)
+		for i := range entries {
+			entries[i] = ledger.Entry{JobID: "j", Key: fmt.Sprintf("k%d", n+i), State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now}
+		}
+		if _, err := s.Record(ctx, entries); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		work := make(chan ledger.Entry)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for e := range work {
+					e.Version, e.State = 1, ledger.Processed
+					_, err := s.Commit(ctx, store.Outcome{Entry: e,
+						NewRequest:   &request.Request{JobID: "j", Title: e.Key, CreatedAt: now, UpdatedAt: now},
+						Conversation: &request.Conversation{ID: "c-" + e.Key, JobID: "j", Text: "hello", CreatedAt: now},
+						MessageIDs:   []string{"<" + e.Key + "@x>"}})
+					if err != nil {
+						b.Error(err)
+					}
+				}
+			}()
+		}
+		for _, e := range entries {
+			work <- e
+		}
+		close(work)
+		wg.Wait()
+		elapsed += time.Since(start)
+		n += batch
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "commits/s")
+}
+
+// TestCommitMatchesBoltstore commits the same outcomes to both stores and
+// compares what each made of them: which request the entry names and the
+// Message-IDs point at, and which outcomes were refused.
+func TestCommitMatchesBoltstore(t *testing.T) {
+	c, name := newTable(t)
+	dyn := New(c, name, nil)
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	entry := func(i int) ledger.Entry {
+		return ledger.Entry{JobID: "j", Key: fmt.Sprintf("k%d", i), State: ledger.Processed, Version: 1, FetchedAt: now, UpdatedAt: now}
+	}
+	req := func(id string) *request.Request {
+		return &request.Request{ID: id, JobID: "j", Title: "r" + id, CreatedAt: now, UpdatedAt: now}
+	}
+	conv := func(id, requestID string) *request.Conversation {
+		return &request.Conversation{ID: id, RequestID: requestID, JobID: "j", CreatedAt: now}
+	}
+	withRequestID := func(e ledger.Entry, id string) ledger.Entry { e.RequestID = id; return e }
+	tests := []struct {
+		name string
+		o    store.Outcome
+	}{
+		{"new request", store.Outcome{NewRequest: req(""), MessageIDs: []string{"<a>"}}},
+		{"second new request", store.Outcome{NewRequest: req(""), Conversation: conv("c1", ""), MessageIDs: []string{"<b>", "", "<b>"}}},
+		{"new request beside a named one", store.Outcome{Entry: withRequestID(entry(0), "1"), NewRequest: req(""), MessageIDs: []string{"<c>"}}},
+		{"update one, converse on another", store.Outcome{UpdateRequest: req("1"), Conversation: conv("c2", "2"), MessageIDs: []string{"<d>"}}},
+		{"update only", store.Outcome{UpdateRequest: req("2"), MessageIDs: []string{"<e>"}}},
+		{"entry names the request", store.Outcome{Entry: withRequestID(entry(0), "2"), MessageIDs: []string{"<f>"}}},
+		{"message ids without a request", store.Outcome{MessageIDs: []string{"<g>"}}},
+		{"nothing but the outcome", store.Outcome{}},
+		{"conversation on a new request given an id", store.Outcome{NewRequest: req(""), Conversation: conv("c3", "")}},
+	}
+	var entries []ledger.Entry
+	for i := range tests {
+		e := entry(i)
+		e.State, e.Version = ledger.Preprocessed, 0
+		entries = append(entries, e)
+	}
+	for _, s := range []store.Store{dyn, bolt} {
+		if _, err := s.Record(ctx, entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct {
+		Err                     bool
+		RequestID, Conversation string
+		NewNumber               int64
+		Indexed                 map[string]string
+	}
+	commit := func(s store.Store, o store.Outcome) result {
+		out, err := s.Commit(ctx, o)
+		r := result{Err: err != nil, RequestID: out.Entry.RequestID, Conversation: out.Entry.Conversation, Indexed: map[string]string{}}
+		if out.NewRequest != nil {
+			r.NewNumber = out.NewRequest.Number
+		}
+		for _, id := range o.MessageIDs {
+			if got, err := s.RequestByMessageID(ctx, id); err == nil {
+				r.Indexed[id] = got.ID
+			}
+		}
+		return r
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			if o.Entry.Key == "" {
+				o.Entry = entry(i)
+			} else {
+				o.Entry.Key = entry(i).Key
+			}
+			want, got := commit(bolt, o), commit(dyn, o)
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("dynamostore differs from boltstore (-bolt +dynamo):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestCommitNumbersAcrossStores: two Stores on one table (two processes)
+// number requests at once; the counter's condition keeps the numbers
+// unique and without gaps, and a Store whose remembered counter went stale
+// numbers after the other's.
+func TestCommitNumbersAcrossStores(t *testing.T) {
+	c, name := newTable(t)
+	stores := []*Store{New(c, name, nil), New(c, name, nil)}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const perStore = 15
+	var entries []ledger.Entry
+	for i := range 2 * perStore {
+		entries = append(entries, ledger.Entry{JobID: "j", Key: fmt.Sprintf("k%02d", i), State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now})
+	}
+	if _, err := stores[0].Record(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	numbers := make([]int64, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.Version, e.State = 1, ledger.Processed
+			out, err := stores[i%2].Commit(ctx, store.Outcome{Entry: e, NewRequest: &request.Request{JobID: "j", Title: e.Key}})
+			if err != nil {
+				t.Errorf("Commit %s: %v", e.Key, err)
+				return
+			}
+			numbers[i] = out.NewRequest.Number
+		}()
+	}
+	wg.Wait()
+	sort.Slice(numbers, func(i, j int) bool { return numbers[i] < numbers[j] })
+	for i, n := range numbers {
+		if n != int64(i+1) {
+			t.Fatalf("request numbers: got %v, want 1..%d", numbers, len(numbers))
+		}
+	}
+	// Store 0 remembers a counter that store 1 has moved on from.
+	more := []ledger.Entry{{JobID: "j", Key: "x1", State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now},
+		{JobID: "j", Key: "x2", State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now}}
+	if _, err := stores[0].Record(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range more {
+		e.Version, e.State = 1, ledger.Processed
+		out, err := stores[1-i].Commit(ctx, store.Outcome{Entry: e, NewRequest: &request.Request{JobID: "j"}})
+		if err != nil {
+			t.Fatalf("Commit %s: %v", e.Key, err)
+		}
+		if want := int64(len(entries) + 1 + i); out.NewRequest.Number != want {
+			t.Errorf("Commit %s: got number %d, want %d", e.Key, out.NewRequest.Number, want)
+		}
 	}
 }

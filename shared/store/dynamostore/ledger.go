@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"time"
 
@@ -18,10 +19,6 @@ import (
 
 func ledgerPK(jobID string) string { return "LEDGER#" + jobID }
 func fpPK(jobID, fp string) string { return "FP#" + jobID + "#" + fp }
-
-// staleAfter is how old a fingerprint item naming no entry must be before
-// another key may take it over: far longer than a claim and a write take.
-const staleAfter = time.Minute
 
 // entryItem is the item of a ledger entry, with its index keys.
 func (s *Store) entryItem(e ledger.Entry) (item, error) {
@@ -56,6 +53,7 @@ func decodeEntry(it item) (ledger.Entry, error) {
 // Record inserts entries whose key and fingerprint are both new. Entries
 // run in parallel, except that one repeating a key or fingerprint
 // of an earlier entry in the batch waits for it, so the earlier one wins.
+// Each entry is atomic, the batch is not (see the package comment).
 func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.RecordResult, error) {
 	for _, e := range entries {
 		if e.JobID == "" || e.Key == "" {
@@ -93,107 +91,171 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 	return results, nil
 }
 
-// recordOne claims the fingerprint, then writes the entry, each with a
-// condition; no transaction is needed because each step is safe to repeat.
-// A crash between the two leaves a fingerprint item naming a key with no
-// entry: recording that key again claims it again (it is its own), and a
-// different key finds it stale and takes it over.
+// recordOne writes e with Version 1: alone when it has no fingerprint,
+// else in one transaction with its fingerprint item, each conditional on
+// being new. The cancellation reasons (ALL_OLD) tell which one existed: the
+// entry under the same key (ErrExists, which wins as in boltstore) or the
+// fingerprint item naming the entry it belongs to (ErrDuplicate).
 func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResult, error) {
 	e.Version = 1
 	it, err := s.entryItem(e)
 	if err != nil {
 		return store.RecordResult{}, err
 	}
-	if e.Fingerprint != "" {
-		res, done, err := s.claimFingerprint(ctx, e)
-		if err != nil || done {
-			return res, err
+	if e.Fingerprint == "" {
+		_, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it,
+			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+		var cf *types.ConditionalCheckFailedException
+		if errors.As(err, &cf) {
+			return s.refusedRecord(ctx, e, store.ErrExists, e.Key, cf.Item)
 		}
+		return store.RecordResult{}, err
 	}
-	_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it,
-		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	if isCondFailed(err) {
-		existing, err := s.Entry(ctx, e.JobID, e.Key)
-		if err != nil {
+	fp := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
+	fp["key"] = str(e.Key)
+	ops := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: it,
+			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: fp,
+			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+		if err == nil {
+			return store.RecordResult{}, nil
+		}
+		reasons := cancellation(err)
+		switch {
+		case reasons == nil || len(reasons) != len(ops):
+			return store.RecordResult{}, err
+		case reasons[0].failed:
+			return s.refusedRecord(ctx, e, store.ErrExists, e.Key, reasons[0].item)
+		case reasons[1].failed:
+			other := getS(reasons[1].item, "key")
+			if reasons[1].item == nil { // a service that sends no old item
+				cur, err := s.get(ctx, fpPK(e.JobID, e.Fingerprint), "FP")
+				if err != nil {
+					return store.RecordResult{}, err
+				}
+				other = getS(cur, "key")
+			}
+			if other == "" {
+				break // removed meanwhile: try again
+			}
+			res, err := s.refusedRecord(ctx, e, store.ErrDuplicate, other, nil)
+			if !errors.Is(err, store.ErrNotFound) {
+				return res, err
+			}
+			// The entry the fingerprint named is gone (TTL): the item is
+			// stale. Remove it while it still names that entry, then
+			// try again.
+			if err := s.dropFingerprint(ctx, e.JobID, e.Fingerprint, other); err != nil {
+				return store.RecordResult{}, err
+			}
+		case !anyConflict(reasons):
 			return store.RecordResult{}, err
 		}
-		return store.RecordResult{Err: store.ErrExists, Existing: existing}, nil
-	}
-	return store.RecordResult{}, err
-}
-
-// claimFingerprint writes the fingerprint item for e unless another entry
-// holds it; done is true when the result is decided (a duplicate).
-func (s *Store) claimFingerprint(ctx context.Context, e ledger.Entry) (store.RecordResult, bool, error) {
-	key := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
-	for attempt := 0; attempt < 3; attempt++ {
-		fp := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
-		fp["key"], fp["at"] = str(e.Key), num(s.o.Now().UnixMilli())
-		_, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: fp,
-			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #k = :key"),
-			ExpressionAttributeNames:  map[string]string{"#k": "key"},
-			ExpressionAttributeValues: item{":key": str(e.Key)}})
-		if err == nil {
-			return store.RecordResult{}, false, nil
+		if attempt >= 5 {
+			return store.RecordResult{}, fmt.Errorf("fingerprint index kept changing: %w", store.ErrConflict)
 		}
-		if !isCondFailed(err) {
-			return store.RecordResult{}, false, err
-		}
-		cur, err := s.get(ctx, fpPK(e.JobID, e.Fingerprint), "FP")
-		if err != nil {
-			return store.RecordResult{}, false, err
-		}
-		other := getS(cur, "key")
-		if cur == nil {
-			continue // removed meanwhile: try again
-		}
-		existing, err := s.Entry(ctx, e.JobID, other)
-		if err == nil {
-			return store.RecordResult{Err: store.ErrDuplicate, Existing: existing}, true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return store.RecordResult{}, false, err
-		}
-		if s.o.Now().Sub(time.UnixMilli(getN(cur, "at"))) < staleAfter {
-			// Its writer may be between claiming it and writing the
-			// entry: treat it as taken; the caller retries later.
-			return store.RecordResult{}, false, fmt.Errorf("fingerprint claimed by %s a moment ago: %w", other, store.ErrConflict)
-		}
-		// The entry it named expired, or its writer crashed before writing
-		// it: the item is stale. Remove it (if it still names other) and
-		// claim it again.
-		_, err = s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key,
-			ConditionExpression:       aws.String("#k = :other"),
-			ExpressionAttributeNames:  map[string]string{"#k": "key"},
-			ExpressionAttributeValues: item{":other": str(other)}})
-		if err != nil && !isCondFailed(err) {
-			return store.RecordResult{}, false, err
+		if err := backoff(ctx, attempt); err != nil {
+			return store.RecordResult{}, err
 		}
 	}
-	return store.RecordResult{}, false, fmt.Errorf("fingerprint index kept changing: %w", store.ErrConflict)
 }
 
-// cancelReasons reports, for a cancelled transaction, which of its items
-// failed their condition.
-func cancelReasons(err error) ([]bool, bool) {
+// refusedRecord is the result of a refused record: why, with the entry
+// under key (old, when the service returned it, else read).
+func (s *Store) refusedRecord(ctx context.Context, e ledger.Entry, why error, key string, old item) (store.RecordResult, error) {
+	if old != nil {
+		existing, err := decodeEntry(old)
+		return store.RecordResult{Err: why, Existing: existing}, err
+	}
+	existing, err := s.Entry(ctx, e.JobID, key)
+	if err != nil {
+		return store.RecordResult{}, err
+	}
+	return store.RecordResult{Err: why, Existing: existing}, nil
+}
+
+// dropFingerprint deletes the fingerprint item if it still names key.
+func (s *Store) dropFingerprint(ctx context.Context, jobID, fingerprint, key string) error {
+	_, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table),
+		Key:                       keyOf(fpPK(jobID, fingerprint), "FP"),
+		ConditionExpression:       aws.String("#k = :key"),
+		ExpressionAttributeNames:  map[string]string{"#k": "key"},
+		ExpressionAttributeValues: item{":key": str(key)}})
+	if err != nil && !isCondFailed(err) {
+		return fmt.Errorf("drop stale fingerprint item: %w", err)
+	}
+	return nil
+}
+
+// expireFingerprint gives the fingerprint item of e the expiry of e, so
+// both go; an item that names another entry is left alone.
+func (s *Store) expireFingerprint(ctx context.Context, e ledger.Entry, at int64) error {
+	_, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table),
+		Key:                       keyOf(fpPK(e.JobID, e.Fingerprint), "FP"),
+		UpdateExpression:          aws.String("SET #t = :t"),
+		ConditionExpression:       aws.String("#k = :key"),
+		ExpressionAttributeNames:  map[string]string{"#k": "key", "#t": AttrTTL},
+		ExpressionAttributeValues: item{":key": str(e.Key), ":t": num(at)}})
+	if err != nil && !isCondFailed(err) {
+		return fmt.Errorf("set expiry of fingerprint item: %w", err)
+	}
+	return nil
+}
+
+// reason is one item's part in a cancelled transaction.
+type reason struct {
+	failed   bool // its condition failed
+	conflict bool // another transaction held it
+	item     item // the old item, when asked for (ALL_OLD)
+}
+
+// cancellation returns the reasons of a cancelled transaction, nil for
+// any other error.
+func cancellation(err error) []reason {
 	var tc *types.TransactionCanceledException
 	if !errors.As(err, &tc) {
-		return nil, false
+		return nil
 	}
-	out := make([]bool, len(tc.CancellationReasons))
-	any := false
+	out := make([]reason, len(tc.CancellationReasons))
 	for i, r := range tc.CancellationReasons {
-		out[i] = aws.ToString(r.Code) == "ConditionalCheckFailed"
-		any = any || out[i]
+		code := aws.ToString(r.Code)
+		out[i] = reason{failed: code == "ConditionalCheckFailed", conflict: code == "TransactionConflict", item: r.Item}
 	}
-	if !any {
-		return nil, false
+	return out
+}
+
+func anyConflict(rs []reason) bool {
+	for _, r := range rs {
+		if r.conflict {
+			return true
+		}
 	}
-	return out, true
+	return false
+}
+
+// backoff waits a little longer with every attempt, with jitter.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.IntN(5*(attempt+1))+1) * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // Entry returns one entry, or ErrNotFound.
 func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, error) {
+	if jobID == "" || key == "" { // DynamoDB refuses empty key attributes
+		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %q of job %q: %w", key, jobID, store.ErrNotFound)
+	}
 	it, err := s.get(ctx, ledgerPK(jobID), key)
 	if err != nil {
 		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %s of job %s: %w", key, jobID, err)
@@ -269,6 +331,13 @@ func (s *Store) Update(ctx context.Context, e ledger.Entry) (ledger.Entry, error
 	}
 	if err != nil {
 		return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if at := getN(it, AttrTTL); at != 0 && next.Fingerprint != "" {
+		// Best effort: a fingerprint item left behind is taken over by
+		// the next entry with that fingerprint once its own has gone.
+		if err := s.expireFingerprint(ctx, next, at); err != nil {
+			return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	return next, nil
 }

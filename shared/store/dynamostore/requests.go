@@ -5,19 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
 )
 
-func reqPK(id string) string { return "REQ#" + id }
+func reqPK(id string) string               { return "REQ#" + id }
+func msgIDPK(id string) string             { return "MSGID#" + id }
+func convSK(c request.Conversation) string { return "CONV#" + timeKey(c.CreatedAt) + "#" + c.ID }
 
 func requestItem(r request.Request) (item, error) {
 	b, err := json.Marshal(r)
@@ -54,7 +55,7 @@ func (s *Store) RequestByNumber(ctx context.Context, number int64) (request.Requ
 
 // RequestByMessageID returns the request a Message-ID was indexed to.
 func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (request.Request, error) {
-	it, err := s.get(ctx, "MSGID#"+messageID, "MSGID")
+	it, err := s.get(ctx, msgIDPK(messageID), "MSGID")
 	if err != nil {
 		return request.Request{}, fmt.Errorf("dynamostore: message id %q: %w", messageID, err)
 	}
@@ -65,11 +66,15 @@ func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (reque
 }
 
 // IndexMessageID maps a Message-ID to an existing request.
+// Requests are never deleted, so a check before the write is enough.
 func (s *Store) IndexMessageID(ctx context.Context, messageID, requestID string) error {
+	if messageID == "" {
+		return errors.New("dynamostore: index message id: the message id is required")
+	}
 	if _, err := s.Request(ctx, requestID); err != nil {
 		return fmt.Errorf("dynamostore: index message id %q: %w", messageID, err)
 	}
-	it := keyOf("MSGID#"+messageID, "MSGID")
+	it := keyOf(msgIDPK(messageID), "MSGID")
 	it["requestId"] = str(requestID)
 	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
 		return fmt.Errorf("dynamostore: index message id %q: %w", messageID, err)
@@ -126,10 +131,18 @@ func (s *Store) Conversations(ctx context.Context, requestID string) ([]request.
 	return out, nil
 }
 
+// maxTransactItems is DynamoDB's limit on the items of one transaction.
+const maxTransactItems = 100
+
 // Commit stores an outcome in one transaction: the ledger entry
-// (conditional on its version), the request counter (conditional on the
-// value read, so numbers have no gaps and a refused commit uses none), the
-// new or updated request, the conversation and the Message-ID index.
+// (conditional on its version and on having no outcome yet), the request
+// counter (conditional on the value read, so numbers have no gaps and a
+// refused commit uses none), the new or updated request, the conversation
+// (with a check that its request exists) and the Message-ID index.
+// Semantics are boltstore's: when o.Entry.RequestID is empty it is set to
+// the request the outcome created or touched, and o.Entry.Conversation to
+// the conversation's ID; MessageIDs are indexed to the new request, else
+// the conversation's, else UpdateRequest, else o.Entry.RequestID.
 func (s *Store) Commit(ctx context.Context, o store.Outcome) (store.Outcome, error) {
 	e := o.Entry
 	what := fmt.Sprintf("dynamostore: commit outcome of ledger entry %s of job %s", e.Key, e.JobID)
@@ -145,40 +158,71 @@ func (s *Store) Commit(ctx context.Context, o store.Outcome) (store.Outcome, err
 	case o.UpdateRequest != nil && o.UpdateRequest.ID == "":
 		return store.Outcome{}, fmt.Errorf("%s: request to update has no ID", what)
 	}
+	var counter item // the counter as last seen; nil: read it
+	if o.NewRequest != nil {
+		// Commits of this Store that number a request take turns: they
+		// would only refuse each other at the counter. The counter each
+		// leaves is where the next starts; other processes are caught by
+		// the counter's condition.
+		s.numbering.Lock()
+		defer s.numbering.Unlock()
+		counter, s.counter = s.counter, nil
+	}
 	for attempt := 0; ; attempt++ {
-		out, retry, err := s.commitOnce(ctx, o)
+		out, retry, err := s.commitOnce(ctx, o, &counter)
 		if err != nil {
 			return store.Outcome{}, fmt.Errorf("%s: %w", what, err)
 		}
 		if !retry {
+			if out.NewRequest != nil {
+				s.counter = keyOf("COUNTER", "REQUEST")
+				s.counter["n"] = num(out.NewRequest.Number)
+			}
 			return out, nil
 		}
 		if attempt >= 100 {
 			return store.Outcome{}, fmt.Errorf("%s: the request counter stayed contended: %w", what, store.ErrConflict)
 		}
 		// Another commit took the number: back off a little and read again.
-		select {
-		case <-ctx.Done():
-			return store.Outcome{}, fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-time.After(time.Duration(rand.IntN(5*(attempt+1))+1) * time.Millisecond):
+		if err := backoff(ctx, attempt); err != nil {
+			return store.Outcome{}, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 }
 
-// commitOnce tries one transaction; retry is true when only the counter
-// moved under it.
-func (s *Store) commitOnce(ctx context.Context, o store.Outcome) (out store.Outcome, retry bool, err error) {
-	e := o.Entry
-	stored, err := s.Entry(ctx, e.JobID, e.Key)
-	if err != nil {
-		return out, false, err
+// refusal tells why the ledger entry stored as old (nil: none) refuses an
+// outcome for e, in boltstore's order: ErrNotFound, ErrFinal, ErrConflict.
+func refusal(old item, e ledger.Entry) error {
+	if old == nil {
+		return store.ErrNotFound
 	}
+	stored, err := decodeEntry(old)
 	switch {
+	case err != nil:
+		return err
 	case stored.State.Final():
-		return out, false, store.ErrFinal
+		return store.ErrFinal
 	case stored.Version != e.Version:
-		return out, false, store.ErrConflict
+		return store.ErrConflict
 	}
+	return nil
+}
+
+// entryRefusal reads the entry and tells whether it refuses an outcome.
+func (s *Store) entryRefusal(ctx context.Context, e ledger.Entry) error {
+	old, err := s.get(ctx, ledgerPK(e.JobID), e.Key)
+	if err != nil {
+		return fmt.Errorf("read ledger entry: %w", err)
+	}
+	return refusal(old, e)
+}
+
+// commitOnce tries one transaction; retry is true when only the counter
+// moved under it, or another transaction held one of its items. counter is
+// the counter item to number from, read when nil; a counter moved under
+// the transaction is left there for the next try.
+func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) (out store.Outcome, retry bool, err error) {
+	e := o.Entry
 	out = store.Outcome{Entry: e, MessageIDs: o.MessageIDs}
 	var ops []types.TransactWriteItem
 	put := func(it item, cond string, vals item) {
@@ -192,59 +236,71 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome) (out store.Outc
 		ops = append(ops, types.TransactWriteItem{Put: p})
 	}
 
+	// Requests named by the outcome must exist; a transaction may name an
+	// item once, so the checks skip a request it writes.
 	target := e.RequestID
-	touched := map[string]bool{}
+	writes := map[string]bool{}
 	if o.UpdateRequest != nil {
 		old, err := s.Request(ctx, o.UpdateRequest.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			// The ledger entry's refusal comes first, as in boltstore.
+			if rerr := s.entryRefusal(ctx, e); rerr != nil {
+				return out, false, rerr
+			}
+			return out, false, fmt.Errorf("request %s to update: %w", o.UpdateRequest.ID, store.ErrNotFound)
+		}
 		if err != nil {
-			return out, false, fmt.Errorf("request %s to update: %w", o.UpdateRequest.ID, errors.Unwrap(err))
+			return out, false, err
 		}
 		r := *o.UpdateRequest
-		r.Number = old.Number
+		r.Number = old.Number // the number never changes
 		it, err := requestItem(r)
 		if err != nil {
 			return out, false, err
 		}
 		put(it, "attribute_exists(PK)", nil)
-		touched[r.ID] = true
+		writes[r.ID] = true
 		out.UpdateRequest = &r
 		target = r.ID
 	}
 	counterAt := -1
 	if o.NewRequest != nil {
-		cit, err := s.get(ctx, "COUNTER", "REQUEST")
-		if err != nil {
-			return out, false, fmt.Errorf("read request counter: %w", err)
+		cit := *counter
+		if cit == nil {
+			if cit, err = s.get(ctx, "COUNTER", "REQUEST"); err != nil {
+				return out, false, fmt.Errorf("read request counter: %w", err)
+			}
 		}
+		*counter = nil
 		cur := getN(cit, "n")
 		r := *o.NewRequest
 		r.Number = cur + 1
 		r.ID = strconv.FormatInt(r.Number, 10)
-		counter := keyOf("COUNTER", "REQUEST")
-		counter["n"] = num(r.Number)
+		next := keyOf("COUNTER", "REQUEST")
+		next["n"] = num(r.Number)
 		counterAt = len(ops)
 		if cit == nil {
-			put(counter, "attribute_not_exists(PK)", nil)
+			put(next, "attribute_not_exists(PK)", nil)
 		} else {
-			put(counter, "n = :cur", item{":cur": num(cur)})
+			put(next, "n = :cur", item{":cur": num(cur)})
 		}
+		ops[counterAt].Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		it, err := requestItem(r)
 		if err != nil {
 			return out, false, err
 		}
 		put(it, "attribute_not_exists(PK)", nil)
-		touched[r.ID] = true
+		writes[r.ID] = true
 		out.NewRequest = &r
 	}
+	checkAt := -1
 	if o.Conversation != nil {
 		c := *o.Conversation
 		if c.RequestID == "" {
 			c.RequestID = out.NewRequest.ID
 		}
-		if !touched[c.RequestID] {
-			if _, err := s.Request(ctx, c.RequestID); err != nil {
-				return out, false, fmt.Errorf("request %s of conversation %s: %w", c.RequestID, c.ID, errors.Unwrap(err))
-			}
+		if !writes[c.RequestID] {
+			checkAt = len(ops)
 			ops = append(ops, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName: aws.String(s.table), Key: keyOf(reqPK(c.RequestID), "REQ"),
 				ConditionExpression: aws.String("attribute_exists(PK)"),
@@ -254,71 +310,81 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome) (out store.Outc
 		if err != nil {
 			return out, false, err
 		}
-		it := keyOf(reqPK(c.RequestID), "CONV#"+timeKey(c.CreatedAt)+"#"+c.ID)
+		it := keyOf(reqPK(c.RequestID), convSK(c))
 		it["data"] = str(string(b))
 		put(it, "", nil)
 		out.Conversation = &c
-		if target == "" {
-			target = c.RequestID
-		}
-		if out.Entry.Conversation == "" {
-			out.Entry.Conversation = c.ID
-		}
+		target = c.RequestID
 	}
-	if target == "" && out.NewRequest != nil {
+	if out.NewRequest != nil {
 		target = out.NewRequest.ID
 	}
-	if out.NewRequest != nil && out.Entry.RequestID == "" {
-		out.Entry.RequestID = out.NewRequest.ID
-	} else if out.Entry.RequestID == "" && target != "" {
-		out.Entry.RequestID = target
-	}
-	seenID := map[string]bool{}
+	seen := map[string]bool{}
 	for _, id := range o.MessageIDs {
-		if target == "" {
-			break
-		}
-		if seenID[id] {
+		if id == "" || seen[id] {
 			continue
 		}
-		seenID[id] = true
-		it := keyOf("MSGID#"+id, "MSGID")
+		if target == "" {
+			return out, false, errors.New("message ids to index but no request")
+		}
+		seen[id] = true
+		it := keyOf(msgIDPK(id), "MSGID")
 		it["requestId"] = str(target)
 		put(it, "", nil)
 	}
-	out.Entry.Version = stored.Version + 1
+	if out.Entry.RequestID == "" {
+		out.Entry.RequestID = target
+	}
+	if out.Entry.Conversation == "" && out.Conversation != nil {
+		out.Entry.Conversation = out.Conversation.ID
+	}
+	out.Entry.Version = e.Version + 1
 	eit, err := s.entryItem(out.Entry)
 	if err != nil {
 		return out, false, err
 	}
 	ledgerAt := len(ops)
-	put(eit, "version = :v", item{":v": num(e.Version)})
+	ops = append(ops, types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: eit,
+		// Entries without an outcome are exactly those in the unfinished index.
+		ConditionExpression:                 aws.String("version = :v AND begins_with(GSI1PK, :unfinished)"),
+		ExpressionAttributeValues:           item{":v": num(e.Version), ":unfinished": str("UNFINISHED#")},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}})
+	if len(ops) > maxTransactItems {
+		return out, false, fmt.Errorf("%d Message-IDs are more than one transaction holds", len(seen))
+	}
 
 	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
 	if err == nil {
 		return out, false, nil
 	}
-	reasons, ok := cancelReasons(err)
-	if !ok {
+	reasons := cancellation(err)
+	if len(reasons) != len(ops) {
 		return out, false, err
 	}
-	if ledgerAt < len(reasons) && reasons[ledgerAt] {
-		again, gerr := s.Entry(ctx, e.JobID, e.Key)
-		if gerr == nil && again.State.Final() {
-			return out, false, store.ErrFinal
+	switch {
+	case reasons[ledgerAt].failed:
+		rerr := refusal(reasons[ledgerAt].item, e)
+		if reasons[ledgerAt].item == nil { // none stored, or a service that sends no old item
+			rerr = s.entryRefusal(ctx, e)
 		}
-		return out, false, store.ErrConflict
-	}
-	if counterAt >= 0 && counterAt < len(reasons) && reasons[counterAt] {
+		if rerr == nil { // it changed back meanwhile: still not what this commit saw
+			rerr = store.ErrConflict
+		}
+		return out, false, rerr
+	case counterAt >= 0 && reasons[counterAt].failed:
+		*counter = reasons[counterAt].item // nil (read it again) if the service sent none
 		return out, true, nil
-	}
-	for i, failed := range reasons {
-		if failed && ops[i].ConditionCheck != nil {
-			return out, false, fmt.Errorf("request of the conversation: %w", store.ErrNotFound)
-		}
-		if failed && ops[i].Put != nil && aws.ToString(ops[i].Put.ConditionExpression) == "attribute_exists(PK)" {
-			return out, false, fmt.Errorf("request to update: %w", store.ErrNotFound)
-		}
+	case anyConflict(reasons):
+		return out, true, nil
+	case counterAt >= 0 && reasons[counterAt+1].failed:
+		// The counter was behind the requests (restored from an old backup?).
+		return out, false, fmt.Errorf("request %s exists already: the request counter is behind", out.NewRequest.ID)
+	case ledgerAt > 0 && reasons[0].failed && out.UpdateRequest != nil:
+		return out, false, fmt.Errorf("request %s to update: %w", out.UpdateRequest.ID, store.ErrNotFound)
+	case checkAt >= 0 && reasons[checkAt].failed:
+		return out, false, fmt.Errorf("request %s of conversation %s: %w", out.Conversation.RequestID, out.Conversation.ID, store.ErrNotFound)
 	}
 	return out, false, err
 }
