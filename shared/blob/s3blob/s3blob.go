@@ -1,9 +1,10 @@
 // Package s3blob implements blob.Store on an S3 bucket, the AWS twin of
 // fileblob; both pass the blobtest suite. Put streams through the S3
 // upload manager: a small object is one PutObject, a large one a multipart
-// upload of 8 MB parts, two at a time, so memory stays bounded whatever
-// the size; a reader that fails aborts the upload and leaves the previous
-// object as it was. Objects are encrypted at rest (SSE-S3 by default, or a
+// upload of 5 MB parts, two at a time, so memory stays bounded whatever
+// the size; a reader that fails, or a context that ends, aborts the upload
+// and leaves the previous object as it was. Keys are checked as fileblob
+// checks them (fileblob.CheckKey), so both stores accept the same keys. Objects are encrypted at rest (SSE-S3 by default, or a
 // KMS key).
 package s3blob
 
@@ -12,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
@@ -26,9 +29,19 @@ import (
 type Options struct {
 	// KMSKeyID encrypts with aws:kms and this key instead of SSE-S3.
 	KMSKeyID string
-	// PartSize of multipart uploads (default 8 MB, at least 5 MB).
+	// PartSize of multipart uploads: 5 MB (S3's minimum) when zero,
+	// otherwise clamped to 5–8 MB. A Put allocates about five parts
+	// whatever the object's size: the upload manager reads the first part
+	// with io.ReadAll (about twice its size) and then cycles three pooled
+	// part buffers (two uploading, one filling). 25 MB at the default.
 	PartSize int64
 }
+
+// The part sizes Options.PartSize is clamped to.
+const (
+	MinPartSize = manager.MinUploadPartSize // 5 MB
+	MaxPartSize = 8 << 20
+)
 
 // Store is a blob.Store in an S3 bucket under a key prefix.
 type Store struct {
@@ -41,17 +54,25 @@ type Store struct {
 
 var _ blob.Store = (*Store)(nil)
 
-// New returns a Store in bucket; prefix ("" or ending in "/") is put
-// before every key.
-func New(c *s3.Client, bucket, prefix string, opts *Options) *Store {
-	s := &Store{c: c, bucket: bucket, prefix: prefix}
+// New returns a Store in bucket; prefix, when not empty, is put before
+// every key, with a "/" between them.
+func New(client *s3.Client, bucket, prefix string, opts *Options) *Store {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	s := &Store{c: client, bucket: bucket, prefix: prefix}
 	if opts != nil {
 		s.o = *opts
 	}
-	if s.o.PartSize < manager.MinUploadPartSize {
-		s.o.PartSize = 8 << 20
+	switch {
+	case s.o.PartSize == 0:
+		s.o.PartSize = MinPartSize
+	case s.o.PartSize < MinPartSize:
+		s.o.PartSize = MinPartSize
+	case s.o.PartSize > MaxPartSize:
+		s.o.PartSize = MaxPartSize
 	}
-	s.up = manager.NewUploader(c, func(u *manager.Uploader) {
+	s.up = manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = s.o.PartSize
 		u.Concurrency = 2
 		u.LeavePartsOnError = false
@@ -84,9 +105,27 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(s.o.KMSKeyID)
 	}
 	if _, err := s.up.Upload(ctx, in); err != nil {
+		var mu manager.MultiUploadFailure
+		if errors.As(err, &mu) && ctx.Err() != nil {
+			s.abort(ctx, key, mu.UploadID())
+		}
 		return 0, fmt.Errorf("s3blob: put %s after %d bytes: %w", key, cr.n, err)
 	}
 	return cr.n, nil
+}
+
+// abort aborts a multipart upload that failed because ctx ended: the
+// upload manager's own abort used the same, ended context, so it failed
+// and the uploaded parts would be kept (and billed) until a lifecycle
+// rule removes them. Best effort: Put reports the original error.
+func (s *Store) abort(ctx context.Context, key, uploadID string) {
+	if uploadID == "" {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, _ = s.c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket),
+		Key: aws.String(s.prefix + key), UploadId: aws.String(uploadID)})
 }
 
 // Get opens the object; blob.ErrNotFound if absent.

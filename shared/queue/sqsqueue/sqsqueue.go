@@ -26,47 +26,73 @@ type Queue struct {
 
 var _ queue.Queue = (*Queue)(nil)
 
-// New returns the queue at url.
-func New(c *sqs.Client, url string) *Queue { return &Queue{c: c, url: url} }
+// New returns the queue at queueURL.
+func New(client *sqs.Client, queueURL string) *Queue { return &Queue{c: client, url: queueURL} }
 
-// Send enqueues messages in batches of ten (SendMessageBatch).
+// Send enqueues messages in batches of ten (SendMessageBatch), each
+// attribute a String message attribute. SQS refuses an attribute with an
+// empty value, so such attributes are left out (a receiver reads "" for
+// an absent attribute either way). A batch that SQS accepts only in part
+// does not stop the others: Send returns an error naming how many of all
+// the messages were refused. A batch whose request fails stops Send.
 func (q *Queue) Send(ctx context.Context, msgs []queue.Message) error {
+	refused := 0
+	var first types.BatchResultErrorEntry
 	for start := 0; start < len(msgs); start += 10 {
 		batch := msgs[start:min(start+10, len(msgs))]
 		entries := make([]types.SendMessageBatchRequestEntry, len(batch))
 		for i, m := range batch {
-			attrs := map[string]types.MessageAttributeValue{}
+			var attrs map[string]types.MessageAttributeValue
 			for k, v := range m.Attributes {
+				if v == "" {
+					continue
+				}
+				if attrs == nil {
+					attrs = map[string]types.MessageAttributeValue{}
+				}
 				attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 			}
 			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(m.Body)), MessageAttributes: attrs}
 		}
 		out, err := q.c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
 		if err != nil {
-			return fmt.Errorf("sqsqueue: send %d messages: %w", len(batch), err)
+			return fmt.Errorf("sqsqueue: send messages %d-%d of %d: %w", start+1, start+len(batch), len(msgs), err)
 		}
-		if n := len(out.Failed); n > 0 {
-			return fmt.Errorf("sqsqueue: send: %d of %d messages refused (first: %s %s)", n, len(batch),
-				aws.ToString(out.Failed[0].Code), aws.ToString(out.Failed[0].Message))
+		if len(out.Failed) > 0 && refused == 0 {
+			first = out.Failed[0]
 		}
+		refused += len(out.Failed)
+	}
+	if refused > 0 {
+		return fmt.Errorf("sqsqueue: send: %d of %d messages refused (first: %s %s)", refused, len(msgs),
+			aws.ToString(first.Code), aws.ToString(first.Message))
 	}
 	return nil
 }
 
-func seconds(d time.Duration) int32 { return int32(math.Ceil(d.Seconds())) }
+// SQS's limits on a receive.
+const (
+	maxWait       = 20 * time.Second
+	maxVisibility = 12 * time.Hour
+)
 
-// Receive long-polls for up to n (at most 10) messages.
+// seconds rounds d up to whole seconds, within [0, limit].
+func seconds(d, limit time.Duration) int32 {
+	return int32(math.Ceil(min(max(d, 0), limit).Seconds()))
+}
+
+// Receive long-polls for up to n messages (SQS returns at most 10). SQS
+// counts whole seconds, so wait and visibility are rounded up; a wait is
+// at most 20 s and a visibility timeout at most 12 h, SQS's limits. A
+// visibility of 0 means the queue's default visibility timeout.
 func (q *Queue) Receive(ctx context.Context, n int, wait, visibility time.Duration) ([]queue.Delivery, error) {
 	out, err := q.c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl: aws.String(q.url), MaxNumberOfMessages: int32(min(max(n, 1), 10)),
-		WaitTimeSeconds: seconds(wait), VisibilityTimeout: seconds(visibility),
+		WaitTimeSeconds: seconds(wait, maxWait), VisibilityTimeout: seconds(visibility, maxVisibility),
 		MessageAttributeNames:       []string{"All"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
 	})
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
 		return nil, fmt.Errorf("sqsqueue: receive: %w", err)
 	}
 	ds := make([]queue.Delivery, 0, len(out.Messages))

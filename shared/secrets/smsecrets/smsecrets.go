@@ -22,8 +22,13 @@ import (
 
 // Options configure a Resolver; nil means the defaults.
 type Options struct {
-	CacheTTL time.Duration // default 5 minutes
-	Now      func() time.Time
+	// CacheTTL is how long a value read is reused: 5 minutes when zero,
+	// no caching when negative. Secrets Manager allows a few thousand
+	// GetSecretValue calls per second per account, shared by every
+	// function; a job's runs every few minutes then cost one read each.
+	CacheTTL time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Resolver reads secrets from Secrets Manager.
@@ -93,9 +98,16 @@ func (r *Resolver) read(ctx context.Context, ref string) (secrets.Credentials, e
 	return c, nil
 }
 
-// WriteBack stores c's refresh and access tokens in the secret when the
-// refresh token differs from the stored one, keeping its other fields.
-func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credentials) (bool, error) {
+// WriteBack stores c's refresh token in the secret named ref when it
+// differs from the stored one (an OAuth server rotated it), keeping the
+// secret's other fields as stored; it reports whether it wrote. It
+// compares with the stored value read afresh, not with the cache. An
+// empty refresh token (a token response without one keeps the old one)
+// writes nothing.
+func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credentials) (changed bool, err error) {
+	if c.RefreshToken == "" {
+		return false, nil
+	}
 	stored, err := r.read(ctx, ref)
 	if err != nil {
 		return false, err
@@ -106,7 +118,7 @@ func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credenti
 	stored.RefreshToken = c.RefreshToken
 	b, err := json.Marshal(stored)
 	if err != nil {
-		return false, fmt.Errorf("smsecrets: encode secret %q", ref)
+		return false, fmt.Errorf("smsecrets: encode secret %q", ref) // no %w: the error could quote a value
 	}
 	if _, err := r.c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(ref), SecretString: aws.String(string(b))}); err != nil {
 		return false, fmt.Errorf("smsecrets: write secret %q: %w", ref, err)
