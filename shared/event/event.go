@@ -1,5 +1,6 @@
 // Package event defines what the connector tells the world once a message
-// has an outcome: RequestCreated, ConversationAdded and MessageRejected. On
+// has an outcome: RequestCreated, ConversationAdded, MessageRejected and
+// MessageIgnored. On
 // AWS they go to EventBridge; locally to the log. The schema is documented
 // in events/README.md and must stay compatible.
 package event
@@ -31,6 +32,57 @@ type Event struct {
 	Subject        string    `json:"subject,omitempty"`
 	Statement      string    `json:"statement,omitempty"`
 	Reason         string    `json:"reason,omitempty"`
+	// ThreadedBy says how a ConversationAdded message found its request
+	// ("In-Reply-To", "the request number in the subject", ...).
+	ThreadedBy string `json:"threadedBy,omitempty"`
+	// Reopened says a ConversationAdded reopened a closed request.
+	Reopened bool `json:"reopened,omitempty"`
+	// Request is the request as stored after the message
+	// (RequestCreated, ConversationAdded).
+	Request *Request `json:"request,omitempty"`
+	// Text is the message's visible new text, at most MaxText bytes
+	// (TextTruncated says it was cut; the whole message is in the blob
+	// store under NormKey). RequestCreated, ConversationAdded.
+	Text          string `json:"text,omitempty"`
+	TextTruncated bool   `json:"textTruncated,omitempty"`
+	NormKey       string `json:"normKey,omitempty"`
+	// Attachments are the message's attachments by reference.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// MaxText bounds Event.Text, so an event stays far below EventBridge's
+// 256 KB entry limit.
+const MaxText = 16 << 10
+
+// Request is the request fields an event carries.
+type Request struct {
+	Title        string            `json:"title"`
+	Status       string            `json:"status"`
+	Requester    Address           `json:"requester"`
+	Priority     string            `json:"priority,omitempty"`
+	Category     string            `json:"category,omitempty"`
+	Queue        string            `json:"queue,omitempty"`
+	Assignee     string            `json:"assignee,omitempty"`
+	Custom       map[string]string `json:"custom,omitempty"`
+	Participants []string          `json:"participants,omitempty"`
+}
+
+// Address is a mailbox address with its display name.
+type Address struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
+}
+
+// Attachment is one attachment by reference: BlobKey names its bytes in
+// the connector's bucket. Dropped ones (Dropped says why) have no bytes.
+type Attachment struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	BlobKey     string `json:"blobKey,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	Inline      bool   `json:"inline,omitempty"`
+	Dropped     string `json:"dropped,omitempty"`
 }
 
 // Publisher publishes events.

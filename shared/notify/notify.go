@@ -19,6 +19,12 @@ type Notice struct {
 	To      []string // addresses; empty means the administrators
 	Subject string
 	Body    string
+	// MessageID, when set, is the Message-ID (without angle brackets) the
+	// notice should go out under, so replies to it can be threaded; an
+	// adapter whose transport assigns its own may ignore it. InReplyTo is
+	// the Message-ID of the message the notice answers, if any.
+	MessageID string
+	InReplyTo string
 }
 
 // Notifier delivers notices.

@@ -13,6 +13,9 @@ import (
 // evaluator tests conditions on one message.
 type evaluator struct {
 	m *message.Message
+	// trusted are the authserv-ids whose Authentication-Results count;
+	// empty: the topmost header only.
+	trusted []string
 }
 
 func (ev evaluator) match(c *job.Condition) bool {
@@ -34,8 +37,7 @@ func (ev evaluator) match(c *job.Condition) bool {
 	case c.Not != nil:
 		return !ev.match(c.Not)
 	}
-	values := ev.values(c.Field)
-	for _, v := range values {
+	for _, v := range ev.values(c.Field) {
 		if test(c, v) {
 			return true
 		}
@@ -44,18 +46,10 @@ func (ev evaluator) match(c *job.Condition) bool {
 }
 
 // values returns every value of a field; a condition matches if any does.
+// A field with no value (no Cc, no such header, no attachment) matches
+// nothing, so `not` of it matches.
 func (ev evaluator) values(field string) []string {
 	m := ev.m
-	addrs := func(as ...message.Address) []string {
-		var out []string
-		for _, a := range as {
-			out = append(out, a.Address)
-			if a.Name != "" {
-				out = append(out, a.Name)
-			}
-		}
-		return out
-	}
 	if name, ok := strings.CutPrefix(field, "header:"); ok {
 		for k, v := range m.Headers {
 			if strings.EqualFold(k, name) {
@@ -64,15 +58,18 @@ func (ev evaluator) values(field string) []string {
 		}
 		return nil
 	}
-	switch field {
+	base, part, _ := strings.Cut(field, ".")
+	switch base {
 	case "from":
-		return addrs(m.From)
+		return addressValues(part, m.From)
 	case "to":
-		return addrs(m.To...)
+		return addressValues(part, m.To...)
 	case "cc":
-		return addrs(m.Cc...)
+		return addressValues(part, m.Cc...)
 	case "replyTo":
-		return addrs(m.ReplyTo...)
+		return addressValues(part, m.ReplyTo...)
+	case "recipients":
+		return addressValues(part, append(append([]message.Address{}, m.To...), m.Cc...)...)
 	case "subject":
 		return []string{m.Subject}
 	case "text":
@@ -94,33 +91,103 @@ func (ev evaluator) values(field string) []string {
 	case "size":
 		return []string{strconv.FormatInt(m.Size, 10)}
 	case "spf", "dkim", "dmarc":
-		return []string{authResult(m, field)}
+		return authResults(m, field, ev.trusted)
 	}
 	return nil
 }
 
-// authResult reads the result of one method ("spf", "dkim", "dmarc") from
-// the Authentication-Results header (RFC 8601 section 2.2), "none" if absent.
-func authResult(m *message.Message, method string) string {
-	for k, vs := range m.Headers {
-		if !strings.EqualFold(k, "Authentication-Results") {
-			continue
-		}
-		for _, v := range vs {
-			for _, part := range strings.Split(v, ";") {
-				part = strings.TrimSpace(part)
-				if r, ok := strings.CutPrefix(strings.ToLower(part), method+"="); ok {
-					if i := strings.IndexAny(r, " \t("); i >= 0 {
-						r = r[:i]
-					}
-					return r
-				}
+// addressValues returns the part of each address a condition tests:
+// "address", "name", "domain", or with no part the address and the
+// display name.
+func addressValues(part string, as ...message.Address) []string {
+	var out []string
+	for _, a := range as {
+		switch part {
+		case "address":
+			if a.Address != "" {
+				out = append(out, a.Address)
+			}
+		case "name":
+			if a.Name != "" {
+				out = append(out, a.Name)
+			}
+		case "domain":
+			if _, d, ok := strings.Cut(a.Address, "@"); ok {
+				out = append(out, d)
+			}
+		default:
+			if a.Address != "" {
+				out = append(out, a.Address)
+			}
+			if a.Name != "" {
+				out = append(out, a.Name)
 			}
 		}
 	}
-	return "none"
+	return out
 }
 
+// authResults reads the results of one method ("spf", "dkim", "dmarc")
+// from the Authentication-Results headers (RFC 8601 section 2.2:
+// "authserv-id [version] ; method=result ptype.property=value ; ...").
+// Only a trusted header counts (section 5: anyone upstream can add one):
+// those whose authserv-id is listed, or with no list the topmost one,
+// which the receiving server added. Several results (two DKIM
+// signatures) give several values; none gives "none".
+func authResults(m *message.Message, method string, trusted []string) []string {
+	var headers []string
+	for k, vs := range m.Headers {
+		if strings.EqualFold(k, "Authentication-Results") {
+			headers = vs
+			break
+		}
+	}
+	var out []string
+	for i, v := range headers {
+		parts := strings.Split(strings.Join(strings.Fields(v), " "), ";")
+		id := strings.Fields(parts[0])
+		if len(trusted) == 0 {
+			if i > 0 {
+				break
+			}
+		} else if len(id) == 0 || !containsFold(trusted, id[0]) {
+			continue
+		}
+		for _, part := range parts[1:] {
+			r, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(part)), method)
+			if !ok {
+				continue
+			}
+			// "spf=pass", "dkim = fail", "dkim/1=pass" (a method version).
+			r = strings.TrimLeft(r, "/0123456789 ")
+			r, ok = strings.CutPrefix(r, "=")
+			if !ok {
+				continue
+			}
+			r = strings.TrimSpace(r)
+			if i := strings.IndexAny(r, " \t("); i >= 0 {
+				r = r[:i]
+			}
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// test applies the condition's operator to one value. Text comparisons
+// ignore case; regex is as written (use (?i) to ignore case).
 func test(c *job.Condition, v string) bool {
 	lv, lw := strings.ToLower(v), strings.ToLower(c.Value)
 	switch c.Op {
@@ -140,7 +207,7 @@ func test(c *job.Condition, v string) bool {
 		return re != nil && re.MatchString(v)
 	case "in":
 		for _, w := range c.Values {
-			w = strings.ToLower(w)
+			w = strings.ToLower(strings.TrimSpace(w))
 			if d, ok := strings.CutPrefix(w, "*@"); ok && strings.HasSuffix(lv, "@"+d) {
 				return true
 			}
@@ -151,7 +218,7 @@ func test(c *job.Condition, v string) bool {
 		return false
 	case "greaterThan", "lessThan":
 		a, err1 := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		b, err2 := strconv.ParseFloat(strings.TrimSpace(c.Value), 64)
+		b, err2 := number(c)
 		if err1 != nil || err2 != nil {
 			return false
 		}
@@ -161,6 +228,16 @@ func test(c *job.Condition, v string) bool {
 		return a < b
 	}
 	return false
+}
+
+// number is the condition's value as a number; for size it may carry a
+// unit (10KB, 25MB).
+func number(c *job.Condition) (float64, error) {
+	if c.Field == "size" {
+		n, err := job.ParseSize(c.Value)
+		return float64(n), err
+	}
+	return strconv.ParseFloat(strings.TrimSpace(c.Value), 64)
 }
 
 var regexCache sync.Map // string → *regexp.Regexp

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +45,20 @@ type StageOptions struct {
 	Notifier notify.Notifier
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// MaxReplyAttempts bounds how often a reply waits for the message it
+	// answers: once the reply's ledger Attempts reach it (preprocessing
+	// counts one, each wait of this stage one more, and on AWS the queue
+	// handler one per retry), the reply is decided without its original.
+	// Default 3, which stays below the queues' receive limits (local 3,
+	// AWS 5) so a waiting reply never lands in a dead-letter queue.
+	MaxReplyAttempts int
+}
+
+// SentNotifier is a Notifier that reports the Message-ID a notice went
+// out under, when its transport assigns its own (SES does). The stage
+// indexes that ID to the request, so a reply to the notice threads.
+type SentNotifier interface {
+	NotifySent(ctx context.Context, n notify.Notice) (messageID string, err error)
 }
 
 // Stage is the rules stage: it turns one preprocessed message into its outcome.
@@ -58,6 +74,9 @@ func NewStage(o StageOptions) *Stage {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxReplyAttempts == 0 {
+		o.MaxReplyAttempts = 3
 	}
 	return &Stage{o: o, engine: &Engine{Lookup: o.Store, Now: o.Now}}
 }
@@ -106,12 +125,14 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 				// maybe behind this reply: decide it first. Its own
 				// delivery later finds it done.
 				if herr := s.Handle(deeper(ctx), ledger.Pointer{JobID: p.JobID, Key: w.Original}); herr != nil {
+					s.noteWait(ctx, e, err)
 					return err
 				}
 				continue
 			}
 			// Still being preprocessed: usually a moment away.
 			if !s.pause(ctx, 100*time.Millisecond) || attempt > 10 {
+				s.noteWait(ctx, e, err)
 				return err
 			}
 			continue
@@ -124,8 +145,8 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 		switch {
 		case err == nil:
 			log.Info("message processed", "action", d.Action, "statement", d.Statement, "request", out.Entry.RequestID, "reason", d.Reason)
-			s.publish(ctx, j, e, m, d, out, log)
-			s.notices(ctx, j, m, d, log)
+			s.publish(ctx, j, out.Entry, m, d, out, log)
+			s.notices(ctx, j, m, d, out, log)
 			return nil
 		case errors.Is(err, store.ErrFinal):
 			return nil // another delivery of the same pointer got there first
@@ -181,6 +202,9 @@ const MaxReplyWait = 10 * time.Minute
 // waitForOriginal returns a *WaitingError when m answers a message of the
 // same job that has no outcome yet and is not already threaded.
 func (s *Stage) waitForOriginal(ctx context.Context, e ledger.Entry, m *message.Message) error {
+	if e.Attempts >= s.o.MaxReplyAttempts {
+		return nil // waited enough: decide without the original
+	}
 	refs := append(append([]string{}, m.InReplyTo...), m.References...)
 	for _, id := range refs {
 		if id == "" || id == m.MessageID {
@@ -198,6 +222,18 @@ func (s *Stage) waitForOriginal(ctx context.Context, e ledger.Entry, m *message.
 		}
 	}
 	return nil
+}
+
+// noteWait counts a wait on the reply's ledger entry, so that
+// MaxReplyAttempts bounds the waiting whoever redelivers the reply. Best
+// effort: a conflict means the entry moved on.
+func (s *Stage) noteWait(ctx context.Context, e ledger.Entry, cause error) {
+	e.Attempts++
+	e.Reason = "rules: " + cause.Error()
+	// Counted even when ctx ended (a deadline is what ends most waits).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = s.o.Store.Update(ctx, e)
 }
 
 // Fail records a failure for a message that could not be processed (its
@@ -250,7 +286,14 @@ func (s *Stage) load(ctx context.Context, e ledger.Entry) (*message.Message, err
 func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision) (store.Outcome, error) {
 	now := s.o.Now()
 	e.UpdatedAt = now
-	e.Warnings = append(e.Warnings, m.Warnings...)
+	// A retry's note (waiting for the original) is no outcome; the
+	// warnings are usually recorded by preprocessing already.
+	e.Reason = ""
+	for _, w := range m.Warnings {
+		if !slices.Contains(e.Warnings, w) {
+			e.Warnings = append(e.Warnings, w)
+		}
+	}
 	o := store.Outcome{}
 	conv := func(reqID string) *request.Conversation {
 		text, cutText := request.Cut(m.VisibleText, request.MaxBodyBytes)
@@ -268,7 +311,8 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 	}
 	switch d.Action {
 	case Create:
-		r := newRequest(j, e, m, d, now)
+		r := NewRequest(j, m, d)
+		r.SourceKey, r.CreatedAt, r.UpdatedAt = e.Key, now, now
 		o.NewRequest = &r
 		o.Conversation = conv("")
 		e.State = ledger.Processed
@@ -279,7 +323,7 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		}
 		r.UpdatedAt = now
 		r.Participants = addParticipants(r.Participants, m)
-		if r.Status == request.Closed && j.Processing.ReopenClosed {
+		if r.Status == request.Closed && d.Reopen {
 			r.Status = request.Open
 		}
 		o.UpdateRequest = &r
@@ -287,9 +331,6 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		e.State, e.RequestID = ledger.Processed, r.ID
 	case Ignore:
 		e.State, e.Reason = ledger.Processed, d.Reason
-		if e.Reason == "" {
-			e.Reason = "ignored by statement " + d.Statement
-		}
 	case Reject:
 		e.State, e.Reason = ledger.Rejected, d.Reason
 	default:
@@ -300,17 +341,24 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		if m.MessageID != "" {
 			o.MessageIDs = []string{m.MessageID}
 		}
+		// The notices about this message go out under IDs known now, so
+		// a reply to one threads even if the stage stops right after.
+		for _, kind := range noticeKinds(j, m, d) {
+			o.MessageIDs = append(o.MessageIDs, NoticeMessageID(j, o.Conversation.ID, kind))
+		}
 	}
 	o.Entry = e
 	return s.o.Store.Commit(ctx, o)
 }
 
-func newRequest(j *job.Job, e ledger.Entry, m *message.Message, d Decision, now time.Time) request.Request {
+// NewRequest is the request a Create decision makes of m (without its
+// number, ID, source key and times, which the store and the stage set):
+// the subject, the visible text, the sender, and the statements' fields.
+func NewRequest(j *job.Job, m *message.Message, d Decision) request.Request {
 	desc, _ := request.Cut(m.VisibleText, request.MaxBodyBytes)
 	r := request.Request{
 		JobID: j.ID, Title: m.Subject, Description: desc, Requester: m.From,
-		Status: request.Open, SourceKey: e.Key, MessageID: m.MessageID,
-		CreatedAt: now, UpdatedAt: now,
+		Status: request.Open, MessageID: m.MessageID,
 	}
 	if strings.TrimSpace(r.Title) == "" {
 		r.Title = "(no subject)"
@@ -319,11 +367,14 @@ func newRequest(j *job.Job, e ledger.Entry, m *message.Message, d Decision, now 
 	for k, v := range d.Fields {
 		switch k {
 		case "title":
-			r.Title = v
+			if strings.TrimSpace(v) != "" {
+				r.Title = v
+			}
 		case "description":
-			r.Description = v
+			r.Description, _ = request.Cut(v, request.MaxBodyBytes)
 		case "requester":
-			r.Requester = message.Address{Address: v}
+			r.Requester = parseRequester(v, m)
+			r.Participants = addAddress(r.Participants, r.Requester.Address)
 		case "priority":
 			r.Priority = v
 		case "category":
@@ -344,6 +395,34 @@ func newRequest(j *job.Job, e ledger.Entry, m *message.Message, d Decision, now 
 		}
 	}
 	return r
+}
+
+// parseRequester reads a requester template's result: "Name <addr>" or an
+// address; the sender's display name stays when the address is the
+// sender's.
+func parseRequester(v string, m *message.Message) message.Address {
+	v = strings.TrimSpace(v)
+	a := message.Address{Address: v}
+	if pa, err := mail.ParseAddress(v); err == nil {
+		a = message.Address{Name: pa.Name, Address: pa.Address}
+	}
+	if a.Name == "" && strings.EqualFold(a.Address, m.From.Address) {
+		a.Name = m.From.Name
+	}
+	return a
+}
+
+func addAddress(list []string, addr string) []string {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == "" {
+		return list
+	}
+	for _, a := range list {
+		if a == addr {
+			return list
+		}
+	}
+	return append(list, addr)
 }
 
 func addParticipants(list []string, m *message.Message) []string {
@@ -368,53 +447,130 @@ func addParticipants(list []string, m *message.Message) []string {
 	return list
 }
 
+// noticeKinds are the notices the stage sends about a message that made a
+// request or a conversation: one Message-ID each.
+func noticeKinds(j *job.Job, m *message.Message, d Decision) []string {
+	var kinds []string
+	for _, n := range preprocess.DropNotices(j, m) {
+		if n.Admin {
+			kinds = append(kinds, "drop-admins")
+		} else {
+			kinds = append(kinds, "drop-sender")
+		}
+	}
+	return kinds
+}
+
 // notices sends what the job asks for, after the outcome is stored: a
 // retry finds the outcome and sends nothing again (a crash right here
 // loses a notice rather than sending it twice). The sender of
 // auto-generated mail never gets one, so no loop with an autoresponder.
-func (s *Stage) notices(ctx context.Context, j *job.Job, m *message.Message, d Decision, log *slog.Logger) {
+// A notice about a request carries its token in the subject and a
+// Message-ID indexed to it, so a reply to the notice lands on the request.
+func (s *Stage) notices(ctx context.Context, j *job.Job, m *message.Message, d Decision, o store.Outcome, log *slog.Logger) {
 	if s.o.Notifier == nil {
 		return
 	}
+	var req *request.Request
+	switch {
+	case o.NewRequest != nil:
+		req = o.NewRequest
+	case o.UpdateRequest != nil:
+		req = o.UpdateRequest
+	}
 	var out []notify.Notice
 	for _, n := range preprocess.DropNotices(j, m) {
-		kind := notify.Sender
+		kind, id := notify.Sender, "drop-sender"
 		if n.Admin {
-			kind = "notice"
+			kind, id = "notice", "drop-admins"
 		}
-		out = append(out, notify.Notice{Kind: kind, JobID: j.ID, To: n.To, Subject: n.Subject, Body: n.Text})
+		no := notify.Notice{Kind: kind, JobID: j.ID, To: n.To, Subject: n.Subject, Body: n.Text, InReplyTo: m.MessageID}
+		if req != nil && o.Conversation != nil {
+			no.Subject = withToken(j, no.Subject, req.Number)
+			no.MessageID = NoticeMessageID(j, o.Conversation.ID, id)
+		}
+		out = append(out, no)
 	}
 	if d.Action == Reject && j.Notifications.NotifySenderOnReject && m.AutoGenerated == "" && m.From.Address != "" {
 		out = append(out, notify.Notice{Kind: notify.Sender, JobID: j.ID, To: []string{m.From.Address},
-			Subject: "Your message was not accepted: " + m.Subject,
-			Body:    fmt.Sprintf("Your message %q could not be accepted by the helpdesk.\n\nReason: %s\n", m.Subject, d.Reason)})
+			Subject:   "Your message was not accepted: " + m.Subject,
+			Body:      fmt.Sprintf("Your message %q could not be accepted by the helpdesk.\n\nReason: %s\n", m.Subject, d.Reason),
+			InReplyTo: m.MessageID})
 	}
 	for _, n := range out {
-		if err := s.o.Notifier.Notify(ctx, n); err != nil {
+		sent, err := s.notify(ctx, n)
+		if err != nil {
 			log.Error("send notice", "kind", n.Kind, "err", err)
+			continue
+		}
+		if req != nil && sent != "" && sent != n.MessageID {
+			if err := s.o.Store.IndexMessageID(ctx, sent, req.ID); err != nil {
+				log.Warn("index the Message-ID of a notice", "kind", n.Kind, "err", err)
+			}
 		}
 	}
 }
 
-func (s *Stage) publish(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, log *slog.Logger) {
-	ev := event.Event{Time: s.o.Now(), JobID: j.ID, LedgerKey: e.Key, MessageID: m.MessageID,
-		From: m.From.Address, Subject: m.Subject, Statement: d.Statement, Reason: d.Reason}
-	switch d.Action {
-	case Create:
-		ev.Type = event.RequestCreated
-		ev.RequestID, ev.RequestNumber, ev.ConversationID = o.NewRequest.ID, o.NewRequest.Number, o.Conversation.ID
-	case Update:
-		ev.Type = event.ConversationAdded
-		ev.RequestID, ev.RequestNumber, ev.ConversationID = o.UpdateRequest.ID, o.UpdateRequest.Number, o.Conversation.ID
-	case Reject:
-		ev.Type = event.MessageRejected
-	default:
-		ev.Type = event.MessageIgnored
+// notify sends n and returns the Message-ID it went out under.
+func (s *Stage) notify(ctx context.Context, n notify.Notice) (string, error) {
+	if sn, ok := s.o.Notifier.(SentNotifier); ok {
+		return sn.NotifySent(ctx, n)
 	}
+	return n.MessageID, s.o.Notifier.Notify(ctx, n)
+}
+
+// withToken appends the request token to a subject that lacks it.
+func withToken(j *job.Job, subject string, number int64) string {
+	if number <= 0 || TokenPattern(j.Processing.RequestToken).MatchString(subject) {
+		return subject
+	}
+	return subject + " " + Token(j.Processing.RequestToken, number)
+}
+
+func (s *Stage) publish(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, log *slog.Logger) {
+	ev := Event(j, e, m, d, o, s.o.Now())
 	if s.o.Publisher == nil {
 		return
 	}
 	if err := s.o.Publisher.Publish(ctx, ev); err != nil {
 		log.Error("publish event", "type", ev.Type, "err", err)
 	}
+}
+
+// Event is the event published for a stored outcome (schema in
+// events/README.md).
+func Event(j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, now time.Time) event.Event {
+	ev := event.Event{Time: now, JobID: j.ID, LedgerKey: e.Key, MessageID: m.MessageID,
+		From: m.From.Address, Subject: m.Subject, Statement: d.Statement, Reason: d.Reason}
+	var r *request.Request
+	switch d.Action {
+	case Create:
+		ev.Type, r = event.RequestCreated, o.NewRequest
+	case Update:
+		ev.Type, r = event.ConversationAdded, o.UpdateRequest
+		ev.ThreadedBy, ev.Reopened = d.ThreadedBy, d.Reopen
+	case Reject:
+		ev.Type = event.MessageRejected
+	default:
+		ev.Type = event.MessageIgnored
+	}
+	if r == nil {
+		return ev
+	}
+	ev.RequestID, ev.RequestNumber = r.ID, r.Number
+	if o.Conversation != nil {
+		ev.ConversationID = o.Conversation.ID
+	}
+	ev.Request = &event.Request{
+		Title: r.Title, Status: string(r.Status), Requester: event.Address{Name: r.Requester.Name, Address: r.Requester.Address},
+		Priority: r.Priority, Category: r.Category, Queue: r.Queue, Assignee: r.Assignee,
+		Custom: r.Custom, Participants: r.Participants,
+	}
+	ev.Text, ev.TextTruncated = request.Cut(m.VisibleText, event.MaxText)
+	ev.NormKey = e.NormKey
+	for _, a := range m.Attachments {
+		ev.Attachments = append(ev.Attachments, event.Attachment{Filename: a.Filename, ContentType: a.ContentType,
+			Size: a.Size, BlobKey: a.BlobKey, SHA256: a.SHA256, Inline: a.Inline, Dropped: a.Dropped})
+	}
+	return ev
 }
