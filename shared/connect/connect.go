@@ -1,16 +1,27 @@
 // Package connect opens a job's mailbox: it resolves the job's secret and
 // picks the adapter for its protocol. The CLI, the local runner and the
 // fetch function share it, so a job connects the same way everywhere.
+//
+// For OAuth2 jobs it keeps one token source per secret for the life of the
+// process (mailauth.Tokens), so an access token is reused until shortly
+// before it expires, and a refresh token the provider rotates is written
+// back to the secret when the resolver can write (secrets.Writer).
 package connect
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
+
+	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/imapbox"
+	"mailconnector/shared/mailbox/mailauth"
+	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/secrets"
 )
 
@@ -18,7 +29,12 @@ import (
 type Opener struct {
 	Secrets secrets.Resolver
 	Logger  *slog.Logger
+	// Tokens caches OAuth2 token sources; nil uses one shared by the
+	// process.
+	Tokens *mailauth.Tokens
 }
+
+var processTokens = &mailauth.Tokens{}
 
 // Open resolves the job's secret and opens its mailbox. Connection
 // failures are *mailbox.ConnectError naming the step; the secret's value
@@ -28,9 +44,33 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
 	}
+	var ts oauth2.TokenSource
+	if j.Server.Auth.Method == job.AuthOAuth2 {
+		tokens := o.Tokens
+		if tokens == nil {
+			tokens = processTokens
+		}
+		// A resolver that can write keeps rotated refresh tokens.
+		w, _ := o.Secrets.(secrets.Writer)
+		src, err := tokens.Source(j.Server.Auth.Secret, creds, w)
+		if err != nil {
+			port := j.Server.Port
+			if port == 0 {
+				port = job.DefaultPort(j.Server.Protocol, j.Server.Security)
+			}
+			return nil, &mailbox.ConnectError{Step: mailbox.StepAuth, Server: net.JoinHostPort(j.Server.Host, strconv.Itoa(port)), Err: err}
+		}
+		ts = src
+	}
 	switch j.Server.Protocol {
 	case job.IMAP:
-		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, Logger: o.Logger})
+		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case job.POP3:
+		s, err := pop3box.Open(ctx, pop3box.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger})
 		if err != nil {
 			return nil, err
 		}

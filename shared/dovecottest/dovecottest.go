@@ -9,6 +9,13 @@
 // by a test CA generated in Go (see CAFile). Without it, ssl = no: no
 // STARTTLS is offered, which lets clients test their fallback.
 //
+// Options.NTLM offers SASL NTLM (SPA) through Dovecot's helper-based NTLM
+// mechanism, the only one Dovecot 2.3.13 and later have (ntlm.go);
+// Options.OAuth2IntrospectionURL offers XOAUTH2 and OAUTHBEARER through
+// Dovecot's oauth2 passdb, pointed at a local OAuthServer (oauth.go),
+// which also issues the tokens: client credentials and rotating refresh
+// tokens.
+//
 // Mail is seeded by writing Maildir files directly (Deliver), which seeds
 // ten thousand messages in well under a second, and read back for
 // assertions with doveadm (Messages), a path independent of any IMAP or POP3
@@ -69,6 +76,16 @@ type Options struct {
 	// Config is appended to the generated configuration file (for example
 	// "imap_capability = IMAP4rev1 UIDPLUS" to hide MOVE).
 	Config string
+	// NTLM offers the SASL NTLM mechanism (SPA). Dovecot checks NTLMv2
+	// responses against the NT hash of the password: AddUserNTLM stores
+	// only that hash ({NTLM} scheme), as an administrator would.
+	NTLM bool
+	// OAuth2IntrospectionURL, when set, offers XOAUTH2 and OAUTHBEARER,
+	// checked by Dovecot's oauth2 passdb against this token introspection
+	// endpoint (RFC 7662, POST token=...; the answer's "active" must be
+	// true and its "username" the user signing in). OAuthServer.
+	// IntrospectionURL is one.
+	OAuth2IntrospectionURL string
 }
 
 // Server is a running private Dovecot.
@@ -182,6 +199,18 @@ func (s *Server) prepare() error {
 		return fmt.Errorf("dovecottest: make users dir: %w", err)
 	}
 	s.logPath = filepath.Join(s.dir, "dovecot.log")
+	if u := s.opts.OAuth2IntrospectionURL; u != "" {
+		conf := "introspection_mode = post\nintrospection_url = " + u + "\nforce_introspection = yes\n" +
+			"username_attribute = username\nusername_format = %u\nactive_attribute = active\nactive_value = true\ntimeout_msecs = 5000\n"
+		if err := os.WriteFile(filepath.Join(s.dir, "oauth2.conf.ext"), []byte(conf), 0o644); err != nil {
+			return fmt.Errorf("dovecottest: write oauth2 config: %w", err)
+		}
+	}
+	if s.opts.NTLM {
+		if err := s.installNTLMHelper(); err != nil {
+			return err
+		}
+	}
 	if s.opts.TLS {
 		ca, cert, key, err := makeCerts()
 		if err != nil {
@@ -311,7 +340,23 @@ func (s *Server) config() string {
 		w("ssl = no")
 	}
 	w("disable_plaintext_auth = no")
-	w("auth_mechanisms = plain login")
+	mechs := "plain login"
+	if s.opts.NTLM {
+		mechs += " ntlm"
+	}
+	if s.opts.OAuth2IntrospectionURL != "" {
+		mechs += " xoauth2 oauthbearer"
+	}
+	w("auth_mechanisms = %s", mechs)
+	if s.opts.NTLM {
+		// Dovecot's NTLM mechanism asks a helper (see ntlm.go).
+		w("auth_use_winbind = yes")
+		w("auth_winbind_helper_path = %s", s.ntlmHelperPath())
+		w("import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS %s=%s", helperEnv, s.ntlmDir())
+		// The helper is a Go binary: its runtime reserves more address
+		// space than the auth process's default 256 MB limit allows.
+		w("default_vsz_limit = 0")
+	}
 	w("auth_failure_delay = 0")
 	w("auth_cache_size = 0")
 	w("mail_max_userip_connections = 1000")
@@ -319,7 +364,14 @@ func (s *Server) config() string {
 	w("mailbox_list_index = no")
 	w("mail_location = maildir:~/Maildir")
 	w("namespace inbox {\n  inbox = yes\n  separator = .\n  prefix =\n}")
-	w("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %s/%%u\n}", s.usersDir())
+	if s.opts.OAuth2IntrospectionURL != "" {
+		// Password mechanisms check the passwd-file, the OAuth ones the
+		// introspection endpoint (and never the other way round).
+		w("passdb {\n  driver = passwd-file\n  mechanisms = none %s\n  args = scheme=PLAIN username_format=%%u %s/%%u\n}", strings.TrimSuffix(strings.TrimSuffix(mechs, " xoauth2 oauthbearer"), " ntlm"), s.usersDir())
+		w("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}", filepath.Join(s.dir, "oauth2.conf.ext"))
+	} else {
+		w("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %s/%%u\n}", s.usersDir())
+	}
 	w("userdb {\n  driver = static\n  args = uid=%d gid=%d home=%s/%%u\n}", s.mailUID, s.mailGID, filepath.Join(s.dir, "mail"))
 	if os.Getuid() == 0 {
 		w("first_valid_uid = 1")
@@ -466,11 +518,35 @@ func (s *Server) AddUser(name, password string) error {
 	if name == "" || name[0] == '.' || strings.ContainsAny(name, ":\r\n/") || strings.ContainsAny(password, ":\r\n") {
 		return fmt.Errorf("dovecottest: add user %q: name or password has ':', '/' or a line break", name)
 	}
+	if s.opts.NTLM {
+		if err := s.writeNTHash(name, password); err != nil {
+			return err
+		}
+	}
+	return s.writeUser(name, "{PLAIN}"+password)
+}
+
+// AddUserNTLM adds (or replaces) a user known only by the NT hash of the
+// password ({NTLM} scheme, MD4 of the UTF-16 password), as a Windows
+// domain knows its users: such a user signs in with SASL NTLM only.
+// Options.NTLM must be set.
+func (s *Server) AddUserNTLM(name, password string) error {
+	if !s.opts.NTLM {
+		return fmt.Errorf("dovecottest: add user %q: the server was started without Options.NTLM", name)
+	}
+	if name == "" || name[0] == '.' || strings.ContainsAny(name, ":\r\n/\\") {
+		return fmt.Errorf("dovecottest: add user %q: name has ':', '/', '\\' or a line break", name)
+	}
+	return s.writeNTHash(name, password)
+}
+
+// writeUser writes a user's passwd-file line with the password field pw.
+func (s *Server) writeUser(name, pw string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	path := filepath.Join(s.usersDir(), name)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(name+":{PLAIN}"+password+"::::::\n"), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(name+":"+pw+"::::::\n"), 0o644); err != nil {
 		return fmt.Errorf("dovecottest: add user %q: %w", name, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

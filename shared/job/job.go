@@ -222,6 +222,17 @@ type Processing struct {
 	// open in an hour (0, the default: no cap). More are rejected with the
 	// reason. Each new request then looks at the job's newest requests.
 	MaxNewRequestsPerSenderPerHour int `yaml:"maxNewRequestsPerSenderPerHour" json:"maxNewRequestsPerSenderPerHour,omitempty"`
+	// NoticeMessageIDDomain is the right-hand side of the Message-IDs of
+	// the notices the connector sends (<notice.HASH@DOMAIN>). They are
+	// indexed to their request, so a reply to a notice threads, and an
+	// auto-reply or bounce that refers to one is known as a notice of ours
+	// coming back. Default "mail-connector.invalid"; set your own domain.
+	NoticeMessageIDDomain string `yaml:"noticeMessageIdDomain" json:"noticeMessageIdDomain,omitempty"`
+	// TrustedAuthServIDs are the authserv-ids (RFC 8601 section 2.5) of
+	// the mail servers whose Authentication-Results headers the spf, dkim
+	// and dmarc conditions believe. Empty: only the topmost
+	// Authentication-Results header, the one the receiving server added.
+	TrustedAuthServIDs []string `yaml:"trustedAuthServIds" json:"trustedAuthServIds,omitempty"`
 }
 
 // Statement is one processing statement: when its condition matches, its
@@ -233,6 +244,9 @@ type Statement struct {
 	Set      map[string]string `yaml:"set" json:"set,omitempty"`
 	Reason   string            `yaml:"reason" json:"reason,omitempty"`
 	Continue bool              `yaml:"continue" json:"continue,omitempty"`
+	// Reopen, for update (and a create that threads to a request), says
+	// whether a closed request is reopened; default processing.reopenClosed.
+	Reopen *bool `yaml:"reopen" json:"reopen,omitempty"`
 }
 
 // Condition is a test on a message: a leaf (Field, Op, Value or Values) or

@@ -63,6 +63,11 @@ jobs:
 		{"onError", j.Incoming.OnError.Action, Move},
 		{"errorFolder", j.Incoming.OnError.Folder, DefaultErrorFolder},
 		{"token", j.Processing.RequestToken, DefaultRequestToken},
+		{"onMerged", j.Processing.OnMerged, "follow"},
+		{"noticeMessageIdDomain", j.Processing.NoticeMessageIDDomain, DefaultNoticeDomain},
+		{"statements", len(j.Processing.Statements), 0},
+		{"reopenClosed", j.Processing.ReopenClosed, false},
+		{"sender cap", j.Processing.MaxNewRequestsPerSenderPerHour, 0},
 		{"maxMessages", j.Limits.MaxMessagesPerRun, DefaultMaxMessagesPerRun},
 		{"batch", j.Limits.BatchSize, DefaultBatchSize},
 		{"maxMessageSize", int64(j.Limits.MaxMessageSize), int64(DefaultMaxMessageSize)},
@@ -152,6 +157,32 @@ jobs:
 		{"duration", base + `    limits: {maxRunTime: soon}`, `not a duration`},
 		{"on merged", base + `    processing: {onMerged: ignore}`, `job "sup": processing.onMerged: "ignore" is not one of follow, create`},
 		{"sender cap", base + `    processing: {maxNewRequestsPerSenderPerHour: -5}`, `job "sup": processing.maxNewRequestsPerSenderPerHour: must not be negative`},
+		{"statement typo", base + `    processing: {statements: [{action: create, contine: true}]}`, `field contine not found`},
+		{"duplicate statement names", base + `    processing: {statements: [{name: a, action: create}, {name: a, action: ignore}]}`, `job "sup": processing.statements[1].name: "a" is also the name of statements[0]`},
+		{"set on ignore", base + `    processing: {statements: [{action: ignore, set: {queue: x}}]}`, `job "sup": processing.statements[0].set: sets request fields, but ignore makes no request`},
+		{"set on update", base + `    processing: {statements: [{action: update, set: {priority: High}}]}`, `job "sup": processing.statements[0].set: sets request fields, but update makes no request`},
+		{"reason on create", base + `    processing: {statements: [{action: create, reason: why}]}`, `job "sup": processing.statements[0].reason: applies to reject and ignore only`},
+		{"continue on stop", base + `    processing: {statements: [{action: stop, continue: true}]}`, `job "sup": processing.statements[0].continue:`},
+		{"reopen on reject", base + `    processing: {statements: [{action: reject, reopen: true}]}`, `job "sup": processing.statements[0].reopen: applies to update and create only`},
+		{"empty custom name", base + `    processing: {statements: [{action: create, set: {"custom.": x}}]}`, `job "sup": processing.statements[0].set.custom.: custom. needs a field name`},
+		{"unknown template", base + `    processing: {statements: [{action: create, set: {title: "{{subjct}}"}}]}`, `job "sup": processing.statements[0].set.title: {{subjct}} is not one of`},
+		{"empty header template", base + `    processing: {statements: [{action: create, set: {title: "{{header:}}"}}]}`, `job "sup": processing.statements[0].set.title: {{header:}} needs a header name`},
+		{"address part of subject", base + `    processing: {statements: [{action: create, when: {field: subject.domain, op: equals, value: x}}]}`, `job "sup": processing.statements[0].when.field: "subject.domain": only from, to, cc, replyTo, recipients take a part`},
+		{"unknown address part", base + `    processing: {statements: [{action: create, when: {field: from.host, op: equals, value: x}}]}`, `job "sup": processing.statements[0].when.field: "from.host"`},
+		{"empty header name", base + `    processing: {statements: [{action: create, when: {field: "header:", op: equals, value: x}}]}`, `job "sup": processing.statements[0].when.field: header: needs a header name`},
+		{"bad regex condition", base + `    processing: {statements: [{action: create, when: {field: subject, op: regex, value: "(?P<"}}]}`, `job "sup": processing.statements[0].when.value: error parsing regexp`},
+		{"in without values", base + `    processing: {statements: [{action: create, when: {field: from, op: in, value: a@b.example}}]}`, `job "sup": processing.statements[0].when.values: required with op in`},
+		{"values without in", base + `    processing: {statements: [{action: create, when: {field: from, op: equals, values: [a@b.example]}}]}`, `job "sup": processing.statements[0].when.values: applies to op in only`},
+		{"size not a size", base + `    processing: {statements: [{action: create, when: {field: size, op: greaterThan, value: huge}}]}`, `job "sup": processing.statements[0].when.value: "huge" is not a size`},
+		{"number not a number", base + `    processing: {statements: [{action: create, when: {field: "header:X-Spam-Score", op: greaterThan, value: high}}]}`, `job "sup": processing.statements[0].when.value: "high" is not a number`},
+		{"two kinds in a condition", base + `    processing: {statements: [{action: create, when: {field: subject, op: contains, value: x, not: {field: subject, op: contains, value: y}}}]}`, `job "sup": processing.statements[0].when: set exactly one of field, all, any, not`},
+		{"empty condition", base + `    processing: {statements: [{action: create, when: {}}]}`, `job "sup": processing.statements[0].when: set exactly one of`},
+		{"deep field path", base + `    processing: {statements: [{action: create, when: {any: [{not: {all: [{field: to, op: like, value: x}]}}]}}]}`, `job "sup": processing.statements[0].when.any[0].not.all[0].op: "like"`},
+		{"token twice", base + `    processing: {requestToken: "{number}-{number}"}`, `job "sup": processing.requestToken: "{number}-{number}" must contain {number} once`},
+		{"negative window", base + `    processing: {subjectWindow: -1h}`, `"-1h" is not a duration`},
+		{"notice domain", base + `    processing: {noticeMessageIdDomain: "not a domain"}`, `job "sup": processing.noticeMessageIdDomain: "not a domain" is not a domain name`},
+		{"notice domain with at", base + `    processing: {noticeMessageIdDomain: "x@example.com"}`, `job "sup": processing.noticeMessageIdDomain:`},
+		{"authserv-id", base + `    processing: {trustedAuthServIds: ["mx example"]}`, `job "sup": processing.trustedAuthServIds[0]: "mx example" is not an authserv-id`},
 		{"allow and block", base + `    attachments: {allowExtensions: [pdf], blockExtensions: [exe]}`, `job "sup": attachments: set allowExtensions or blockExtensions, not both`},
 		{"extension with path", base + `    attachments: {blockExtensions: [exe, "../x"]}`, `job "sup": attachments.blockExtensions[1]: "../x" is not a file extension`},
 		{"empty extension", base + `    attachments: {allowExtensions: ["."]}`, `job "sup": attachments.allowExtensions[0]: "." is not a file extension`},
@@ -198,6 +229,61 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("got %d, %v; want %d, error %v", got, err, tt.want, tt.err)
 			}
 		})
+	}
+}
+
+// TestProcessingAcceptsEveryConditionAndAction loads a statement list
+// with every field, part, operator, template and action.
+func TestProcessingAcceptsEveryConditionAndAction(t *testing.T) {
+	f, err := Parse([]byte(`
+jobs:
+  - id: a
+    server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
+    processing:
+      allowNewRequestsFrom: ["*@customer.example", boss@partner.example]
+      requestToken: "Ticket#{number}"
+      subjectWindow: 24h
+      reopenClosed: true
+      onMerged: create
+      maxNewRequestsPerSenderPerHour: 10
+      noticeMessageIdDomain: notices.helpdesk.example
+      trustedAuthServIds: [mx.helpdesk.example]
+      statements:
+        - name: every field
+          when:
+            any:
+              - {field: from, op: equals, value: "*@a.example"}
+              - {field: from.address, op: startsWith, value: x}
+              - {field: from.name, op: contains, value: x}
+              - {field: from.domain, op: in, values: [a.example]}
+              - {field: to.domain, op: endsWith, value: example}
+              - {field: cc, op: regex, value: "^x"}
+              - {field: replyTo.address, op: equals, value: x@y.example}
+              - {field: recipients, op: contains, value: support}
+              - {field: subject, op: contains, value: x}
+              - {field: text, op: contains, value: x}
+              - {field: "header:X-Priority", op: equals, value: "1"}
+              - {field: attachmentName, op: endsWith, value: .pdf}
+              - {field: attachmentType, op: startsWith, value: image/}
+              - {field: autoGenerated, op: in, values: [bounce, auto-reply, list]}
+              - {field: size, op: greaterThan, value: 10MB}
+              - {field: "header:X-Spam-Score", op: lessThan, value: "5.5"}
+              - {all: [{field: spf, op: equals, value: pass}, {not: {field: dkim, op: equals, value: fail}}, {field: dmarc, op: equals, value: none}]}
+          action: create
+          continue: true
+          reopen: false
+          set: {title: "{{subject}} {{from}} {{from.name}} {{from.domain}} {{to}} {{cc}} {{replyTo}} {{date}} {{messageId}} {{header:X-Id}}", description: "{{text}}", requester: "{{replyTo}}", priority: High, category: c, queue: q, assignee: a, status: open, custom.x: y}
+        - {name: replies, action: update, reopen: true}
+        - {name: quiet, action: ignore, reason: newsletter}
+        - {name: no, action: reject, reason: spam}
+        - {name: halt, action: stop}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.Jobs[0].Processing
+	if len(p.Statements) != 5 || p.SubjectWindow.D() != 24*time.Hour || *p.Statements[1].Reopen != true || p.TrustedAuthServIDs[0] != "mx.helpdesk.example" {
+		t.Errorf("got %+v", p)
 	}
 }
 

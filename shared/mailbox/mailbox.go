@@ -40,11 +40,27 @@ type Purger interface {
 	Purge(ctx context.Context) error
 }
 
+// Previewer is a Session that can read a message's header and its first
+// lines without retrieving it whole (POP3 TOP, RFC 1939 section 7), for a
+// quick look such as `connector sample`. The body passed to fn is the
+// header, the blank line and at most lines lines of the body.
+type Previewer interface {
+	Session
+	Preview(ctx context.Context, item Item, lines int, fn func(io.Reader) error) error
+}
+
+// ErrNotPossible means the protocol cannot do what a disposition asks
+// (POP3 has no flags and no folders: it can only delete or keep).
+var ErrNotPossible = errors.New("mailbox: the protocol cannot do this")
+
 // Info describes a mailbox session.
 type Info struct {
-	Protocol     string   `json:"protocol"`
-	Server       string   `json:"server"`       // host:port
-	Security     string   `json:"security"`     // what was negotiated: none, starttls, tls
+	Protocol string `json:"protocol"`
+	Server   string `json:"server"`   // host:port
+	Security string `json:"security"` // what was negotiated: none, starttls, tls
+	// Auth is how the session signed in: LOGIN, USER/PASS, or SASL and
+	// the mechanism (SASL PLAIN, SASL NTLM, SASL XOAUTH2, SASL OAUTHBEARER).
+	Auth         string   `json:"auth,omitempty"`
 	Capabilities []string `json:"capabilities"` // as the server announced them
 	Folder       string   `json:"folder"`       // the server's name for the folder
 	Delimiter    string   `json:"delimiter,omitempty"`

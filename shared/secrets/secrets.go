@@ -38,3 +38,17 @@ var ErrNotFound = errors.New("secrets: secret not found")
 type Resolver interface {
 	Resolve(ctx context.Context, ref string) (Credentials, error)
 }
+
+// Writer stores credentials back under a secret reference: an OAuth2
+// provider that rotates refresh tokens hands out a new one with each
+// access token, and the old one may stop working. WriteBack replaces the
+// credentials ref names with c, keeping every other secret, and writes
+// only when something changed (changed reports whether it did). Errors
+// name the reference and where it was to be written, never a value.
+type Writer interface {
+	WriteBack(ctx context.Context, ref string, c Credentials) (changed bool, err error)
+}
+
+// ErrReadOnly means the secret cannot be written where it was found (an
+// environment variable).
+var ErrReadOnly = errors.New("secrets: secret is read-only where it was found")

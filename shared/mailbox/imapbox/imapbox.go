@@ -30,6 +30,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
@@ -45,8 +46,13 @@ type Config struct {
 	// Server is the job's server: host, port, security, folder, auth and
 	// timeout.
 	Server job.Server
-	// Credentials hold the username and password.
+	// Credentials hold the username and password, or the OAuth2 client
+	// fields.
 	Credentials secrets.Credentials
+	// TokenSource gives the access token for auth method oauth2; nil
+	// builds one from Credentials (mailauth.NewTokenSource), without cache
+	// or write-back.
+	TokenSource oauth2.TokenSource
 	// Dialer opens the TCP connection; nil uses a net.Dialer with the
 	// server's timeout. Pass (&net.Dialer{...}).DialContext to customise it.
 	Dialer DialFunc
@@ -67,6 +73,7 @@ type Session struct {
 	info    mailbox.Info
 	delim   rune
 	folder  string // the server's name of the selected folder
+	port    int
 
 	mu       sync.Mutex
 	validity uint32

@@ -273,12 +273,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TestUnsupportedAuth: a method or mechanism the adapter does not speak
+// fails at step authentication with ErrUnsupportedAuth (spa and oauth2 are
+// covered by auth_test.go).
 func TestUnsupportedAuth(t *testing.T) {
-	for _, m := range []job.AuthMethod{job.AuthSPA, job.AuthOAuth2} {
-		t.Run(string(m), func(t *testing.T) {
+	for _, a := range []job.Auth{{Method: "kerberos"}, {Method: job.AuthPassword, Mechanism: "cram-md5"}, {Method: job.AuthOAuth2, Mechanism: "scram"}} {
+		t.Run(string(a.Method)+"/"+a.Mechanism, func(t *testing.T) {
 			_, err := imapbox.Open(context.Background(), imapbox.Config{
 				Server: job.Server{Protocol: job.IMAP, Host: "127.0.0.1", Port: withoutTLS.Port(dovecottest.IMAP),
-					Security: job.SecurityNone, Auth: job.Auth{Method: m}, Timeout: job.Duration(5 * time.Second)},
+					Security: job.SecurityNone, Auth: a, Timeout: job.Duration(5 * time.Second)},
 				Credentials: secrets.Credentials{Username: "x", Password: "y"},
 			})
 			var ce *mailbox.ConnectError

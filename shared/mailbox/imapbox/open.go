@@ -18,10 +18,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-sasl"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/mailauth"
 )
 
 // ErrUnsupportedAuth means the job asks for an authentication method this
@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 
-	s := &Session{conn: conn, log: log, timeout: timeout, created: map[string]bool{}}
+	s := &Session{conn: conn, log: log, timeout: timeout, created: map[string]bool{}, port: port}
 	s.info = mailbox.Info{Protocol: "imap", Server: addr, Unseen: -1}
 	opts := &imapclient.Options{}
 
@@ -314,39 +314,71 @@ func capsInText(greeting string) ([]string, bool) {
 }
 
 // authenticate signs in with LOGIN (RFC 3501 section 6.2.3) or
-// AUTHENTICATE PLAIN (RFC 4616, with SASL-IR when offered, RFC 4959).
-// Errors never contain the password.
+// AUTHENTICATE (RFC 3501 section 6.2.2, with SASL-IR when offered, RFC
+// 4959) with the job's mechanism: PLAIN (RFC 4616), NTLM (SPA), XOAUTH2
+// or OAUTHBEARER (RFC 7628) with a token from cfg.TokenSource. Errors
+// never contain the password or the token.
 func (s *Session) authenticate(srv job.Server, cfg Config) error {
-	method := srv.Auth.Method
-	if method == "" {
-		method = job.AuthPassword
+	mech, err := mailauth.Mechanism(srv.Auth)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsupportedAuth, err)
 	}
-	if method != job.AuthPassword {
-		return fmt.Errorf("%w: %s (use method password)", ErrUnsupportedAuth, method)
-	}
-	user, pass := cfg.Credentials.Username, cfg.Credentials.Password
+	creds := cfg.Credentials
+	user, pass := creds.Username, creds.Password
 	if user == "" {
 		return errors.New("imapbox: the secret holds no username")
 	}
-	mech := strings.ToLower(srv.Auth.Mechanism)
-	switch mech {
-	case "", "login":
+	if mech == "" {
 		if s.c.Caps().Has(imap.CapLoginDisabled) {
 			return fmt.Errorf("the server refuses LOGIN on this connection (LOGINDISABLED); use security tls or starttls")
 		}
 		if err := s.c.Login(user, pass).Wait(); err != nil {
 			return fmt.Errorf("LOGIN as %q refused: %w", user, err)
 		}
-	case "plain":
-		if !s.c.Caps().Has(imap.Cap("AUTH=PLAIN")) {
-			return fmt.Errorf("the server does not offer AUTH=PLAIN on this connection")
-		}
-		if err := s.c.Authenticate(sasl.NewPlainClient("", user, pass)); err != nil {
-			return fmt.Errorf("AUTHENTICATE PLAIN as %q refused: %w", user, err)
-		}
-	default:
-		return fmt.Errorf("%w: mechanism %q (use login or plain)", ErrUnsupportedAuth, srv.Auth.Mechanism)
+		s.info.Auth = "LOGIN"
+		return nil
 	}
+	if !s.c.Caps().Has(imap.Cap("AUTH=" + mech)) {
+		var offered []string
+		for c := range s.c.Caps() {
+			if m, ok := strings.CutPrefix(string(c), "AUTH="); ok {
+				offered = append(offered, m)
+			}
+		}
+		slices.Sort(offered)
+		return fmt.Errorf("the server does not offer AUTH=%s on this connection (it offers: %s)", mech, strings.Join(offered, " "))
+	}
+	o := mailauth.Options{Host: srv.Host, Port: s.port}
+	if srv.Auth.Method == job.AuthOAuth2 {
+		ts := cfg.TokenSource
+		if ts == nil {
+			if ts, err = mailauth.NewTokenSource(creds, nil); err != nil {
+				return err
+			}
+		}
+		tok, err := ts.Token()
+		if err != nil {
+			tokenURL, _ := mailauth.TokenURL(creds)
+			return mailauth.DescribeTokenError(tokenURL, err)
+		}
+		o.Token = tok.AccessToken
+		// A rotated refresh token written back (or not) belongs in the
+		// run record.
+		if n, ok := ts.(interface{ Notes() []string }); ok {
+			s.info.Notes = append(s.info.Notes, n.Notes()...)
+		}
+	}
+	c, err := mailauth.Client(mech, creds, o)
+	if err != nil {
+		return err
+	}
+	if err := s.c.Authenticate(c); err != nil {
+		if d := mailauth.Detail(c); d != "" {
+			return fmt.Errorf("AUTHENTICATE %s as %q refused: %w (%s)", mech, user, err, d)
+		}
+		return fmt.Errorf("AUTHENTICATE %s as %q refused: %w", mech, user, err)
+	}
+	s.info.Auth = "SASL " + mech
 	return nil
 }
 

@@ -35,6 +35,10 @@ type Caps struct {
 	Cursor        bool // Scan(cursor) lists only newer mail
 	ValidityReset bool // the server can renumber a folder (IMAP UIDVALIDITY)
 	Folders       bool // the job can name a folder ("INBOX/Support")
+	// DeleteOnClose: Dispose delete takes effect only when Close ends the
+	// session cleanly (POP3 QUIT, RFC 1939 section 6); a session that
+	// ends otherwise (a crash) deletes nothing.
+	DeleteOnClose bool
 }
 
 // MessageState is a message as the server sees it.
@@ -201,6 +205,7 @@ func Run(t *testing.T, h Harness) {
 		{"20 MB message streams", true, testLarge},
 		{"dispositions", caps.MarkRead || caps.Delete || caps.Move, testDispositions},
 		{"purge", caps.Purge && caps.Delete, testPurge},
+		{"delete commits at close, a crash deletes nothing", caps.DeleteOnClose, testDeleteOnClose},
 		{"validity change resets the cursor", caps.ValidityReset && caps.Cursor, testValidity},
 		{"connection dropped mid-fetch", true, testDropped},
 		{"fetch of a vanished message", caps.Delete && caps.Purge, testVanished},
@@ -701,5 +706,57 @@ func testCertificates(t *testing.T, e *env) {
 				t.Errorf("got %v, want a ConnectError at step %s", err, c.wantStep)
 			}
 		})
+	}
+}
+
+func testDeleteOnClose(t *testing.T, e *env) {
+	raws := e.deliver("", 3, 200)
+	srv := e.box.Server()
+	proxy := NewFaultProxy(t, net.JoinHostPort(srv.Host, strconv.Itoa(srv.Port)))
+	s := e.open(func(s *job.Server) { s.Host, s.Port = "127.0.0.1", proxy.Addr().Port })
+	sc := e.scan(s, "")
+	if len(sc.Items) != 3 {
+		t.Fatalf("got %d items, want 3", len(sc.Items))
+	}
+	del := []mailbox.Disposition{{Source: sc.Items[0].Source, Action: mailbox.Delete}, {Source: sc.Items[1].Source, Action: mailbox.Delete}}
+	for i, err := range s.Dispose(e.ctx, del) {
+		if err != nil {
+			t.Fatalf("delete %s: %v", del[i].Source, err)
+		}
+	}
+	if st := e.state(); len(st) != 3 {
+		t.Errorf("during the session: got %d messages, want all 3 (deletion waits for the clean close)", len(st))
+	}
+	// A crash: the connection ends without the clean close.
+	proxy.Close()
+	s.Close()
+	if st := e.state(); len(st) != 3 {
+		t.Fatalf("after a crash: got %d messages, want all 3 (nothing deleted)", len(st))
+	}
+	// The rerun sees the same identities: the ledger makes no duplicate.
+	s2 := e.open(nil)
+	sc2 := e.scan(s2, "")
+	if len(sc2.Items) != 3 {
+		t.Fatalf("rerun: got %d items, want 3", len(sc2.Items))
+	}
+	for i := range sc.Items {
+		if sc2.Items[i].Source.Key() != sc.Items[i].Source.Key() {
+			t.Errorf("rerun item %d: got identity %s, want %s (same as before the crash)", i, sc2.Items[i].Source, sc.Items[i].Source)
+		}
+	}
+	for i, err := range s2.Dispose(e.ctx, del) {
+		if err != nil {
+			t.Fatalf("rerun delete %s: %v", del[i].Source, err)
+		}
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatalf("clean close: %v", err)
+	}
+	st := e.state()
+	if len(st) != 1 {
+		t.Errorf("after the clean close: got %d messages, want 1", len(st))
+	}
+	if _, ok := st[messageID(raws[2])]; !ok {
+		t.Errorf("the kept message %s is gone", messageID(raws[2]))
 	}
 }

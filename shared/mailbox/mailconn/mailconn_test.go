@@ -1,0 +1,142 @@
+package mailconn_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/mailconn"
+)
+
+// tlsServer serves TLS on 127.0.0.1 with a certificate for names, valid
+// from notBefore to notAfter, signed by a new CA whose PEM file it returns.
+func tlsServer(t *testing.T, names []string, notBefore, notAfter time.Time) (port int, caFile string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.(*tls.Conn).Handshake()
+				c.Close()
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, caFile
+}
+
+func TestCertificateFailuresSayWhy(t *testing.T) {
+	now := time.Now()
+	valid, validCA := tlsServer(t, []string{"mail.example.test"}, now.Add(-time.Hour), now.Add(time.Hour))
+	expired, expiredCA := tlsServer(t, []string{"mail.example.test"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	no := false
+	tests := []struct {
+		name   string
+		port   int
+		srv    job.Server
+		step   mailbox.Step
+		saying string
+	}{
+		{"trusted", valid, job.Server{Host: "mail.example.test", CAFile: validCA}, "", ""},
+		{"unknown authority", valid, job.Server{Host: "mail.example.test"}, mailbox.StepCertificate, "unknown authority"},
+		{"wrong host", valid, job.Server{Host: "other.example.test", CAFile: validCA}, mailbox.StepCertificate, "not valid for host other.example.test"},
+		{"expired", expired, job.Server{Host: "mail.example.test", CAFile: expiredCA}, mailbox.StepCertificate, "expired"},
+		{"expired but verification off", expired, job.Server{Host: "mail.example.test", RejectInvalidCertificates: &no}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, err := mailconn.TLSConfig(tt.srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if conf.MinVersion != tls.VersionTLS12 {
+				t.Errorf("got minimum version %x, want TLS 1.2", conf.MinVersion)
+			}
+			raw, err := mailconn.Dial(context.Background(), nil, "127.0.0.1", tt.port, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			err = tls.Client(raw, conf).HandshakeContext(context.Background())
+			if tt.step == "" {
+				if err != nil {
+					t.Fatalf("handshake: got %v, want success", err)
+				}
+				return
+			}
+			step, described := mailconn.TLSFailure(err)
+			if step != tt.step || !strings.Contains(described.Error(), tt.saying) {
+				t.Errorf("got %s %v, want %s saying %q", step, described, tt.step, tt.saying)
+			}
+		})
+	}
+}
+
+func TestDialNamesTheStep(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	tests := []struct {
+		name string
+		host string
+		port int
+		want mailbox.Step
+	}{
+		{"dns", "no-such-host.invalid", 110, mailbox.StepDNS},
+		{"tcp", "127.0.0.1", port, mailbox.StepTCP},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := mailconn.Dial(context.Background(), nil, tt.host, tt.port, 2*time.Second)
+			var ce *mailbox.ConnectError
+			if !errors.As(err, &ce) || ce.Step != tt.want {
+				t.Errorf("got %v, want step %s", err, tt.want)
+			}
+		})
+	}
+	if _, err := mailconn.TLSConfig(job.Server{CAFile: "/no/such/file.pem"}); err == nil {
+		t.Errorf("a missing caFile: got nil error, want one")
+	}
+}
