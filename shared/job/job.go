@@ -37,6 +37,16 @@ type Job struct {
 	Attachments   Attachments   `yaml:"attachments" json:"attachments"`
 	Notifications Notifications `yaml:"notifications" json:"notifications"`
 	Limits        Limits        `yaml:"limits" json:"limits"`
+	Push          Push          `yaml:"push" json:"push"`
+}
+
+// Push makes a Graph job fetch as soon as mail arrives: the connector
+// subscribes to change notifications on the job's folder, and each
+// notification starts a fetch. The job's schedule stays as the safety net
+// and may then run less often.
+type Push struct {
+	// Enabled subscribes the job (graph only). Default false.
+	Enabled bool `yaml:"enabled" json:"enabled"`
 }
 
 // IsEnabled reports whether the job runs on its schedule (default true).
@@ -90,6 +100,16 @@ type Server struct {
 	// server's own hierarchy delimiter.
 	Folder string `yaml:"folder" json:"folder"`
 	Auth   Auth   `yaml:"auth" json:"auth"`
+	// Mailbox is, for graph, the user id or address (user principal name)
+	// of the mailbox to read. Required for graph.
+	Mailbox string `yaml:"mailbox" json:"mailbox,omitempty"`
+	// Cloud is, for graph, the Microsoft cloud the tenant lives in: global
+	// (default), usgov (GCC High), usgovdod (DoD) or china (21Vianet).
+	Cloud string `yaml:"cloud" json:"cloud,omitempty"`
+	// Endpoint overrides, for graph, the Graph service root of the cloud
+	// (https://graph.microsoft.com/v1.0), e.g. for a proxy. Plain http is
+	// accepted for loopback addresses only.
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
 	// Timeout for connecting and for each command. Default 30s.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
 }

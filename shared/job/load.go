@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -123,6 +125,14 @@ func (j *Job) applyDefaults() {
 	if s.Auth.Method == "" {
 		s.Auth.Method = AuthPassword
 	}
+	if s.Protocol == Graph {
+		if s.Cloud == "" {
+			s.Cloud = CloudGlobal
+		}
+		if s.Security == "" {
+			s.Security = SecurityTLS
+		}
+	}
 	if s.Port == 0 {
 		s.Port = DefaultPort(s.Protocol, s.Security)
 	}
@@ -196,6 +206,53 @@ func DefaultPort(p Protocol, sec Security) int {
 	return 0
 }
 
+// The Microsoft clouds a graph job can name in server.cloud.
+const (
+	CloudGlobal   = "global"
+	CloudUSGov    = "usgov"
+	CloudUSGovDoD = "usgovdod"
+	CloudChina    = "china"
+)
+
+func (j *Job) validateGraph(add func(field, format string, args ...any)) {
+	s := &j.Server
+	if strings.TrimSpace(s.Mailbox) == "" {
+		add("server.mailbox", "required for graph: the user id or address of the mailbox")
+	} else if strings.ContainsAny(s.Mailbox, " /?#") {
+		add("server.mailbox", "%q is not a user id or address", s.Mailbox)
+	}
+	switch s.Cloud {
+	case CloudGlobal, CloudUSGov, CloudUSGovDoD, CloudChina:
+	default:
+		add("server.cloud", "%q is not one of global, usgov, usgovdod, china", s.Cloud)
+	}
+	if s.Endpoint != "" {
+		u, err := url.Parse(s.Endpoint)
+		switch {
+		case err != nil || u.Host == "":
+			add("server.endpoint", "%q is not a URL", s.Endpoint)
+		case u.Scheme == "https":
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		default:
+			add("server.endpoint", "%q: use https (plain http only for loopback addresses)", s.Endpoint)
+		}
+	}
+	if s.Auth.Method != AuthOAuth2 {
+		add("server.auth.method", "graph signs in with oauth2 only, not %q", s.Auth.Method)
+	}
+	if s.Security != SecurityTLS {
+		add("server.security", "graph always uses tls, not %q", s.Security)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 var secretPattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 func (j *Job) validate(add func(field, format string, args ...any)) {
@@ -220,6 +277,22 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 			add("server.security", "required: one of none, starttls-if-available, starttls, tls")
 		default:
 			add("server.security", "%q is not one of none, starttls-if-available, starttls, tls", s.Security)
+		}
+	}
+	if s.Protocol == Graph {
+		j.validateGraph(add)
+	} else {
+		if s.Mailbox != "" {
+			add("server.mailbox", "only for protocol graph")
+		}
+		if s.Cloud != "" {
+			add("server.cloud", "only for protocol graph")
+		}
+		if s.Endpoint != "" {
+			add("server.endpoint", "only for protocol graph")
+		}
+		if j.Push.Enabled {
+			add("push.enabled", "only for protocol graph: other protocols are polled on the schedule")
 		}
 	}
 	if s.Port < 1 || s.Port > 65535 {

@@ -187,6 +187,27 @@ jobs:
 		{"extension with path", base + `    attachments: {blockExtensions: [exe, "../x"]}`, `job "sup": attachments.blockExtensions[1]: "../x" is not a file extension`},
 		{"empty extension", base + `    attachments: {allowExtensions: ["."]}`, `job "sup": attachments.allowExtensions[0]: "." is not a file extension`},
 		{"notify admins without admins", base + `    attachments: {notifyOnDrop: {admins: true}}`, `job "sup": attachments.notifyOnDrop.admins: needs notifications.admins`},
+		{"graph without mailbox", `
+jobs:
+  - id: g
+    server: {protocol: graph, auth: {method: oauth2, secret: s}}`, `job "g": server.mailbox: required for graph`},
+		{"graph with password", `
+jobs:
+  - id: g
+    server: {protocol: graph, mailbox: help@example.com, auth: {secret: s}}`, `job "g": server.auth.method: graph signs in with oauth2 only`},
+		{"graph cloud", `
+jobs:
+  - id: g
+    server: {protocol: graph, mailbox: help@example.com, cloud: mars, auth: {method: oauth2, secret: s}}`, `job "g": server.cloud: "mars" is not one of global, usgov, usgovdod, china`},
+		{"graph plain endpoint", `
+jobs:
+  - id: g
+    server: {protocol: graph, mailbox: help@example.com, endpoint: "http://graph.example.com/v1.0", auth: {method: oauth2, secret: s}}`, `job "g": server.endpoint: "http://graph.example.com/v1.0": use https`},
+		{"push on imap", base + `    push: {enabled: true}`, `job "sup": push.enabled: only for protocol graph`},
+		{"mailbox on imap", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls, mailbox: x@example.com, auth: {secret: s}}`, `job "a": server.mailbox: only for protocol graph`},
 		{"notifyOnDrop typo", base + `    attachments: {notifyOnDrop: {senders: true}}`, `field senders not found`},
 	}
 	for _, tt := range tests {
@@ -199,6 +220,22 @@ jobs:
 				t.Errorf("got error %q, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestGraphJobDefaults(t *testing.T) {
+	f, err := Parse([]byte(`
+jobs:
+  - id: g
+    server: {protocol: graph, mailbox: help@example.com, endpoint: "http://127.0.0.1:8080/v1.0", auth: {method: oauth2, secret: s}}
+    push: {enabled: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Jobs[0].Server
+	if s.Cloud != CloudGlobal || s.Security != SecurityTLS || s.Port != 443 || s.Folder != DefaultFolder || !f.Jobs[0].Push.Enabled {
+		t.Errorf("got cloud %q security %q port %d folder %q push %v", s.Cloud, s.Security, s.Port, s.Folder, f.Jobs[0].Push.Enabled)
 	}
 }
 
