@@ -81,5 +81,5 @@ fuzz: ## fuzz the MIME parser and text pipeline for 60s (FUZZTIME=5m for longer)
 	$(GO) test -run XXX -fuzz '^FuzzVisibleText$$' -fuzztime $(or $(FUZZTIME),60s) ./shared/preprocess
 
 fuzz-ci: ## the bounded fuzz run CI does (20s per target)
-	$(GO) test -run XXX -fuzz '^FuzzProcess$$' -fuzztime 20s ./shared/preprocess
-	$(GO) test -run XXX -fuzz '^FuzzVisibleText$$' -fuzztime 20s ./shared/preprocess
+	$(GO) test -run XXX -fuzz '^FuzzProcess$$' -fuzztime 20s -fuzzminimizetime 3s ./shared/preprocess
+	$(GO) test -run XXX -fuzz '^FuzzVisibleText$$' -fuzztime 20s -fuzzminimizetime 3s ./shared/preprocess
