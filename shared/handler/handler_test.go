@@ -129,6 +129,30 @@ func TestQueueReportsOnlyTheFailedRecords(t *testing.T) {
 	}
 }
 
+func TestQueueDoesNotCountAWaitingReplyTwice(t *testing.T) {
+	st := newLedger(t, "imap/INBOX/1700000000/41", "imap/INBOX/1700000000/42")
+	// The rules stage counts a wait on the entry itself (MaxReplyAttempts
+	// bounds the waits); the queue must not add a second attempt.
+	stage := &fakeStage{errFn: func(p ledger.Pointer) error {
+		return &rules.WaitingError{MessageID: "orig@example.com", Original: "imap/INBOX/1700000000/40"}
+	}}
+	h := &Queue{Name: "rules", Stage: stage, Ledger: st}
+	var ev events.SQSEvent
+	readEvent(t, "sqs-preprocess.json", &ev)
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 2 {
+		t.Fatalf("got failures %+v, want both records back on the queue", resp.BatchItemFailures)
+	}
+	for _, k := range []string{"imap/INBOX/1700000000/41", "imap/INBOX/1700000000/42"} {
+		if e, _ := st.Entry(context.Background(), "support", k); e.Attempts != 0 {
+			t.Errorf("%s: got %d attempts counted by the queue, want 0", k, e.Attempts)
+		}
+	}
+}
+
 func TestQueuePermanentErrorRecordsFailureAndAcknowledges(t *testing.T) {
 	st := newLedger(t, "imap/INBOX/1700000000/41", "imap/INBOX/1700000000/42")
 	stage := &fakeStage{errFn: func(ledger.Pointer) error {

@@ -105,8 +105,13 @@ func (h *Queue) now() time.Time {
 }
 
 // noteError keeps the last error on the ledger entry, so that the
-// dead-letter handler can say why the message failed.
+// dead-letter handler can say why the message failed. A reply waiting for
+// its original was already counted by the rules stage (MaxReplyAttempts
+// bounds those waits), so it is not counted twice.
 func (h *Queue) noteError(ctx context.Context, p ledger.Pointer, attempt int, cause error) {
+	if we := (*rules.WaitingError)(nil); errors.As(cause, &we) {
+		return
+	}
 	e, err := h.Ledger.Entry(ctx, p.JobID, p.Key)
 	if err != nil || e.State.Final() {
 		return
