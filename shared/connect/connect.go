@@ -19,6 +19,7 @@ import (
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/graphbox"
 	"mailconnector/shared/mailbox/imapbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/pop3box"
@@ -43,6 +44,10 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+	}
+	if j.Server.Protocol == job.Graph {
+		// The token endpoint of the job's cloud and Graph's scopes.
+		creds = graphbox.Credentials(j.Server, creds)
 	}
 	var ts oauth2.TokenSource
 	if j.Server.Auth.Method == job.AuthOAuth2 {
@@ -71,6 +76,12 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 		return s, nil
 	case job.POP3:
 		s, err := pop3box.Open(ctx, pop3box.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case job.Graph:
+		s, err := graphbox.Open(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger})
 		if err != nil {
 			return nil, err
 		}

@@ -196,6 +196,13 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req Request) (run.Run, er
 	}
 	r.EndedAt = s.o.Now()
 	switch {
+	case errors.Is(err, mailbox.ErrThrottled):
+		// Not a failure: everything recorded stays recorded, the cursor
+		// stands at the last safe point, and the next run resumes there.
+		r.Status = run.Throttled
+		r.Notes = append(r.Notes, "the server throttled the connector; stopped cleanly, the next run resumes: "+err.Error())
+		log.Warn("run stopped: throttled by the server", "err", err)
+		err = nil
 	case err != nil:
 		r.Status = run.Failed
 		r.Errors = append(r.Errors, err.Error())

@@ -106,6 +106,10 @@ type Server struct {
 	// Cloud is, for graph, the Microsoft cloud the tenant lives in: global
 	// (default), usgov (GCC High), usgovdod (DoD) or china (21Vianet).
 	Cloud string `yaml:"cloud" json:"cloud,omitempty"`
+	// For graph, host and port (optional) reach Graph through a proxy at
+	// https://host:port/v1.0; security none is accepted for a loopback
+	// host only.
+	//
 	// Endpoint overrides, for graph, the Graph service root of the cloud
 	// (https://graph.microsoft.com/v1.0), e.g. for a proxy. Plain http is
 	// accepted for loopback addresses only.

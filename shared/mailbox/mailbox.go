@@ -139,3 +139,8 @@ func (e *ConnectError) Error() string {
 }
 
 func (e *ConnectError) Unwrap() error { return e.Err }
+
+// ErrThrottled means the server kept refusing requests for load (Graph 429
+// or 503) for longer than the session may wait. The run stops cleanly: what
+// it recorded stays recorded and the next run resumes.
+var ErrThrottled = errors.New("mailbox: the server is throttling requests")

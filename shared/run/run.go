@@ -14,6 +14,9 @@ const (
 	Partial Status = "partial" // stopped at a limit; a follow-up run continues
 	Failed  Status = "failed"  // could not connect or stopped on an error
 	Skipped Status = "skipped" // another run held the job's lease, or the job is outside its window
+	// Throttled: the server kept refusing requests for load (Graph 429), so
+	// the run stopped cleanly; what it took is kept, the next run resumes.
+	Throttled Status = "throttled"
 )
 
 // Run is one run of a job.

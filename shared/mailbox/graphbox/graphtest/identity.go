@@ -1,0 +1,148 @@
+package graphtest
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+type device struct {
+	tenant, client, userCode, user string
+	expires                        time.Time
+}
+
+// aadError writes the identity platform's error shape.
+func aadError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]any{"error": code, "error_description": desc, "error_codes": []int{}, "timestamp": time.Now().UTC().Format(time.DateTime)})
+}
+
+func (s *Server) issue(w http.ResponseWriter, tenant, client, user string, withRefresh string) {
+	s.mu.Lock()
+	at := "at-" + randomID(16)
+	ttl := s.ttl
+	s.access[at] = token{tenant: tenant, client: client, user: user, expires: time.Now().Add(ttl)}
+	resp := map[string]any{"token_type": "Bearer", "access_token": at, "expires_in": int(ttl / time.Second), "ext_expires_in": int(ttl / time.Second)}
+	if user != "" {
+		rt := withRefresh
+		if rt == "" || s.rotate {
+			if rt != "" {
+				delete(s.refresh, rt)
+			}
+			rt = "rt-" + randomID(16)
+			s.refresh[rt] = token{tenant: tenant, client: client, user: user}
+		}
+		resp["refresh_token"] = rt
+		resp["scope"] = "https://graph.microsoft.com/Mail.ReadWrite"
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// token is the /{tenant}/oauth2/v2.0/token endpoint.
+func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
+	if r.Method != http.MethodPost {
+		aadError(w, http.StatusMethodNotAllowed, "invalid_request", "AADSTS900561: The endpoint only accepts POST requests.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		aadError(w, http.StatusBadRequest, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'grant_type'.")
+		return
+	}
+	client, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		client, secret = u, p
+	}
+	s.mu.Lock()
+	known, registered := s.apps[tenant+"/"+client]
+	s.mu.Unlock()
+	switch r.PostForm.Get("grant_type") {
+	case "client_credentials":
+		if !registered {
+			aadError(w, http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application with identifier '"+client+"' was not found in the directory '"+tenant+"'.")
+			return
+		}
+		if secret != known {
+			aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+			return
+		}
+		if !strings.HasSuffix(r.PostForm.Get("scope"), "/.default") {
+			aadError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
+			return
+		}
+		s.issue(w, tenant, client, "", "")
+	case "refresh_token":
+		rt := r.PostForm.Get("refresh_token")
+		s.mu.Lock()
+		t, ok := s.refresh[rt]
+		s.mu.Unlock()
+		if !ok || t.tenant != tenant || t.client != client {
+			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS70000: The provided value for the 'refresh_token' is not valid.")
+			return
+		}
+		if registered && secret != "" && secret != known {
+			aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+			return
+		}
+		s.issue(w, tenant, client, t.user, rt)
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		s.mu.Lock()
+		d, ok := s.devices[r.PostForm.Get("device_code")]
+		s.mu.Unlock()
+		switch {
+		case !ok || d.client != client:
+			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS70000: The provided value for the 'device_code' is not valid.")
+		case time.Now().After(d.expires):
+			aadError(w, http.StatusBadRequest, "expired_token", "AADSTS70019: Verification code expired.")
+		case d.user == "":
+			aadError(w, http.StatusBadRequest, "authorization_pending", "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.")
+		default:
+			s.mu.Lock()
+			delete(s.devices, r.PostForm.Get("device_code"))
+			s.mu.Unlock()
+			s.issue(w, tenant, client, d.user, "")
+		}
+	default:
+		aadError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
+	}
+}
+
+// deviceCode is the /{tenant}/oauth2/v2.0/devicecode endpoint.
+func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" {
+		aadError(w, http.StatusBadRequest, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'client_id'.")
+		return
+	}
+	code := "dc-" + randomID(16)
+	user := strings.ToUpper(randomID(4))
+	s.mu.Lock()
+	s.devices[code] = &device{tenant: tenant, client: r.PostForm.Get("client_id"), userCode: user, expires: time.Now().Add(15 * time.Minute)}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"device_code": code, "user_code": user, "verification_uri": s.hs.URL + "/devicelogin",
+		"expires_in": 900, "interval": 1,
+		"message": "To sign in, use a web browser to open the page " + s.hs.URL + "/devicelogin and enter the code " + user + " to authenticate.",
+	})
+}
+
+// ApproveDevice signs user in for the pending device code userCode.
+func (s *Server) ApproveDevice(userCode, user string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.devices {
+		if d.userCode == userCode {
+			d.user = strings.ToLower(user)
+			return true
+		}
+	}
+	return false
+}
+
+// IssueAccessToken returns an access token of the app (user "") or of user,
+// valid for ttl, without a token request.
+func (s *Server) IssueAccessToken(tenant, clientID, user string, ttl time.Duration) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at := "at-" + randomID(16)
+	s.access[at] = token{tenant: tenant, client: clientID, user: strings.ToLower(user), expires: time.Now().Add(ttl)}
+	return at
+}
