@@ -28,9 +28,7 @@ type env struct {
 	srv  *graphtest.Server
 	user string
 	job  job.Server
-
 }
-
 
 func newEnv(t *testing.T) *env {
 	t.Helper()

@@ -259,7 +259,9 @@ func (c Config) Timeout() time.Duration { return time.Duration(c.Server.Timeout)
 // errFolderMissing names a folder that does not exist.
 type errFolderMissing struct{ path string }
 
-func (e *errFolderMissing) Error() string { return fmt.Sprintf("folder %q does not exist in the mailbox", e.path) }
+func (e *errFolderMissing) Error() string {
+	return fmt.Sprintf("folder %q does not exist in the mailbox", e.path)
+}
 
 // connectError classifies an error of Open by the step that failed.
 func (s *Session) connectError(err error) error {
