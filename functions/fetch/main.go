@@ -40,6 +40,9 @@ func realMain(ctx context.Context) (*handler.Fetch, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := awsenv.Require("CONNECTOR_BUCKET", c.Bucket); err != nil {
+		return nil, err
+	}
 	if err := awsenv.Require("CONNECTOR_PREPROCESS_QUEUE_URL", c.PreprocessQueueURL, "AWS_LAMBDA_FUNCTION_NAME", c.FunctionName); err != nil {
 		return nil, err
 	}
@@ -67,5 +70,6 @@ func realMain(ctx context.Context) (*handler.Fetch, error) {
 		Invoker: invoke.New(awslambda.NewFromConfig(cfg), c.FunctionName),
 		Logger:  log,
 		Metrics: metrics.New(os.Stdout),
+		Push:    st,
 	}, nil
 }

@@ -30,6 +30,9 @@ func realMain(ctx context.Context) (*handler.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := awsenv.Require("CONNECTOR_BUCKET", c.Bucket); err != nil {
+		return nil, err
+	}
 	if err := awsenv.Require("CONNECTOR_RULES_QUEUE_URL", c.RulesQueueURL); err != nil {
 		return nil, err
 	}

@@ -35,6 +35,9 @@ func realMain(ctx context.Context) (*handler.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := awsenv.Require("CONNECTOR_BUCKET", c.Bucket); err != nil {
+		return nil, err
+	}
 	if err := awsenv.Require("CONNECTOR_EVENT_BUS", c.EventBus); err != nil {
 		return nil, err
 	}

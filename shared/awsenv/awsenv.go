@@ -36,6 +36,8 @@ type Config struct {
 	SenderAddress      string // CONNECTOR_SENDER_ADDRESS (rules, optional)
 	LedgerTTLDays      int    // CONNECTOR_LEDGER_TTL_DAYS
 	RunTTLDays         int    // CONNECTOR_RUN_TTL_DAYS
+	FetchFunction      string // CONNECTOR_FETCH_FUNCTION (webhook, renew: the fetch function to invoke)
+	WebhookURL         string // CONNECTOR_WEBHOOK_URL (renew: the webhook's Function URL)
 	FunctionName       string // AWS_LAMBDA_FUNCTION_NAME
 	// Endpoint points every client at one URL (tests: a moto server).
 	Endpoint string // CONNECTOR_AWS_ENDPOINT
@@ -48,7 +50,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PreprocessQueueURL: getenv("CONNECTOR_PREPROCESS_QUEUE_URL"), RulesQueueURL: getenv("CONNECTOR_RULES_QUEUE_URL"),
 		EventBus: getenv("CONNECTOR_EVENT_BUS"), AlertTopicARN: getenv("CONNECTOR_ALERT_TOPIC_ARN"),
 		SenderAddress: getenv("CONNECTOR_SENDER_ADDRESS"), FunctionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
-		Endpoint: getenv("CONNECTOR_AWS_ENDPOINT"),
+		Endpoint: getenv("CONNECTOR_AWS_ENDPOINT"), FetchFunction: getenv("CONNECTOR_FETCH_FUNCTION"),
+		WebhookURL: getenv("CONNECTOR_WEBHOOK_URL"),
 	}
 	if c.JobsFile == "" {
 		c.JobsFile = filepath.Join(getenv("LAMBDA_TASK_ROOT"), "jobs.json")
@@ -64,9 +67,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Table == "" {
 		return c, fmt.Errorf("CONNECTOR_TABLE is required")
-	}
-	if c.Bucket == "" {
-		return c, fmt.Errorf("CONNECTOR_BUCKET is required")
 	}
 	return c, nil
 }

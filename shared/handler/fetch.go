@@ -17,7 +17,9 @@ import (
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/metrics"
+	"mailconnector/shared/push"
 	"mailconnector/shared/run"
+	"mailconnector/shared/store"
 )
 
 // SchedulerPayload is what EventBridge Scheduler (and the webhook, and a
@@ -72,6 +74,10 @@ type Fetch struct {
 	MaxChain int
 	// Metrics, when set, receives each run's figures (embedded metric format).
 	Metrics *metrics.Writer
+	// Push, when set, collapses Graph notifications (package push): a run
+	// clears the job's pending mark as it starts, and a mark set while it
+	// ran starts one more run at its end.
+	Push store.Push
 }
 
 // UnknownJobError is returned for a payload naming no configured job.
@@ -120,6 +126,12 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	if dl, ok := ctx.Deadline(); ok {
 		req.Deadline = dl
 	}
+	if h.Push != nil {
+		// This run's scan covers every notification so far.
+		if _, err := h.Push.TakePushPending(ctx, j.ID); err != nil {
+			log.Warn("clear pending notifications", "err", err)
+		}
+	}
 	r, err := h.Runner.Run(ctx, j, req)
 	res.Run = r
 	h.emit(j.ID, r, log)
@@ -127,10 +139,30 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	if errors.As(err, &held) {
 		res.Skipped = "another run holds the job"
 		log.Info("run skipped", "reason", res.Skipped)
+		if h.Push != nil && trigger == "push" {
+			// The run in progress may have scanned before this
+			// notification's mail: mark it again for that run's end.
+			if _, err := h.Push.MarkPushPending(ctx, j.ID, now(), push.StaleAfter); err != nil {
+				log.Warn("mark pending notification", "err", err)
+			}
+		}
 		return res, nil
 	}
 	if err != nil {
 		return res, err
+	}
+	if h.Push != nil && h.Invoker != nil && !r.More {
+		if again, err := h.Push.TakePushPending(ctx, j.ID); err != nil {
+			log.Warn("read pending notifications", "err", err)
+		} else if again {
+			// A notification came while this run went on.
+			b, _ := json.Marshal(SchedulerPayload{JobID: j.ID, Trigger: "push"})
+			if err := h.Invoker.InvokeAsync(ctx, b); err != nil {
+				log.Error("invoke a run for notifications that came during this one", "err", err)
+			} else {
+				res.Continue = true
+			}
+		}
 	}
 	max := h.MaxChain
 	if max == 0 {

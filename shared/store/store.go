@@ -127,6 +127,34 @@ type JobStates interface {
 	PutJobState(ctx context.Context, s JobState) error
 }
 
+// Subscription is a job's Graph change notification subscription.
+type Subscription struct {
+	JobID       string    `json:"jobId"`
+	ID          string    `json:"id"` // Graph's subscription id
+	Resource    string    `json:"resource"`
+	ClientState string    `json:"clientState"` // random per subscription; notifications must carry it
+	Expires     time.Time `json:"expires"`
+	Created     time.Time `json:"created"`
+}
+
+// Push keeps what push (Graph change notifications) needs between
+// invocations: each job's subscription, and whether a notification came
+// that no fetch run has started on yet.
+type Push interface {
+	// Subscription returns the job's subscription; ErrNotFound when none.
+	Subscription(ctx context.Context, jobID string) (Subscription, error)
+	PutSubscription(ctx context.Context, s Subscription) error
+	DeleteSubscription(ctx context.Context, jobID string) error
+	// MarkPushPending notes a notification for the job. first is true when
+	// none was pending (or the pending one is older than stale, so its
+	// fetch was lost): the caller then starts a fetch. Two calls at once
+	// give first to one of them only.
+	MarkPushPending(ctx context.Context, jobID string, now time.Time, stale time.Duration) (first bool, err error)
+	// TakePushPending clears the job's pending notification and reports
+	// whether there was one.
+	TakePushPending(ctx context.Context, jobID string) (was bool, err error)
+}
+
 // Store is everything above; the adapters implement it whole.
 type Store interface {
 	Leases
@@ -135,4 +163,5 @@ type Store interface {
 	Runs
 	Requests
 	JobStates
+	Push
 }

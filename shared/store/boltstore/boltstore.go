@@ -52,7 +52,7 @@ var allBuckets = [][]byte{
 	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints, bucketLedgerMsgIDs,
 	bucketUndisposed, bucketUnfinished, bucketRuns, bucketRunsByStart,
 	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
-	bucketMessageIDs, bucketJobStates,
+	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending,
 }
 
 // Options tune the store; nil means defaults.

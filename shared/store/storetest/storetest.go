@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,9 @@ func Run(t *testing.T, h Harness) {
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Cursors", testCursors},
 		{"JobStates", testJobStates},
+		{"Subscriptions", testSubscriptions},
+		{"PushPending", testPushPending},
+		{"PushPendingConcurrently", testPushPendingConcurrently},
 		{"RecordAndEntry", testRecord},
 		{"RecordBatch", testRecordBatch},
 		{"Update", testUpdate},
@@ -228,6 +232,91 @@ func testJobStates(t *testing.T, h Harness) {
 	got, err = s.JobState(ctx, "job-a")
 	noErr(t, "JobState", err)
 	diff(t, "JobState after reset", want, got)
+}
+
+func testSubscriptions(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	if _, err := s.Subscription(ctx, "job-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Subscription of a job without one: got %v, want ErrNotFound", err)
+	}
+	want := store.Subscription{JobID: "job-a", ID: "7f105c7d-2dc5-4530-97cd-4e7ae6534c07", Resource: "users/help@contoso.example/mailFolders('AQMk')/messages",
+		ClientState: "c1", Expires: at(60 * 24 * 6), Created: at(1)}
+	noErr(t, "PutSubscription", s.PutSubscription(ctx, want))
+	noErr(t, "PutSubscription other", s.PutSubscription(ctx, store.Subscription{JobID: "job-b", ID: "other", ClientState: "c2", Expires: at(5)}))
+	got, err := s.Subscription(ctx, "job-a")
+	noErr(t, "Subscription", err)
+	diff(t, "Subscription", want, got)
+	want.ID, want.ClientState, want.Expires = "new-id", "c3", at(99)
+	noErr(t, "PutSubscription replace", s.PutSubscription(ctx, want))
+	got, err = s.Subscription(ctx, "job-a")
+	noErr(t, "Subscription", err)
+	diff(t, "Subscription after replace", want, got)
+	noErr(t, "DeleteSubscription", s.DeleteSubscription(ctx, "job-a"))
+	if _, err := s.Subscription(ctx, "job-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Subscription after delete: got %v, want ErrNotFound", err)
+	}
+	noErr(t, "DeleteSubscription again", s.DeleteSubscription(ctx, "job-a"))
+	if got, err := s.Subscription(ctx, "job-b"); err != nil || got.ID != "other" {
+		t.Errorf("the other job's subscription: got %+v, %v", got, err)
+	}
+}
+
+func testPushPending(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	const stale = 2 * time.Minute
+	was, err := s.TakePushPending(ctx, "job-a")
+	noErr(t, "TakePushPending of nothing", err)
+	if was {
+		t.Error("TakePushPending of nothing: got true")
+	}
+	first, err := s.MarkPushPending(ctx, "job-a", at(0), stale)
+	noErr(t, "MarkPushPending", err)
+	if !first {
+		t.Error("first MarkPushPending: got false, want true")
+	}
+	if first, _ := s.MarkPushPending(ctx, "job-a", at(1), stale); first {
+		t.Error("second MarkPushPending within the stale time: got true, want false (one fetch per burst)")
+	}
+	if first, _ := s.MarkPushPending(ctx, "job-b", at(1), stale); !first {
+		t.Error("MarkPushPending of another job: got false, want true")
+	}
+	if first, _ := s.MarkPushPending(ctx, "job-a", at(3), stale); !first {
+		t.Error("MarkPushPending after the stale time: got false, want true (the earlier fetch was lost)")
+	}
+	was, err = s.TakePushPending(ctx, "job-a")
+	noErr(t, "TakePushPending", err)
+	if !was {
+		t.Error("TakePushPending: got false, want true")
+	}
+	if was, _ := s.TakePushPending(ctx, "job-a"); was {
+		t.Error("TakePushPending again: got true, want false")
+	}
+	if first, _ := s.MarkPushPending(ctx, "job-a", at(4), stale); !first {
+		t.Error("MarkPushPending after a take: got false, want true")
+	}
+}
+
+func testPushPendingConcurrently(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	var wg sync.WaitGroup
+	var firsts atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := s.MarkPushPending(ctx, "job-a", at(0), time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if first {
+				firsts.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := firsts.Load(); n != 1 {
+		t.Errorf("8 notifications at once: got %d first, want 1", n)
+	}
 }
 
 func testRecord(t *testing.T, h Harness) {

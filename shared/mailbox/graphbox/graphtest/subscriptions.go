@@ -294,3 +294,21 @@ func (s *Server) SendLifecycle(id, event string) error {
 	}
 	return nil
 }
+
+// RemoveSubscriptionQuietly takes a subscription away without a lifecycle
+// notification, so notifications for new mail are missed until
+// RestoreSubscription.
+func (s *Server) RemoveSubscriptionQuietly(id string) *Subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub := s.subs[id]
+	delete(s.subs, id)
+	return sub
+}
+
+// RestoreSubscription puts back a subscription taken away quietly.
+func (s *Server) RestoreSubscription(id string, sub *Subscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs[id] = sub
+}

@@ -1,0 +1,69 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox/graphbox"
+	"mailconnector/shared/push"
+	"mailconnector/shared/secrets"
+)
+
+// Subscriptions signs in to a Graph job's mailbox for its change
+// notification subscriptions (push.Connector).
+func (o Opener) Subscriptions(ctx context.Context, j *job.Job) (push.Subscriptions, error) {
+	if j.Server.Protocol != job.Graph {
+		return nil, fmt.Errorf("job %s: push needs protocol graph, not %s", j.ID, j.Server.Protocol)
+	}
+	creds, ts, err := o.graphTokens(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := graphbox.NewSubscriber(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	return subscriptions{sb}, nil
+}
+
+// graphTokens resolves a Graph job's secret and its token source.
+func (o Opener) graphTokens(ctx context.Context, j *job.Job) (secrets.Credentials, oauth2.TokenSource, error) {
+	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	if err != nil {
+		return creds, nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+	}
+	creds = graphbox.Credentials(j.Server, creds)
+	tokens := o.Tokens
+	if tokens == nil {
+		tokens = processTokens
+	}
+	w, _ := o.Secrets.(secrets.Writer)
+	ts, err := tokens.Source(j.Server.Auth.Secret, creds, w)
+	if err != nil {
+		return creds, nil, fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	return creds, ts, nil
+}
+
+type subscriptions struct{ sb *graphbox.Subscriber }
+
+func (s subscriptions) Create(ctx context.Context, notificationURL, lifecycleURL, clientState string, expires time.Time) (push.Created, error) {
+	c, err := s.sb.Create(ctx, notificationURL, lifecycleURL, clientState, expires)
+	return push.Created{ID: c.ID, Resource: c.Resource, Expires: c.Expires}, err
+}
+
+func (s subscriptions) Renew(ctx context.Context, id string, expires time.Time) (time.Time, error) {
+	t, err := s.sb.Renew(ctx, id, expires)
+	if errors.Is(err, graphbox.ErrSubscriptionGone) {
+		return t, fmt.Errorf("%w: %v", push.ErrGone, err)
+	}
+	return t, err
+}
+
+func (s subscriptions) Delete(ctx context.Context, id string) error { return s.sb.Delete(ctx, id) }
+func (s subscriptions) Close() error                                { return s.sb.Close() }

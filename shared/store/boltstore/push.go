@@ -1,0 +1,94 @@
+package boltstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailconnector/shared/store"
+)
+
+var (
+	bucketSubscriptions = []byte("subscriptions") // job → subscription
+	bucketPushPending   = []byte("pushPending")   // job → pending since (RFC 3339)
+)
+
+// Subscription returns the job's subscription.
+func (s *Store) Subscription(ctx context.Context, jobID string) (store.Subscription, error) {
+	var sub store.Subscription
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		found, err = getJSON(tx.Bucket(bucketSubscriptions), []byte(jobID), &sub)
+		return err
+	})
+	if err != nil {
+		return sub, fmt.Errorf("boltstore: subscription of job %s: %w", jobID, err)
+	}
+	if !found {
+		return sub, fmt.Errorf("boltstore: subscription of job %s: %w", jobID, store.ErrNotFound)
+	}
+	return sub, nil
+}
+
+// PutSubscription stores the job's subscription.
+func (s *Store) PutSubscription(ctx context.Context, sub store.Subscription) error {
+	if sub.JobID == "" || sub.ID == "" {
+		return errRequired("subscription job and id")
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketSubscriptions), []byte(sub.JobID), sub)
+	})
+	if err != nil {
+		return fmt.Errorf("boltstore: put subscription of job %s: %w", sub.JobID, err)
+	}
+	return nil
+}
+
+// DeleteSubscription forgets the job's subscription.
+func (s *Store) DeleteSubscription(ctx context.Context, jobID string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSubscriptions).Delete([]byte(jobID))
+	})
+	if err != nil {
+		return fmt.Errorf("boltstore: delete subscription of job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// MarkPushPending notes a notification; first when none was pending or the
+// pending one is stale.
+func (s *Store) MarkPushPending(ctx context.Context, jobID string, now time.Time, stale time.Duration) (bool, error) {
+	first := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPushPending)
+		if v := b.Get([]byte(jobID)); v != nil {
+			since, err := time.Parse(time.RFC3339Nano, string(v))
+			if err == nil && now.Sub(since) < stale {
+				return nil
+			}
+		}
+		first = true
+		return b.Put([]byte(jobID), []byte(now.UTC().Format(time.RFC3339Nano)))
+	})
+	if err != nil {
+		return false, fmt.Errorf("boltstore: mark push pending for job %s: %w", jobID, err)
+	}
+	return first, nil
+}
+
+// TakePushPending clears the job's pending notification.
+func (s *Store) TakePushPending(ctx context.Context, jobID string) (bool, error) {
+	was := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPushPending)
+		was = b.Get([]byte(jobID)) != nil
+		return b.Delete([]byte(jobID))
+	})
+	if err != nil {
+		return false, fmt.Errorf("boltstore: take push pending for job %s: %w", jobID, err)
+	}
+	return was, nil
+}

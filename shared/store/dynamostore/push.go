@@ -1,0 +1,94 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mailconnector/shared/store"
+)
+
+// Push items live in the job's partition: SK "PUSH#SUB" holds the
+// subscription, SK "PUSH#PENDING" the time a notification came that no
+// fetch run has started on.
+const (
+	skSubscription = "PUSH#SUB"
+	skPushPending  = "PUSH#PENDING"
+)
+
+// Subscription returns the job's subscription.
+func (s *Store) Subscription(ctx context.Context, jobID string) (store.Subscription, error) {
+	var sub store.Subscription
+	it, err := s.get(ctx, "JOB#"+jobID, skSubscription)
+	if err != nil {
+		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, err)
+	}
+	if it == nil {
+		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, store.ErrNotFound)
+	}
+	if err := decode(it, &sub); err != nil {
+		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, err)
+	}
+	return sub, nil
+}
+
+// PutSubscription stores the job's subscription.
+func (s *Store) PutSubscription(ctx context.Context, sub store.Subscription) error {
+	if sub.JobID == "" || sub.ID == "" {
+		return fmt.Errorf("dynamostore: put subscription: job and id are required")
+	}
+	b, err := json.Marshal(sub)
+	if err != nil {
+		return err
+	}
+	it := keyOf("JOB#"+sub.JobID, skSubscription)
+	it["data"] = str(string(b))
+	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
+		return fmt.Errorf("dynamostore: put subscription of job %s: %w", sub.JobID, err)
+	}
+	return nil
+}
+
+// DeleteSubscription forgets the job's subscription.
+func (s *Store) DeleteSubscription(ctx context.Context, jobID string) error {
+	if _, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: keyOf("JOB#"+jobID, skSubscription)}); err != nil {
+		return fmt.Errorf("dynamostore: delete subscription of job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// MarkPushPending writes the pending item only when there is none, or
+// the one there is stale: a conditional put, so of two webhook
+// invocations at once only one is first.
+func (s *Store) MarkPushPending(ctx context.Context, jobID string, now time.Time, stale time.Duration) (bool, error) {
+	it := keyOf("JOB#"+jobID, skPushPending)
+	it["since"] = num(now.UnixMilli())
+	_, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: it,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #since < :stale"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#since": "since"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":stale": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(-stale).UnixMilli(), 10)}},
+	})
+	switch {
+	case isCondFailed(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("dynamostore: mark push pending for job %s: %w", jobID, err)
+	}
+	return true, nil
+}
+
+// TakePushPending deletes the pending item and reports whether it was there.
+func (s *Store) TakePushPending(ctx context.Context, jobID string) (bool, error) {
+	out, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: keyOf("JOB#"+jobID, skPushPending), ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: take push pending for job %s: %w", jobID, err)
+	}
+	return len(out.Attributes) > 0, nil
+}
