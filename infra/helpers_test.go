@@ -70,7 +70,7 @@ func cdkContext(tb testing.TB) map[string]any {
 // fakeBuild writes <fn>/bootstrap for every function into dir.
 func fakeBuild(tb testing.TB, dir string) string {
 	tb.Helper()
-	for _, fn := range functionNames {
+	for _, fn := range append(append([]string{}, functionNames...), pushFunctionNames...) {
 		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
 			tb.Fatal(err)
 		}
@@ -130,6 +130,9 @@ func synth(tb testing.TB, o synthOptions) *synthResult {
 	r.Names[id(c.Bucket)] = "Bucket"
 	r.Names[id(c.Topic)] = "Topic"
 	r.Names[id(c.SchedulerRole)] = "SchedulerRole"
+	if c.RenewSchedulerRole != nil {
+		r.Names[id(c.RenewSchedulerRole)] = "RenewSchedulerRole"
+	}
 	for n, q := range c.Queues {
 		r.Names[id(q)] = "Queue:" + n
 	}

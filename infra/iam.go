@@ -55,7 +55,7 @@ func (c *ConnectorStack) grant() {
 	for _, ix := range storeSchema().Indexes {
 		table = append(table, jsii.String(*c.Table.TableArn()+"/index/"+ix.Name))
 	}
-	for _, fn := range functionNames {
+	for _, fn := range c.FunctionNames {
 		// Logs: the function's own log group (":*" covers its streams).
 		c.allow(fn, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, c.LogGroups[fn].LogGroupArn())
 		c.allow(fn, tableReadWrite, table...)
@@ -107,6 +107,16 @@ func (c *ConnectorStack) grant() {
 	// Consuming the queues is granted by the SQS event sources
 	// (sqs:ReceiveMessage, DeleteMessage, ChangeMessageVisibility,
 	// GetQueueAttributes, GetQueueUrl on each queue's ARN).
+
+	// webhook and renew: start fetch runs, alert; their secrets are in
+	// grantSecrets.
+	for _, fn := range pushFunctionNames {
+		if _, ok := c.Functions[fn]; !ok {
+			continue
+		}
+		c.allow(fn, []string{"lambda:InvokeFunction"}, c.Functions[fnFetch].FunctionArn())
+		c.allow(fn, []string{"sns:Publish"}, c.Topic.TopicArn())
+	}
 }
 
 // grantSecrets lets fetch read the secret of every job (a disabled job may
@@ -141,6 +151,23 @@ func (c *ConnectorStack) grantSecrets() {
 	}
 	if len(write) > 0 {
 		c.allow(fnFetch, []string{"secretsmanager:PutSecretValue"}, write...)
+	}
+	// webhook (lifecycle events) and renew sign in to the push jobs'
+	// mailboxes for their subscriptions, and keep rotated refresh tokens.
+	var push []*string
+	seen := map[string]bool{}
+	for _, j := range c.Jobs.Jobs {
+		ref := j.Server.Auth.Secret
+		if j.Server.Protocol != job.Graph || !j.Push.Enabled || seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		push = append(push, jsii.String(*c.Secrets[ref].SecretArn()+"-??????"))
+	}
+	for _, fn := range pushFunctionNames {
+		if _, ok := c.Functions[fn]; ok && len(push) > 0 {
+			c.allow(fn, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, push...)
+		}
 	}
 }
 

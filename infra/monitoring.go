@@ -58,7 +58,7 @@ func (c *ConnectorStack) defineMonitoring() {
 		c.alarm(q, fmt.Sprintf("Messages wait on the %s dead-letter queue: the deadletter function is not draining it (see its logs).", q),
 			c.Queues[q].MetricApproximateNumberOfMessagesVisible(maximum), 1, notBreaching)
 	}
-	for _, fn := range functionNames {
+	for _, fn := range c.FunctionNames {
 		f := c.Functions[fn]
 		c.alarm(fn+"-errors", fmt.Sprintf("The %s function failed (see its log group).", fn), f.MetricErrors(sum), 1, notBreaching)
 		c.alarm(fn+"-throttles", fmt.Sprintf("The %s function was throttled.", fn), f.MetricThrottles(sum), 1, notBreaching)
@@ -102,7 +102,7 @@ func (c *ConnectorStack) defineMonitoring() {
 			Period: period(), Statistic: jsii.String("Maximum"), Label: jsii.String(q),
 		}))
 	}
-	for _, fn := range functionNames {
+	for _, fn := range c.FunctionNames {
 		errs = append(errs, c.Functions[fn].MetricErrors(&awscloudwatch.MetricOptions{
 			Period: period(), Statistic: jsii.String("Sum"), Label: jsii.String(fn),
 		}))

@@ -31,10 +31,22 @@ const (
 	fnPreprocess = "preprocess"
 	fnRules      = "rules"
 	fnDeadletter = "deadletter"
+	fnWebhook    = "webhook"
+	fnRenew      = "renew"
 )
 
-// functionNames lists the functions in a stable order.
+// functionNames lists the functions every stack has, in a stable order.
 var functionNames = []string{fnFetch, fnPreprocess, fnRules, fnDeadletter}
+
+// pushFunctionNames are the functions of Graph push, deployed only when a
+// job has push enabled: an administrator with only polled mailboxes gets
+// no public URL.
+var pushFunctionNames = []string{fnWebhook, fnRenew}
+
+// renewEvery is the renew function's schedule: four chances a day to renew
+// a subscription before the day it has left runs out.
+const renewEvery = "rate(6 hours)"
+
 
 // The queues.
 const (
@@ -76,6 +88,8 @@ var functionSpecs = map[string]functionSpec{
 	fnPreprocess: {fnPreprocess, "Preprocess", "Mail Connector: MIME, charsets, HTML to text, visible text, attachments", 5, 1024},
 	fnRules:      {fnRules, "Rules", "Mail Connector: processing statements, threading, requests and conversations", 1, 256},
 	fnDeadletter: {fnDeadletter, "Deadletter", "Mail Connector: records dead-lettered messages as failed and alerts", 1, 256},
+	fnWebhook:    {fnWebhook, "Webhook", "Mail Connector: Graph change notifications (Function URL): validation, clientState, one fetch per burst", 0.5, 256},
+	fnRenew:      {fnRenew, "Renew", "Mail Connector: subscribes push jobs to Graph change notifications and renews them", 5, 256},
 }
 
 // ConnectorStack is the deployed connector. The fields give tests (and any
@@ -94,9 +108,16 @@ type ConnectorStack struct {
 	Secrets       map[string]awssecretsmanager.ISecret // by reference
 	ScheduleGroup awsscheduler.CfnScheduleGroup
 	SchedulerRole awsiam.Role
+	// RenewSchedulerRole may only invoke the renew function (push only).
+	RenewSchedulerRole awsiam.Role
 	Schedules     []schedulePlan
 	Alarms        []awscloudwatch.Alarm
 	Dashboard     awscloudwatch.Dashboard
+	// FunctionNames are the functions of this stack: functionNames, and
+	// pushFunctionNames when a job pushes.
+	FunctionNames []string
+	// WebhookURL is the webhook's Function URL (push only).
+	WebhookURL awslambda.FunctionUrl
 	// Placeholder is true when any function got placeholder code.
 	Placeholder bool
 	// Notes are worth telling whoever synthesizes: disabled jobs, jobs
@@ -132,7 +153,11 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 		LogGroups: map[string]awslogs.LogGroup{},
 		Secrets:   map[string]awssecretsmanager.ISecret{},
 	}
-	for _, name := range functionNames {
+	c.FunctionNames = append([]string{}, functionNames...)
+	if pushJobs(jobs) {
+		c.FunctionNames = append(c.FunctionNames, pushFunctionNames...)
+	}
+	for _, name := range c.FunctionNames {
 		dir, placeholder, err := stageFunction(cfg, name, jobsJSON, cas)
 		if err != nil {
 			return nil, err
@@ -321,7 +346,7 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 	if c.Config.SenderAddress != "" {
 		extra[fnRules]["CONNECTOR_SENDER_ADDRESS"] = jsii.String(c.Config.SenderAddress)
 	}
-	for _, name := range functionNames {
+	for _, name := range c.FunctionNames {
 		spec := functionSpecs[name]
 		env := map[string]*string{}
 		for k, v := range common {
@@ -352,6 +377,14 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 			LogGroup:     logs,
 			Environment:  &env,
 		}
+		switch name {
+		case fnWebhook:
+			// Graph sends bursts; a few at once is plenty (a throttled
+			// notification is delivered again by Graph).
+			props.ReservedConcurrentExecutions = jsii.Number(webhookConcurrency)
+		case fnRenew:
+			props.RetryAttempts = jsii.Number(0) // the next schedule retries
+		}
 		if name == fnFetch {
 			props.ReservedConcurrentExecutions = jsii.Number(float64(fetchConcurrency(len(c.Jobs.Jobs))))
 			// A failed run is not retried at once: the next scheduled run
@@ -376,6 +409,35 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 	c.Functions[fnRules].AddEventSource(source(c.Queues[qRules], consumerMaxConc))
 	c.Functions[fnDeadletter].AddEventSource(source(c.Queues[qPreprocessDLQ], deadletterMaxConc))
 	c.Functions[fnDeadletter].AddEventSource(source(c.Queues[qRulesDLQ], deadletterMaxConc))
+
+	if hook, ok := c.Functions[fnWebhook]; ok {
+		// AuthType NONE: Graph cannot sign requests with IAM. What protects
+		// the URL is in the handler: a notification counts only with the
+		// random clientState of a subscription the connector made
+		// (compared in constant time), a validation request echoes its
+		// token and changes nothing, and every other path answers 404.
+		c.WebhookURL = hook.AddFunctionUrl(&awslambda.FunctionUrlOptions{AuthType: awslambda.FunctionUrlAuthType_NONE})
+		fetchName := c.Functions[fnFetch].FunctionName()
+		hook.AddEnvironment(jsii.String("CONNECTOR_FETCH_FUNCTION"), fetchName, nil)
+		hook.AddEnvironment(jsii.String("CONNECTOR_ALERT_TOPIC_ARN"), c.Topic.TopicArn(), nil)
+		renew := c.Functions[fnRenew]
+		renew.AddEnvironment(jsii.String("CONNECTOR_FETCH_FUNCTION"), fetchName, nil)
+		renew.AddEnvironment(jsii.String("CONNECTOR_ALERT_TOPIC_ARN"), c.Topic.TopicArn(), nil)
+		renew.AddEnvironment(jsii.String("CONNECTOR_WEBHOOK_URL"), c.WebhookURL.Url(), nil)
+	}
+}
+
+// webhookConcurrency bounds the webhook's concurrent invocations.
+const webhookConcurrency = 5
+
+// pushJobs reports whether any job subscribes to Graph change notifications.
+func pushJobs(f *job.File) bool {
+	for i := range f.Jobs {
+		if f.Jobs[i].Server.Protocol == job.Graph && f.Jobs[i].Push.Enabled {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchConcurrency is the fetch function's reserved concurrency: one per
@@ -430,6 +492,35 @@ func (c *ConnectorStack) defineSchedules() {
 		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-"+p.Name), props)
 		s.AddDependency(c.ScheduleGroup)
 	}
+	if renew, ok := c.Functions[fnRenew]; ok {
+		c.RenewSchedulerRole = awsiam.NewRole(c.Stack, jsii.String("RenewSchedulerRole"), &awsiam.RoleProps{
+			Description: jsii.String("EventBridge Scheduler: invoke the Mail Connector renew function"),
+			AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+				Conditions: &map[string]interface{}{
+					"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+				},
+			}),
+		})
+		c.RenewSchedulerRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: jsii.Strings(*renew.FunctionArn()),
+		}))
+		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-renew"), &awsscheduler.CfnScheduleProps{
+			Name:               jsii.String("connector-renew-subscriptions"),
+			GroupName:          c.ScheduleGroup.Name(),
+			Description:        jsii.String("Mail Connector: subscribe push jobs and renew their Graph subscriptions"),
+			ScheduleExpression: jsii.String(renewEvery),
+			FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+			State:              jsii.String("ENABLED"),
+			Target: &awsscheduler.CfnSchedule_TargetProperty{
+				Arn:         renew.FunctionArn(),
+				RoleArn:     c.RenewSchedulerRole.RoleArn(),
+				Input:       jsii.String("{}"),
+				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(0)},
+			},
+		})
+		s.AddDependency(c.ScheduleGroup)
+	}
 }
 
 func (c *ConnectorStack) defineOutputs() {
@@ -442,4 +533,7 @@ func (c *ConnectorStack) defineOutputs() {
 	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())
 	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
 	out("DashboardName", "CloudWatch dashboard", c.Dashboard.DashboardName())
+	if c.WebhookURL != nil {
+		out("WebhookUrl", "the webhook's Function URL: Graph posts notifications to <url>notify; the renew function subscribes the push jobs", c.WebhookURL.Url())
+	}
 }
