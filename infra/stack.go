@@ -47,7 +47,6 @@ var pushFunctionNames = []string{fnWebhook, fnRenew}
 // a subscription before the day it has left runs out.
 const renewEvery = "rate(6 hours)"
 
-
 // The queues.
 const (
 	qPreprocess    = "preprocess"
@@ -110,9 +109,9 @@ type ConnectorStack struct {
 	SchedulerRole awsiam.Role
 	// RenewSchedulerRole may only invoke the renew function (push only).
 	RenewSchedulerRole awsiam.Role
-	Schedules     []schedulePlan
-	Alarms        []awscloudwatch.Alarm
-	Dashboard     awscloudwatch.Dashboard
+	Schedules          []schedulePlan
+	Alarms             []awscloudwatch.Alarm
+	Dashboard          awscloudwatch.Dashboard
 	// FunctionNames are the functions of this stack: functionNames, and
 	// pushFunctionNames when a job pushes.
 	FunctionNames []string
