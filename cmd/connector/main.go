@@ -10,6 +10,7 @@
 //	connector requests [ID] [--job ID] [--limit N]
 //	connector preprocess FILE.eml [--jobs FILE --job ID]
 //	connector rules test --jobs FILE --job ID FILE.eml
+//	connector oauth login JOB [--jobs FILE]
 //
 // Every command takes --jobs FILE (default $CONNECTOR_JOBS) and --state DIR
 // (default $CONNECTOR_STATE, else ./.connector).
@@ -76,6 +77,7 @@ commands:
   requests [ID]               list requests, or show one with its conversations
   preprocess FILE.eml         print the preprocessed message as JSON
   rules test --job ID FILE.eml  what the job's statements would do with a message; changes nothing
+  oauth login JOB             sign in as the mailbox's user (device code); stores the refresh token in the job's secret
 
 every command takes --jobs FILE and --state DIR`
 
@@ -99,6 +101,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdPreprocess(ctx, rest, stdout, stderr)
 	case "rules":
 		return cmdRules(ctx, rest, stdout, stderr)
+	case "oauth":
+		return cmdOAuth(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -19,6 +19,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	info := sess.Info()
 	fmt.Fprintf(stdout, "job %s: connection OK\n", j.ID)
 	fmt.Fprintf(stdout, "  server:       %s (%s, security %s)\n", info.Server, info.Protocol, info.Security)
+	if info.Auth != "" {
+		fmt.Fprintf(stdout, "  signed in:    %s\n", info.Auth)
+	}
 	fmt.Fprintf(stdout, "  folder:       %s (delimiter %q)\n", info.Folder, info.Delimiter)
 	unseen := fmt.Sprint(info.Unseen)
 	if info.Unseen < 0 {

@@ -9,6 +9,7 @@ import (
 type device struct {
 	tenant, client, userCode, user string
 	expires                        time.Time
+	polls                          int
 }
 
 // aadError writes the identity platform's error shape.
@@ -85,21 +86,38 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 		}
 		s.issue(w, tenant, client, t.user, rt)
 	case "urn:ietf:params:oauth:grant-type:device_code":
+		code := r.PostForm.Get("device_code")
 		s.mu.Lock()
-		d, ok := s.devices[r.PostForm.Get("device_code")]
+		d, ok := s.devices[code]
+		var user string
+		pending, expired := false, false
+		if ok && d.client == client {
+			switch {
+			case time.Now().After(d.expires):
+				expired = true
+			case d.user == "" && s.autoUser != "" && d.polls > 0:
+				// The user signed in between the first poll and this one.
+				user = s.autoUser
+			case d.user == "":
+				d.polls++
+				pending = true
+			default:
+				user = d.user
+			}
+			if user != "" {
+				delete(s.devices, code)
+			}
+		}
 		s.mu.Unlock()
 		switch {
 		case !ok || d.client != client:
 			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS70000: The provided value for the 'device_code' is not valid.")
-		case time.Now().After(d.expires):
+		case expired:
 			aadError(w, http.StatusBadRequest, "expired_token", "AADSTS70019: Verification code expired.")
-		case d.user == "":
+		case pending:
 			aadError(w, http.StatusBadRequest, "authorization_pending", "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.")
 		default:
-			s.mu.Lock()
-			delete(s.devices, r.PostForm.Get("device_code"))
-			s.mu.Unlock()
-			s.issue(w, tenant, client, d.user, "")
+			s.issue(w, tenant, client, user, "")
 		}
 	default:
 		aadError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
@@ -122,6 +140,14 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request, tenant strin
 		"expires_in": 900, "interval": 1,
 		"message": "To sign in, use a web browser to open the page " + s.hs.URL + "/devicelogin and enter the code " + user + " to authenticate.",
 	})
+}
+
+// AutoApproveDevices makes user sign in to every device code: the first
+// poll of a code is still pending, the next one gets the tokens.
+func (s *Server) AutoApproveDevices(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.autoUser = strings.ToLower(user)
 }
 
 // ApproveDevice signs user in for the pending device code userCode.

@@ -66,6 +66,7 @@ type Server struct {
 	access     map[string]token
 	refresh    map[string]token
 	devices    map[string]*device // device code → device
+	autoUser   string             // AutoApproveDevices
 	rotate     bool
 	ttl        time.Duration
 	boxes      map[string]*mailbox // lower-case user id or address → mailbox
