@@ -23,9 +23,10 @@ test: deps lint infra-test ## the whole test suite (starts Dovecot and moto itse
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-ci
 
-bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess throughput
+bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess and Graph adapter throughput
 	$(GO) run ./cmd/benchmark -n $(BENCH_N)
 	$(GO) test -run XXX -bench 'BenchmarkPreprocess$$' -benchtime 3x -benchmem ./shared/preprocess
+	$(GO) test -run XXX -bench 'BenchmarkScanAndFetch$$' -benchtime 5x -benchmem ./shared/mailbox/graphbox
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 	$(GO) build -o bin/connector ./cmd/connector

@@ -25,20 +25,40 @@ import (
 // credentials.
 type env struct {
 	t    *testing.T
+	tb   testing.TB
 	srv  *graphtest.Server
 	user string
 	job  job.Server
 }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	srv := graphtest.Start(t)
+func newEnv(t *testing.T) *env { return newEnvTB(t, t) }
+
+// newEnvB is newEnv for a benchmark.
+func newEnvB(b *testing.B) *env { return newEnvTB(b, nil) }
+
+func newEnvTB(tb testing.TB, t *testing.T) *env {
+	tb.Helper()
+	srv := graphtest.Start(tb)
 	user := fmt.Sprintf("help%d@contoso.example", userSeq.Add(1))
 	srv.AddMailbox(user)
 	srv.AddApp(tenant, client, "s3cret")
 	host, port := hostPort(srv.URL())
-	return &env{t: t, srv: srv, user: user, job: job.Server{Protocol: job.Graph, Host: host, Port: port, Security: job.SecurityNone,
+	_ = t
+	return &env{t: t, tb: tb, srv: srv, user: user, job: job.Server{Protocol: job.Graph, Host: host, Port: port, Security: job.SecurityNone,
 		Mailbox: user, Folder: "INBOX", Auth: job.Auth{Method: job.AuthOAuth2, Secret: "g"}, Timeout: job.Duration(5 * time.Second)}}
+}
+
+// openB opens a session for a benchmark.
+func (e *env) openB(b *testing.B) *graphbox.Session {
+	ts, err := mailauth.NewTokenSource(graphbox.Credentials(e.job, secrets.Credentials{ClientID: client, ClientSecret: "s3cret", TokenURL: e.srv.TokenURL(tenant)}), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := graphbox.Open(context.Background(), graphbox.Config{Server: e.job, TokenSource: ts})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
 
 func (e *env) open(mod func(*graphbox.Config)) *graphbox.Session {
