@@ -164,10 +164,13 @@ func (c *ConnectorStack) grantSecrets() {
 		seen[ref] = true
 		push = append(push, jsii.String(*c.Secrets[ref].SecretArn()+"-??????"))
 	}
-	for _, fn := range pushFunctionNames {
-		if _, ok := c.Functions[fn]; ok && len(push) > 0 {
-			c.allow(fn, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, push...)
-		}
+	if _, ok := c.Functions[fnRenew]; ok && len(push) > 0 {
+		c.allow(fnRenew, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, push...)
+	}
+	// The webhook also serves sign-in links: it writes the refresh token of
+	// any oauth2 job (the same secrets fetch may write back).
+	if _, ok := c.Functions[fnWebhook]; ok && len(write) > 0 {
+		c.allow(fnWebhook, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, write...)
 	}
 }
 

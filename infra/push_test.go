@@ -79,15 +79,22 @@ func TestPushFunctionsEnvironmentAndLimits(t *testing.T) {
 func TestPushLeastPrivilege(t *testing.T) {
 	r := pushStack(t)
 	want := fullPermissions([]string{"graph/poll", "graph/push", "mail/imap"})
-	secret := "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:graph/push-??????"
+	arn := func(s string) string {
+		return "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + s + "-??????"
+	}
+	secretsOf := map[string][]string{
+		fnRenew:   {arn("graph/push")},                    // the push jobs'
+		fnWebhook: {arn("graph/poll"), arn("graph/push")}, // every oauth2 job's: sign-in links
+	}
 	for _, fn := range pushFunctionNames {
+		secret := secretsOf[fn]
 		w := map[string][]string{
 			"logs:CreateLogStream":          {"${Logs:" + fn + ".Arn}"},
 			"logs:PutLogEvents":             {"${Logs:" + fn + ".Arn}"},
 			"lambda:InvokeFunction":         {"${Function:fetch.Arn}"},
 			"sns:Publish":                   {"${Topic}"},
-			"secretsmanager:GetSecretValue": {secret},
-			"secretsmanager:PutSecretValue": {secret},
+			"secretsmanager:GetSecretValue": secret,
+			"secretsmanager:PutSecretValue": secret,
 		}
 		for _, a := range tableReadWrite {
 			w[a] = want[fnFetch][a]

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
-	"mailconnector/shared/mailbox/graphbox"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/signin"
 )
 
 // cmdOAuth is `connector oauth login JOB`: the device code flow
@@ -20,8 +22,11 @@ import (
 // refresh token goes into the job's secret (secrets.yaml locally, Secrets
 // Manager with --aws), beside the clientId and tenantId already there.
 func cmdOAuth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "link" {
+		return cmdOAuthLink(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "login" {
-		return &exitError{code: 2, msg: "usage: connector oauth login JOB [--jobs FILE] [--state DIR] [--aws]"}
+		return &exitError{code: 2, msg: "usage: connector oauth login JOB [--jobs FILE] [--state DIR] [--aws]\n       connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
 	}
 	var c common
 	fs := newFlagSet("oauth login", stderr)
@@ -91,38 +96,48 @@ func mailboxOf(j *job.Job, c secrets.Credentials) string {
 	return c.Username
 }
 
-// deviceConfig is the device code flow of the job's provider: the
-// Microsoft identity platform of the job's cloud and tenant, or the
-// secret's tokenUrl (whose /token becomes /devicecode). Scopes are the
-// secret's, else those the protocol needs for a user.
+// deviceConfig is the job's delegated sign-in configuration (package
+// signin), checked to have a device code endpoint.
 func deviceConfig(j *job.Job, c secrets.Credentials) (*oauth2.Config, error) {
-	if c.ClientID == "" {
-		return nil, fmt.Errorf("secret %q has no clientId (the app registration's application id)", j.Server.Auth.Secret)
+	return signin.Config(j, c)
+}
+
+// cmdOAuthLink is `connector oauth link JOB --url URL`: a one-time sign-in
+// link (valid an hour) served by the webhook function at URL (the stack's
+// WebhookUrl output), for an administrator who signs in with a browser.
+func cmdOAuthLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("oauth link", stderr)
+	c.register(fs)
+	base := fs.String("url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
 	}
-	tokenURL := c.TokenURL
-	if tokenURL == "" {
-		if c.TenantID == "" {
-			return nil, fmt.Errorf("secret %q has neither tenantId nor tokenUrl", j.Server.Auth.Secret)
-		}
-		login := graphbox.CloudOf(j.Server).Login
-		tokenURL = "https://" + login + "/" + c.TenantID + "/oauth2/v2.0/token"
+	if len(pos) != 1 || *base == "" {
+		return &exitError{code: 2, msg: "usage: connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
 	}
-	if !strings.HasSuffix(tokenURL, "/token") {
-		return nil, fmt.Errorf("tokenUrl %s does not end in /token: the device code endpoint is unknown", tokenURL)
+	jobs, err := c.loadJobs()
+	if err != nil {
+		return err
 	}
-	scopes := c.Scopes
-	if len(scopes) == 0 {
-		switch j.Server.Protocol {
-		case job.Graph:
-			scopes = []string{"https://" + graphbox.CloudOf(j.Server).Graph + "/Mail.ReadWrite", "offline_access"}
-		case job.POP3:
-			scopes = []string{"https://outlook.office.com/POP.AccessAsUser.All", "offline_access"}
-		default:
-			scopes = []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"}
-		}
+	j, err := findJob(jobs, pos[0])
+	if err != nil {
+		return err
 	}
-	return &oauth2.Config{
-		ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scopes: scopes,
-		Endpoint: oauth2.Endpoint{TokenURL: tokenURL, DeviceAuthURL: strings.TrimSuffix(tokenURL, "/token") + "/devicecode", AuthStyle: oauth2.AuthStyleInParams},
-	}, nil
+	if j.Server.Auth.Method != job.AuthOAuth2 {
+		return &exitError{code: 2, msg: fmt.Sprintf("job %s: server.auth.method is %s; sign-in links are for oauth2 jobs", j.ID, j.Server.Auth.Method)}
+	}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	link, err := signin.NewLink(ctx, b.store, j.ID, *base, time.Now())
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("job %s: store the sign-in link: %v", j.ID, err)}
+	}
+	fmt.Fprintf(stdout, "job %s: sign-in link (one use, valid %s):\n%s\n", j.ID, signin.LinkLifetime, link)
+	fmt.Fprintf(stdout, "  the app registration needs the redirect URI %s/callback\n", strings.TrimRight(*base, "/"))
+	return nil
 }

@@ -1,7 +1,8 @@
 // Command webhook is the webhook Lambda function behind its Function URL:
 // Graph posts change notifications to <url>notify and lifecycle
 // notifications to <url>lifecycle; each starts (at most) one fetch run of
-// the job by invoking the fetch function.
+// the job by invoking the fetch function. It also serves the OAuth sign-in
+// links (<url>signin, <url>callback) that `connector oauth link` makes.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"mailconnector/shared/notify/awsnotify"
 	"mailconnector/shared/push"
 	"mailconnector/shared/secrets/smsecrets"
+	"mailconnector/shared/signin"
 	"mailconnector/shared/webhook"
 )
 
@@ -50,12 +52,16 @@ func realMain(ctx context.Context) (*webhook.Handler, error) {
 		return nil, err
 	}
 	log := awsenv.Logger()
-	opener := connect.Opener{Secrets: smsecrets.New(secretsmanager.NewFromConfig(cfg), nil), Logger: log}
+	sm := smsecrets.New(secretsmanager.NewFromConfig(cfg), nil)
+	st := c.Store(cfg)
+	notifier := awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress)
+	opener := connect.Opener{Secrets: sm, Logger: log}
 	svc := &push.Service{
-		Jobs: jobs, Store: c.Store(cfg), Connect: opener.Subscriptions,
+		Jobs: jobs, Store: st, Connect: opener.Subscriptions,
 		Fetch:      push.InvokeFetch{Invoker: invoke.New(awslambda.NewFromConfig(cfg), c.FetchFunction)},
 		WebhookURL: c.WebhookURL, Logger: log,
-		Notifier: awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress),
+		Notifier: notifier,
 	}
-	return &webhook.Handler{Push: svc, Logger: log}, nil
+	sign := &signin.Handler{Jobs: jobs, Store: st, Secrets: sm, Notifier: notifier, Logger: log}
+	return &webhook.Handler{Push: svc, SignIn: sign, Logger: log}, nil
 }

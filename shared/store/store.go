@@ -155,6 +155,16 @@ type Push interface {
 	TakePushPending(ctx context.Context, jobID string) (was bool, err error)
 }
 
+// OneTime keeps short-lived, single-use values (sign-in links, OAuth state
+// with its PKCE verifier): put once, taken at most once, never after they
+// expire.
+type OneTime interface {
+	PutOnce(ctx context.Context, key string, value []byte, expires time.Time) error
+	// TakeOnce returns the value and deletes it; ErrNotFound when there is
+	// none, it was taken already, or it expired before now.
+	TakeOnce(ctx context.Context, key string, now time.Time) ([]byte, error)
+}
+
 // Store is everything above; the adapters implement it whole.
 type Store interface {
 	Leases
@@ -164,4 +174,5 @@ type Store interface {
 	Requests
 	JobStates
 	Push
+	OneTime
 }

@@ -52,7 +52,7 @@ var allBuckets = [][]byte{
 	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints, bucketLedgerMsgIDs,
 	bucketUndisposed, bucketUnfinished, bucketRuns, bucketRunsByStart,
 	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
-	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending,
+	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending, bucketOnce,
 }
 
 // Options tune the store; nil means defaults.

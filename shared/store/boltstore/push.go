@@ -3,6 +3,7 @@ package boltstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -91,4 +92,41 @@ func (s *Store) TakePushPending(ctx context.Context, jobID string) (bool, error)
 		return false, fmt.Errorf("boltstore: take push pending for job %s: %w", jobID, err)
 	}
 	return was, nil
+}
+
+var bucketOnce = []byte("oneTime") // key → expiry (RFC 3339) NUL value
+
+// PutOnce stores a single-use value.
+func (s *Store) PutOnce(ctx context.Context, key string, value []byte, expires time.Time) error {
+	v := append([]byte(expires.UTC().Format(time.RFC3339Nano)+"\x00"), value...)
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOnce).Put([]byte(key), v) }); err != nil {
+		return fmt.Errorf("boltstore: put one-time value: %w", err)
+	}
+	return nil
+}
+
+// TakeOnce returns and deletes a single-use value that has not expired.
+func (s *Store) TakeOnce(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	var out []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOnce)
+		v := b.Get([]byte(key))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		exp, rest, _ := strings.Cut(string(v), "\x00")
+		if err := b.Delete([]byte(key)); err != nil {
+			return err
+		}
+		t, err := time.Parse(time.RFC3339Nano, exp)
+		if err != nil || !now.Before(t) {
+			return store.ErrNotFound
+		}
+		out = []byte(rest)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: take one-time value: %w", err)
+	}
+	return out, nil
 }

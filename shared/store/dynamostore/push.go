@@ -92,3 +92,33 @@ func (s *Store) TakePushPending(ctx context.Context, jobID string) (bool, error)
 	}
 	return len(out.Attributes) > 0, nil
 }
+
+// PutOnce stores a single-use value under PK "ONCE#<key>"; DynamoDB's TTL
+// removes it some time after it expires, and TakeOnce refuses it at once.
+func (s *Store) PutOnce(ctx context.Context, key string, value []byte, expires time.Time) error {
+	it := keyOf("ONCE#"+key, "ONCE")
+	it["data"] = &types.AttributeValueMemberB{Value: value}
+	it["expires"] = num(expires.UnixMilli())
+	it[AttrTTL] = num(expires.Unix() + 3600)
+	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
+		return fmt.Errorf("dynamostore: put one-time value: %w", err)
+	}
+	return nil
+}
+
+// TakeOnce deletes the value and returns what was there: of two takes at
+// once only one gets it.
+func (s *Store) TakeOnce(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	out, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: keyOf("ONCE#"+key, "ONCE"), ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: take one-time value: %w", err)
+	}
+	if len(out.Attributes) == 0 || getN(out.Attributes, "expires") <= now.UnixMilli() {
+		return nil, fmt.Errorf("dynamostore: take one-time value: %w", store.ErrNotFound)
+	}
+	b, _ := out.Attributes["data"].(*types.AttributeValueMemberB)
+	if b == nil {
+		return nil, fmt.Errorf("dynamostore: take one-time value: %w", store.ErrNotFound)
+	}
+	return b.Value, nil
+}

@@ -52,6 +52,7 @@ func Run(t *testing.T, h Harness) {
 		{"Subscriptions", testSubscriptions},
 		{"PushPending", testPushPending},
 		{"PushPendingConcurrently", testPushPendingConcurrently},
+		{"OneTime", testOneTime},
 		{"RecordAndEntry", testRecord},
 		{"RecordBatch", testRecordBatch},
 		{"Update", testUpdate},
@@ -316,6 +317,43 @@ func testPushPendingConcurrently(t *testing.T, h Harness) {
 	wg.Wait()
 	if n := firsts.Load(); n != 1 {
 		t.Errorf("8 notifications at once: got %d first, want 1", n)
+	}
+}
+
+func testOneTime(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	noErr(t, "PutOnce", s.PutOnce(ctx, "link#a", []byte("job-a"), at(10)))
+	noErr(t, "PutOnce expired", s.PutOnce(ctx, "link#b", []byte("job-b"), at(10)))
+	if _, err := s.TakeOnce(ctx, "link#none", at(0)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TakeOnce of nothing: got %v, want ErrNotFound", err)
+	}
+	got, err := s.TakeOnce(ctx, "link#a", at(5))
+	noErr(t, "TakeOnce", err)
+	if string(got) != "job-a" {
+		t.Errorf("TakeOnce: got %q, want job-a", got)
+	}
+	if _, err := s.TakeOnce(ctx, "link#a", at(6)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TakeOnce again: got %v, want ErrNotFound (single use)", err)
+	}
+	if _, err := s.TakeOnce(ctx, "link#b", at(10)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TakeOnce at expiry: got %v, want ErrNotFound", err)
+	}
+	// Two takes at once: one gets it.
+	noErr(t, "PutOnce", s.PutOnce(ctx, "state#c", []byte("v"), at(10)))
+	var wg sync.WaitGroup
+	var got1 atomic.Int32
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.TakeOnce(ctx, "state#c", at(1)); err == nil {
+				got1.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if got1.Load() != 1 {
+		t.Errorf("4 takes at once: got %d values, want 1", got1.Load())
 	}
 }
 

@@ -1,10 +1,18 @@
 package graphtest
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
+
+type authCode struct {
+	tenant, client, user, redirect, challenge string
+	expires                                   time.Time
+}
 
 type device struct {
 	tenant, client, userCode, user string
@@ -85,6 +93,24 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 			return
 		}
 		s.issue(w, tenant, client, t.user, rt)
+	case "authorization_code":
+		code := r.PostForm.Get("code")
+		s.mu.Lock()
+		ac, ok := s.codes[code]
+		delete(s.codes, code) // single use
+		s.mu.Unlock()
+		switch {
+		case !ok || ac.client != client || ac.tenant != tenant || time.Now().After(ac.expires):
+			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired or is invalid.")
+		case r.PostForm.Get("redirect_uri") != ac.redirect:
+			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS50148: The redirect_uri does not match the one of the authorization request.")
+		case pkceS256(r.PostForm.Get("code_verifier")) != ac.challenge:
+			aadError(w, http.StatusBadRequest, "invalid_grant", "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.")
+		case registered && secret != known:
+			aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+		default:
+			s.issue(w, tenant, client, ac.user, "")
+		}
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		code := r.PostForm.Get("device_code")
 		s.mu.Lock()
@@ -148,6 +174,52 @@ func (s *Server) AutoApproveDevices(user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.autoUser = strings.ToLower(user)
+}
+
+func pkceS256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// SetSignedInUser is who signs in at /authorize.
+func (s *Server) SetSignedInUser(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signedIn = strings.ToLower(user)
+}
+
+// authorizeEndpoint is GET /{tenant}/oauth2/v2.0/authorize: the user of
+// SetSignedInUser signs in and consents at once, and the browser goes back
+// to redirect_uri with a code and the state
+// (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow).
+func (s *Server) authorizeEndpoint(w http.ResponseWriter, r *http.Request, tenant string) {
+	q := r.URL.Query()
+	redirect := q.Get("redirect_uri")
+	if q.Get("client_id") == "" || redirect == "" || q.Get("response_type") != "code" {
+		http.Error(w, "AADSTS900144: The request body must contain client_id, redirect_uri and response_type=code.", http.StatusBadRequest)
+		return
+	}
+	u, err := url.Parse(redirect)
+	if err != nil {
+		http.Error(w, "AADSTS50011: The redirect URI is not valid.", http.StatusBadRequest)
+		return
+	}
+	back := u.Query()
+	s.mu.Lock()
+	user := s.signedIn
+	if user == "" || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+		s.mu.Unlock()
+		back.Set("error", "invalid_request")
+		back.Set("error_description", "AADSTS65001: The user or administrator has not consented, or PKCE is missing.")
+	} else {
+		code := "ac-" + randomID(16)
+		s.codes[code] = authCode{tenant: tenant, client: q.Get("client_id"), user: user, redirect: redirect, challenge: q.Get("code_challenge"), expires: time.Now().Add(10 * time.Minute)}
+		s.mu.Unlock()
+		back.Set("code", code)
+	}
+	back.Set("state", q.Get("state"))
+	u.RawQuery = back.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
 // ApproveDevice signs user in for the pending device code userCode.

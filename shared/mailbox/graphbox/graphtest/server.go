@@ -67,6 +67,8 @@ type Server struct {
 	refresh    map[string]token
 	devices    map[string]*device // device code → device
 	autoUser   string             // AutoApproveDevices
+	signedIn   string             // SetSignedInUser
+	codes      map[string]authCode
 	rotate     bool
 	ttl        time.Duration
 	boxes      map[string]*mailbox // lower-case user id or address → mailbox
@@ -134,7 +136,7 @@ func StartTLS(tb testing.TB) (s *Server, caFile string) {
 func newServer() *Server {
 	return &Server{
 		apps: map[string]string{}, access: map[string]token{}, refresh: map[string]token{},
-		devices: map[string]*device{}, ttl: time.Hour, boxes: map[string]*mailbox{},
+		devices: map[string]*device{}, codes: map[string]authCode{}, ttl: time.Hour, boxes: map[string]*mailbox{},
 		inflight: map[string]int{}, maxFlight: map[string]int{}, subs: map[string]*Subscription{},
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
@@ -248,6 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case "devicecode":
 			s.deviceCode(w, r, p[0])
+			return
+		case "authorize":
+			s.authorizeEndpoint(w, r, p[0])
 			return
 		}
 	}
