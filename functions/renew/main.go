@@ -1,7 +1,8 @@
 // Command renew is the renew Lambda function, run on its own schedule:
 // it subscribes every push-enabled Graph job to change notifications,
 // renews the subscriptions that expire within a day, subscribes again
-// where Graph dropped one, and unsubscribes jobs that no longer push.
+// where Graph dropped one, and unsubscribes jobs that no longer push. It
+// also signs in for every oauth2 job and alerts when that fails.
 package main
 
 import (
@@ -32,7 +33,7 @@ func main() {
 	lambda.Start(func(ctx context.Context) ([]push.JobReport, error) {
 		reps := svc.Renew(ctx)
 		for _, r := range reps {
-			if r.Action == "failed" {
+			if r.Action == "failed" || r.Action == "sign-in failing" {
 				// Reported to the administrators; the error makes the
 				// function's Errors alarm see it too.
 				return reps, fmt.Errorf("renew: job %s: %s", r.JobID, r.Error)
@@ -63,7 +64,7 @@ func realMain(ctx context.Context) (*push.Service, error) {
 	return &push.Service{
 		Jobs: jobs, Store: c.Store(cfg), Connect: opener.Subscriptions,
 		Fetch:      push.InvokeFetch{Invoker: invoke.New(awslambda.NewFromConfig(cfg), c.FetchFunction)},
-		WebhookURL: c.WebhookURL, Logger: log,
+		WebhookURL: c.WebhookURL, Logger: log, CheckSignIn: opener.CheckSignIn,
 		Notifier: awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress),
 	}, nil
 }

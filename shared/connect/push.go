@@ -67,3 +67,32 @@ func (s subscriptions) Renew(ctx context.Context, id string, expires time.Time) 
 
 func (s subscriptions) Delete(ctx context.Context, id string) error { return s.sb.Delete(ctx, id) }
 func (s subscriptions) Close() error                                { return s.sb.Close() }
+
+// CheckSignIn gets an access token for an oauth2 job the way a run would
+// (refreshing it, and writing back a rotated refresh token), so that a
+// revoked or expired sign-in is found between runs. Other jobs pass.
+func (o Opener) CheckSignIn(ctx context.Context, j *job.Job) error {
+	if j.Server.Auth.Method != job.AuthOAuth2 {
+		return nil
+	}
+	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	if err != nil {
+		return fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+	}
+	if j.Server.Protocol == job.Graph {
+		creds = graphbox.Credentials(j.Server, creds)
+	}
+	tokens := o.Tokens
+	if tokens == nil {
+		tokens = processTokens
+	}
+	w, _ := o.Secrets.(secrets.Writer)
+	ts, err := tokens.Source(j.Server.Auth.Secret, creds, w)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	if _, err := ts.Token(); err != nil {
+		return fmt.Errorf("job %s: sign-in: %w", j.ID, err)
+	}
+	return nil
+}

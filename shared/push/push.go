@@ -81,8 +81,12 @@ type Service struct {
 	// and, for lifecycle events, WebhookURL+"lifecycle".
 	WebhookURL string
 	Notifier   notify.Notifier // nil: failures are only logged
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// CheckSignIn, when set, gets a token for each enabled oauth2 job at
+	// every Renew, so administrators hear of a revoked or expired sign-in
+	// before the job's runs start failing.
+	CheckSignIn func(ctx context.Context, j *job.Job) error
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -345,7 +349,7 @@ func (s *Service) DropSubscription(ctx context.Context, j *job.Job) error {
 // JobReport is what Renew did for one job.
 type JobReport struct {
 	JobID   string    `json:"jobId"`
-	Action  string    `json:"action"` // subscribed, renewed, kept, unsubscribed, failed
+	Action  string    `json:"action"` // subscribed, renewed, kept, unsubscribed, failed, sign-in failing
 	Expires time.Time `json:"expires,omitempty"`
 	Error   string    `json:"error,omitempty"`
 }
@@ -357,6 +361,23 @@ type JobReport struct {
 // administrators.
 func (s *Service) Renew(ctx context.Context) []JobReport {
 	var out []JobReport
+	for i := range s.Jobs.Jobs {
+		j := &s.Jobs.Jobs[i]
+		if s.CheckSignIn == nil || j.Server.Auth.Method != job.AuthOAuth2 || !j.IsEnabled() {
+			continue
+		}
+		if err := s.CheckSignIn(ctx, j); err != nil {
+			out = append(out, JobReport{JobID: j.ID, Action: "sign-in failing", Error: err.Error()})
+			s.log().Error("sign-in check failed", "job", j.ID, "err", err)
+			if s.Notifier != nil {
+				_ = s.Notifier.Notify(ctx, notify.Notice{Kind: notify.Alert, JobID: j.ID,
+					Subject: fmt.Sprintf("Mail connector: job %s cannot sign in", j.ID),
+					Body: fmt.Sprintf("The connector could not get an access token for job %s:\n\n%s\n\n"+
+						"Its runs will fail until the sign-in is renewed: for a delegated sign-in run `connector oauth login %s` "+
+						"(or send a `connector oauth link`); for an app, check its client secret.", j.ID, err, j.ID)})
+			}
+		}
+	}
 	for i := range s.Jobs.Jobs {
 		j := &s.Jobs.Jobs[i]
 		rep := JobReport{JobID: j.ID}
