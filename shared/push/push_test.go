@@ -26,6 +26,7 @@ import (
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/pipeline"
 	"mailconnector/shared/push"
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/run"
@@ -460,5 +461,56 @@ func TestRenewWarnsWhenASignInFails(t *testing.T) {
 	}
 	if len(sent.got) != 1 || sent.got[0].Kind != notify.Alert || !strings.Contains(sent.got[0].Subject, "cannot sign in") {
 		t.Errorf("got notices %+v, want one alert", sent.got)
+	}
+}
+
+// localRunner runs a whole job as the local pipeline does (fetch, then the
+// preprocess and rules stages drain, then dispositions), as the stand-in
+// for the fetch function followed by the queue-driven functions.
+type localRunner struct{ l *pipeline.Local }
+
+func (r localRunner) Run(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error) {
+	runs, err := r.l.RunJob(ctx, j, req.Trigger, false)
+	if len(runs) == 0 {
+		return run.Run{}, err
+	}
+	return runs[0], err
+}
+
+// TestPushEndToEndMakesRequests: Graph notifies, the webhook starts the
+// run, and the mail becomes requests, each message once, read on the server.
+func TestPushEndToEndMakesRequests(t *testing.T) {
+	w := newWorld(t)
+	blobs, err := fileblob.New(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opener := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
+	l := pipeline.Build(pipeline.Config{Jobs: w.jobs, Store: w.store, Blobs: blobs, Opener: opener, Logger: log, Visibility: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := l.Start(ctx)
+	defer func() { cancel(); wait() }()
+	w.fetch.Runner = localRunner{l}
+	w.svc.Renew(context.Background())
+	ids := w.deliver(5)
+	w.settle()
+	reqs, err := w.store.ListRequests(context.Background(), "support", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != len(ids) {
+		t.Errorf("got %d requests, want %d (one per message)", len(reqs), len(ids))
+	}
+	for _, m := range w.graph.Messages(w.mailbox) {
+		if !m.IsRead {
+			t.Errorf("%s: not marked read after its request was made", m.InternetMessageID)
+		}
+	}
+	// More mail, more notifications: only the new messages make requests.
+	w.deliver(2)
+	w.settle()
+	if reqs, _ := w.store.ListRequests(context.Background(), "support", 0); len(reqs) != len(ids)+2 {
+		t.Errorf("after more mail: got %d requests, want %d", len(reqs), len(ids)+2)
 	}
 }
