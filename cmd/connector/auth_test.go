@@ -83,7 +83,6 @@ func TestTestConnectionPOP3SPAAndOAuth(t *testing.T) {
 		{"oauth2 server refuses the token", server("pop3", plainSrv, dovecottest.POP3, "none", "", "{method: oauth2, secret: forged}"), 1, []string{"authentication failed", "refused the token"}},
 		{"pop3 tcp", fmt.Sprintf("{protocol: pop3, host: %s, port: 1, security: none, auth: {secret: pw}}", h), 1, []string{"TCP failed"}},
 		{"pop3 dns", "{protocol: pop3, host: no-such-host.invalid, port: 110, security: none, auth: {secret: pw}}", 1, []string{"DNS failed"}},
-		{"pop3 folder", server("pop3", plainSrv, dovecottest.POP3, "none", ", folder: INBOX/Support", "{secret: pw}"), 1, []string{"folder failed", "POP3 has one mailbox"}},
 		{"pop3 starttls missing", server("pop3", plainSrv, dovecottest.POP3, "starttls", "", "{secret: pw}"), 1, []string{"STARTTLS failed", "does not offer STLS"}},
 		{"pop3 certificate", server("pop3", tlsSrv, dovecottest.POP3S, "tls", "", "{secret: pw}"), 1, []string{"certificate failed", "unknown authority"}},
 		{"pop3 tls against the plain port", server("pop3", plainSrv, dovecottest.POP3, "tls", "", "{secret: pw}"), 1, []string{"TLS failed"}},

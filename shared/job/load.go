@@ -320,9 +320,29 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		default:
 			add("server.auth.mechanism", "%q is not one of login, plain", s.Auth.Mechanism)
 		}
-	case AuthSPA, AuthOAuth2:
+	case AuthSPA:
+		switch strings.ToLower(s.Auth.Mechanism) {
+		case "", "ntlm":
+		default:
+			add("server.auth.mechanism", "%q is not ntlm (the one mechanism of spa)", s.Auth.Mechanism)
+		}
+	case AuthOAuth2:
+		switch strings.ToLower(s.Auth.Mechanism) {
+		case "", "xoauth2", "oauthbearer":
+		default:
+			add("server.auth.mechanism", "%q is not one of xoauth2, oauthbearer", s.Auth.Mechanism)
+		}
 	default:
 		add("server.auth.method", "%q is not one of password, spa, oauth2", s.Auth.Method)
+	}
+	if s.Protocol == POP3 && s.Folder != "" && !strings.EqualFold(s.Folder, DefaultFolder) {
+		add("server.folder", "POP3 has one mailbox, the inbox: leave folder empty (or INBOX), not %q", s.Folder)
+	}
+	if s.Protocol == POP3 && j.Incoming.OnSuccess == Move {
+		add("incoming.onSuccess", "POP3 has no folders to move mail to: use markRead (delete once processed), delete or leave")
+	}
+	if s.Protocol != POP3 && j.Incoming.KeepOnServer {
+		add("incoming.keepOnServer", "only for POP3 (other protocols keep mail unless onSuccess is delete)")
 	}
 	if s.Auth.Secret == "" {
 		add("server.auth.secret", "required: the name of the secret that holds the credentials")

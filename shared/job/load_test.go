@@ -204,6 +204,24 @@ jobs:
   - id: g
     server: {protocol: graph, mailbox: help@example.com, endpoint: "http://graph.example.com/v1.0", auth: {method: oauth2, secret: s}}`, `job "g": server.endpoint: "http://graph.example.com/v1.0": use https`},
 		{"push on imap", base + `    push: {enabled: true}`, `job "sup": push.enabled: only for protocol graph`},
+		{"spa mechanism", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls, auth: {method: spa, mechanism: plain, secret: s}}`, `job "a": server.auth.mechanism: "plain" is not ntlm`},
+		{"oauth2 mechanism", `
+jobs:
+  - id: a
+    server: {protocol: imap, host: h, security: tls, auth: {method: oauth2, mechanism: login, secret: s}}`, `job "a": server.auth.mechanism: "login" is not one of xoauth2, oauthbearer`},
+		{"pop3 folder", `
+jobs:
+  - id: a
+    server: {protocol: pop3, host: h, security: tls, folder: INBOX/Support, auth: {secret: s}}`, `job "a": server.folder: POP3 has one mailbox`},
+		{"pop3 move", `
+jobs:
+  - id: a
+    server: {protocol: pop3, host: h, security: tls, auth: {secret: s}}
+    incoming: {onSuccess: move, moveTo: Done}`, `job "a": incoming.onSuccess: POP3 has no folders`},
+		{"keepOnServer on imap", base + `    incoming: {keepOnServer: true}`, `job "sup": incoming.keepOnServer: only for POP3`},
 		{"mailbox on imap", `
 jobs:
   - id: a
