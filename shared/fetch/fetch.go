@@ -416,6 +416,18 @@ func (rs *runState) dispose(ctx context.Context) error {
 		if err := rs.crash(AfterDispose, keys); err != nil {
 			return err
 		}
+		if c, ok := rs.sess.(mailbox.Committer); ok && len(ds) > 0 {
+			// POP3: the deletions count only once QUIT confirmed them.
+			if err := c.Commit(ctx); err != nil {
+				rs.r.Errors = append(rs.r.Errors, fmt.Sprintf("commit dispositions: %v", err))
+				rs.log.Warn("dispositions not committed; the next run applies them again", "err", err)
+				for n, i := range which {
+					if done[i] == string(ds[n].Action) {
+						done[i] = ""
+					}
+				}
+			}
+		}
 		progress := 0
 		var mu sync.Mutex
 		var firstErr error

@@ -40,6 +40,16 @@ type Purger interface {
 	Purge(ctx context.Context) error
 }
 
+// Committer is a Session whose dispositions take effect only when it
+// commits them (POP3: DELE marks, QUIT deletes, RFC 1939 section 6).
+// Commit makes them take effect and leaves the session open for more
+// work; an error means none of them took effect, so the caller must not
+// record them as done.
+type Committer interface {
+	Session
+	Commit(ctx context.Context) error
+}
+
 // Previewer is a Session that can read a message's header and its first
 // lines without retrieving it whole (POP3 TOP, RFC 1939 section 7), for a
 // quick look such as `connector sample`. The body passed to fn is the

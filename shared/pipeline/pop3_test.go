@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/secrets"
@@ -145,4 +148,50 @@ func TestPOP3CrashBeforeQUITDeletesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPOP3QUITLostDeletesNothingAndIsRetried: the connection breaks after
+// the DELEs, before QUIT reaches the server. The server deletes nothing
+// (RFC 1939 section 6), so the ledger must not say the messages were
+// disposed: the next run deletes them, and no message makes two requests.
+func TestPOP3QUITLostDeletesNothingAndIsRetried(t *testing.T) {
+	e := newPOP3Env(t, false)
+	raws, ids := generate(t, 6, 71)
+	e.deliver(raws...)
+	proxy := mailboxtest.NewFaultProxy(t, net.JoinHostPort(e.job.Server.Host, strconv.Itoa(e.job.Server.Port)))
+	viaProxy := fetch.OpenerFunc(func(ctx context.Context, j *job.Job) (mailbox.Session, error) {
+		srv := j.Server
+		srv.Host, srv.Port = "127.0.0.1", proxy.Addr().Port
+		return pop3box.Open(ctx, pop3box.Config{Server: srv, Credentials: secrets.Credentials{Username: e.user, Password: password}})
+	})
+	var cut atomic.Bool
+	crash := func(step fetch.Step, _ []string) error {
+		if step == fetch.AfterDispose && cut.CompareAndSwap(false, true) {
+			proxy.Close() // DELE went through; QUIT will not
+		}
+		return nil
+	}
+	r := e.start(pipeline.Config{Opener: viaProxy, Crash: crash})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := r.RunJob(ctx, e.job, "manual", true); err != nil {
+		t.Logf("first run: %v", err)
+	}
+	if !cut.Load() {
+		t.Fatal("no disposition happened")
+	}
+	if left := e.serverState(); len(left) != len(ids) {
+		t.Fatalf("after the lost QUIT: got %d messages on the server, want all %d", len(left), len(ids))
+	}
+	pending, err := e.store.Undisposed(ctx, e.job.ID, 0)
+	if err != nil || len(pending) != len(ids) {
+		t.Fatalf("got %d undisposed ledger entries (%v), want %d: a deletion the server never committed is not done", len(pending), err, len(ids))
+	}
+	r.stop()
+	r = e.start(pipeline.Config{Opener: e.pop3Opener(nil)})
+	runJob(t, r, e)
+	if left := e.serverState(); len(left) != 0 {
+		t.Errorf("after the next run: got %d messages left, want none", len(left))
+	}
+	e.assertExactlyOnce(ids)
 }

@@ -100,11 +100,13 @@ type Session struct {
 	deleted map[string]bool
 	broken  error // the connection is out of step (a dropped RETR)
 	closed  bool
+	cfg     Config // to connect again after Commit
 }
 
 var (
 	_ mailbox.Session   = (*Session)(nil)
 	_ mailbox.Previewer = (*Session)(nil)
+	_ mailbox.Committer = (*Session)(nil)
 )
 
 // Open connects, secures the connection, signs in and opens the maildrop.
@@ -242,6 +244,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if f := strings.Fields(st); len(f) > 0 {
 		s.info.Messages, _ = strconv.Atoi(f[0])
 	}
+	s.cfg = cfg
 	return s, nil
 }
 
@@ -701,6 +704,36 @@ func (s *Session) Close() error {
 		}
 		return fmt.Errorf("pop3box: quit: %w", err)
 	}
+	return nil
+}
+
+// Commit ends the session with QUIT, which deletes what DELE marked, and
+// signs in again so the run can go on (with fresh message numbers: the
+// next Scan lists the maildrop anew). An error from QUIT means the server
+// did not confirm, and the deletions must be taken as not done (a server
+// that never saw QUIT deletes nothing). When QUIT succeeded but signing in
+// again fails, the deletions are done and the session reports the failure
+// on its next use.
+func (s *Session) Commit(ctx context.Context) error {
+	s.mu.Lock()
+	n := len(s.deleted)
+	s.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	ns, err := Open(ctx, s.cfg)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.broken = fmt.Errorf("pop3box: connect again after committing %d deletions: %w", n, err)
+		return nil
+	}
+	s.tc, s.p = ns.tc, ns.p
+	s.listed, s.entries, s.byUIDL, s.deleted = false, nil, nil, map[string]bool{}
+	s.broken, s.closed = nil, false
 	return nil
 }
 
