@@ -11,17 +11,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"mailconnector/shared/awsenv"
-	"mailconnector/shared/connect"
-	"mailconnector/shared/invoke"
-	"mailconnector/shared/notify/awsnotify"
-	"mailconnector/shared/push"
-	"mailconnector/shared/secrets/smsecrets"
+	"mailconnector/shared/awsenv/awspush"
 	"mailconnector/shared/signin"
 	"mailconnector/shared/webhook"
 )
@@ -36,32 +27,11 @@ func main() {
 }
 
 func realMain(ctx context.Context) (*webhook.Handler, error) {
-	c, err := awsenv.FromEnv(os.Getenv)
+	e, err := awspush.New(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsenv.Require("CONNECTOR_FETCH_FUNCTION", c.FetchFunction); err != nil {
-		return nil, err
-	}
-	cfg, err := c.AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := c.Jobs()
-	if err != nil {
-		return nil, err
-	}
-	log := awsenv.Logger()
-	sm := smsecrets.New(secretsmanager.NewFromConfig(cfg), nil)
-	st := c.Store(cfg)
-	notifier := awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress)
-	opener := connect.Opener{Secrets: sm, Logger: log}
-	svc := &push.Service{
-		Jobs: jobs, Store: st, Connect: opener.Subscriptions,
-		Fetch:      push.InvokeFetch{Invoker: invoke.New(awslambda.NewFromConfig(cfg), c.FetchFunction)},
-		WebhookURL: c.WebhookURL, Logger: log,
-		Notifier: notifier,
-	}
-	sign := &signin.Handler{Jobs: jobs, Store: st, Secrets: sm, Notifier: notifier, Logger: log}
-	return &webhook.Handler{Push: svc, SignIn: sign, Logger: log}, nil
+	svc := e.Service
+	sign := &signin.Handler{Jobs: svc.Jobs, Store: e.Store, Secrets: e.Secrets, Notifier: e.Notifier, Logger: svc.Logger}
+	return &webhook.Handler{Push: svc, SignIn: sign, Logger: svc.Logger}, nil
 }

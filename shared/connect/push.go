@@ -20,7 +20,7 @@ func (o Opener) Subscriptions(ctx context.Context, j *job.Job) (push.Subscriptio
 	if j.Server.Protocol != job.Graph {
 		return nil, fmt.Errorf("job %s: push needs protocol graph, not %s", j.ID, j.Server.Protocol)
 	}
-	creds, ts, err := o.graphTokens(ctx, j)
+	creds, ts, err := o.jobTokens(ctx, j)
 	if err != nil {
 		return nil, err
 	}
@@ -31,13 +31,17 @@ func (o Opener) Subscriptions(ctx context.Context, j *job.Job) (push.Subscriptio
 	return subscriptions{sb}, nil
 }
 
-// graphTokens resolves a Graph job's secret and its token source.
-func (o Opener) graphTokens(ctx context.Context, j *job.Job) (secrets.Credentials, oauth2.TokenSource, error) {
+// jobTokens resolves an oauth2 job's secret (completed for Graph with its
+// cloud's token endpoint and scopes) and its token source, which keeps
+// rotated refresh tokens when the resolver can write.
+func (o Opener) jobTokens(ctx context.Context, j *job.Job) (secrets.Credentials, oauth2.TokenSource, error) {
 	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
 	if err != nil {
 		return creds, nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
 	}
-	creds = graphbox.Credentials(j.Server, creds)
+	if j.Server.Protocol == job.Graph {
+		creds = graphbox.Credentials(j.Server, creds)
+	}
 	tokens := o.Tokens
 	if tokens == nil {
 		tokens = processTokens
@@ -75,21 +79,9 @@ func (o Opener) CheckSignIn(ctx context.Context, j *job.Job) error {
 	if j.Server.Auth.Method != job.AuthOAuth2 {
 		return nil
 	}
-	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	_, ts, err := o.jobTokens(ctx, j)
 	if err != nil {
-		return fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
-	}
-	if j.Server.Protocol == job.Graph {
-		creds = graphbox.Credentials(j.Server, creds)
-	}
-	tokens := o.Tokens
-	if tokens == nil {
-		tokens = processTokens
-	}
-	w, _ := o.Secrets.(secrets.Writer)
-	ts, err := tokens.Source(j.Server.Auth.Secret, creds, w)
-	if err != nil {
-		return fmt.Errorf("job %s: %w", j.ID, err)
+		return err
 	}
 	if _, err := ts.Token(); err != nil {
 		return fmt.Errorf("job %s: sign-in: %w", j.ID, err)
