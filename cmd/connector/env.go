@@ -160,7 +160,11 @@ func openJob(ctx context.Context, name string, args []string, stderr io.Writer) 
 		if errors.As(err, &ce) {
 			return nil, nil, nil, &exitError{code: 1, msg: fmt.Sprintf("job %s: %s failed: %v", j.ID, ce.Step, ce.Err)}
 		}
-		return nil, nil, nil, &exitError{code: 1, msg: fmt.Sprintf("job %s: %v", j.ID, err)}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "job "+j.ID+": ") {
+			msg = "job " + j.ID + ": " + msg
+		}
+		return nil, nil, nil, &exitError{code: 1, msg: msg}
 	}
 	return j, sess, func() { sess.Close(); b.close() }, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,28 +29,7 @@ func cmdOAuth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 || args[0] != "login" {
 		return &exitError{code: 2, msg: "usage: connector oauth login JOB [--jobs FILE] [--state DIR] [--aws]\n       connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
 	}
-	var c common
-	fs := newFlagSet("oauth login", stderr)
-	c.register(fs)
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return &exitError{code: 2, msg: "usage: connector oauth login JOB [--jobs FILE] [--state DIR] [--aws]"}
-	}
-	jobs, err := c.loadJobs()
-	if err != nil {
-		return err
-	}
-	j, err := findJob(jobs, pos[0])
-	if err != nil {
-		return err
-	}
-	if j.Server.Auth.Method != job.AuthOAuth2 {
-		return &exitError{code: 2, msg: fmt.Sprintf("job %s: server.auth.method is %s; oauth login is for oauth2 jobs", j.ID, j.Server.Auth.Method)}
-	}
-	b, err := c.backend(ctx)
+	j, b, err := oauthJob(ctx, "login", args[1:], stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -106,33 +86,17 @@ func deviceConfig(j *job.Job, c secrets.Credentials) (*oauth2.Config, error) {
 // link (valid an hour) served by the webhook function at URL (the stack's
 // WebhookUrl output), for an administrator who signs in with a browser.
 func cmdOAuthLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("oauth link", stderr)
-	c.register(fs)
-	base := fs.String("url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *base == "" {
-		return &exitError{code: 2, msg: "usage: connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
-	}
-	jobs, err := c.loadJobs()
-	if err != nil {
-		return err
-	}
-	j, err := findJob(jobs, pos[0])
-	if err != nil {
-		return err
-	}
-	if j.Server.Auth.Method != job.AuthOAuth2 {
-		return &exitError{code: 2, msg: fmt.Sprintf("job %s: server.auth.method is %s; sign-in links are for oauth2 jobs", j.ID, j.Server.Auth.Method)}
-	}
-	b, err := c.backend(ctx)
+	var base *string
+	j, b, err := oauthJob(ctx, "link", args, stderr, func(fs *flag.FlagSet) {
+		base = fs.String("url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
+	})
 	if err != nil {
 		return err
 	}
 	defer b.close()
+	if *base == "" {
+		return &exitError{code: 2, msg: "usage: connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
+	}
 	link, err := signin.NewLink(ctx, b.store, j.ID, *base, time.Now())
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("job %s: store the sign-in link: %v", j.ID, err)}
@@ -140,4 +104,39 @@ func cmdOAuthLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "job %s: sign-in link (one use, valid %s):\n%s\n", j.ID, signin.LinkLifetime, link)
 	fmt.Fprintf(stdout, "  the app registration needs the redirect URI %s/callback\n", strings.TrimRight(*base, "/"))
 	return nil
+}
+
+// oauthJob parses `connector oauth NAME JOB` (with extra flags), finds the
+// job, checks it signs in with oauth2, and opens the backend.
+func oauthJob(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*job.Job, *backend, error) {
+	usage := "usage: connector oauth " + name + " JOB [--jobs FILE] [--state DIR] [--aws]"
+	var c common
+	fs := newFlagSet("oauth "+name, stderr)
+	c.register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != 1 {
+		return nil, nil, &exitError{code: 2, msg: usage}
+	}
+	jobs, err := c.loadJobs()
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := findJob(jobs, pos[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	if j.Server.Auth.Method != job.AuthOAuth2 {
+		return nil, nil, &exitError{code: 2, msg: fmt.Sprintf("job %s: server.auth.method is %s; oauth %s is for oauth2 jobs", j.ID, j.Server.Auth.Method, name)}
+	}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return j, b, nil
 }

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/store/boltstore"
 )
 
 // TestOAuthLoginStoresTheRefreshTokenAndTheJobSignsIn signs in by device
@@ -67,5 +71,32 @@ func TestOAuthLoginRefusesWhatCannotWork(t *testing.T) {
 	_, _, err = cli(t, "oauth", "login", "support", "--jobs", jobs, "--state", state)
 	if code, msg := exitMsg(err); code != 1 || !strings.Contains(msg, `secret "nothing-here"`) {
 		t.Errorf("missing secret: got %d %q", code, msg)
+	}
+}
+
+func TestOAuthLinkPrintsAOneTimeLink(t *testing.T) {
+	state := t.TempDir()
+	jobs := writeJobsServer(t, "{protocol: graph, mailbox: a@example.com, auth: {method: oauth2, secret: g}}", "")
+	if _, _, err := cli(t, "oauth", "link", "support", "--jobs", jobs, "--state", state); err == nil {
+		t.Error("without --url: got no error")
+	}
+	out, _, err := cli(t, "oauth", "link", "support", "--jobs", jobs, "--state", state, "--url", "https://hook.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(out, "https://hook.example/signin?t=")
+	if i < 0 || !strings.Contains(out, "redirect URI https://hook.example/callback") {
+		t.Fatalf("got %q, want the link and the redirect URI to register", out)
+	}
+	tok := strings.Fields(out[i+len("https://hook.example/signin?t="):])[0]
+	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sum := sha256.Sum256([]byte(tok))
+	v, err := st.TakeOnce(context.Background(), "signin-link#"+hex.EncodeToString(sum[:]), time.Now())
+	if err != nil || string(v) != "support" {
+		t.Errorf("stored link: got %q, %v; want the job, once", v, err)
 	}
 }
