@@ -24,8 +24,7 @@ import (
 // env is one mailbox on its own server with an app signed in by client
 // credentials.
 type env struct {
-	t    *testing.T
-	tb   testing.TB
+	t    *testing.T // nil in a benchmark
 	srv  *graphtest.Server
 	user string
 	job  job.Server
@@ -43,8 +42,7 @@ func newEnvTB(tb testing.TB, t *testing.T) *env {
 	srv.AddMailbox(user)
 	srv.AddApp(tenant, client, "s3cret")
 	host, port := hostPort(srv.URL())
-	_ = t
-	return &env{t: t, tb: tb, srv: srv, user: user, job: job.Server{Protocol: job.Graph, Host: host, Port: port, Security: job.SecurityNone,
+	return &env{t: t, srv: srv, user: user, job: job.Server{Protocol: job.Graph, Host: host, Port: port, Security: job.SecurityNone,
 		Mailbox: user, Folder: "INBOX", Auth: job.Auth{Method: job.AuthOAuth2, Secret: "g"}, Timeout: job.Duration(5 * time.Second)}}
 }
 
