@@ -71,8 +71,10 @@ func TestPushFunctionsEnvironmentAndLimits(t *testing.T) {
 		t.Errorf("webhook: timeout %v reserved %v, want 30 s and %d", p["Timeout"], p["ReservedConcurrentExecutions"], webhookConcurrency)
 	}
 	outs := r.JSON["Outputs"].(map[string]any)
-	if _, ok := outs["WebhookUrl"]; !ok {
+	if o, ok := outs["WebhookUrl"].(map[string]any); !ok {
 		t.Error("no WebhookUrl output")
+	} else if d, _ := o["Description"].(string); !strings.Contains(d, "connector oauth link") {
+		t.Errorf("WebhookUrl description: got %q, want it to name connector oauth link --url", d)
 	}
 }
 

@@ -410,11 +410,14 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 	c.Functions[fnDeadletter].AddEventSource(source(c.Queues[qRulesDLQ], deadletterMaxConc))
 
 	if hook, ok := c.Functions[fnWebhook]; ok {
-		// AuthType NONE: Graph cannot sign requests with IAM. What protects
-		// the URL is in the handler: a notification counts only with the
-		// random clientState of a subscription the connector made
-		// (compared in constant time), a validation request echoes its
-		// token and changes nothing, and every other path answers 404.
+		// AuthType NONE: Graph cannot sign requests with IAM, and a
+		// browser following a sign-in link carries no AWS credentials.
+		// What protects the URL is in the handler: a notification counts
+		// only with the random clientState of a subscription the connector
+		// made (compared in constant time), a validation request echoes
+		// its token and changes nothing, /signin spends a one-time link
+		// (an hour), /callback needs its single-use state and the PKCE
+		// verifier kept with it, and every other path answers 404.
 		c.WebhookURL = hook.AddFunctionUrl(&awslambda.FunctionUrlOptions{AuthType: awslambda.FunctionUrlAuthType_NONE})
 		fetchName := c.Functions[fnFetch].FunctionName()
 		hook.AddEnvironment(jsii.String("CONNECTOR_FETCH_FUNCTION"), fetchName, nil)
@@ -533,6 +536,6 @@ func (c *ConnectorStack) defineOutputs() {
 	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
 	out("DashboardName", "CloudWatch dashboard", c.Dashboard.DashboardName())
 	if c.WebhookURL != nil {
-		out("WebhookUrl", "the webhook's Function URL: Graph posts notifications to <url>notify; the renew function subscribes the push jobs", c.WebhookURL.Url())
+		out("WebhookUrl", "the webhook's Function URL: use it for `connector oauth link JOB --url <url>` (sign-in links); Graph posts notifications to <url>notify", c.WebhookURL.Url())
 	}
 }

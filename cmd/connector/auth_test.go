@@ -198,3 +198,53 @@ func TestSamplePOP3ChangesNothing(t *testing.T) {
 		t.Errorf("got %d messages after sample, want both kept", len(msgs))
 	}
 }
+
+// TestSamplePOP3PreviewsWithTOP: over POP3 `connector sample` reads the
+// header and the first lines (TOP), says so when the message is longer,
+// and a short message is shown whole without that warning.
+func TestSamplePOP3PreviewsWithTOP(t *testing.T) {
+	var long strings.Builder
+	long.WriteString("From: a@example.com\r\nTo: desk@example.com\r\nSubject: long\r\nMessage-ID: <long@example.com>\r\nDate: Mon, 2 Jan 2006 15:04:05 +0000\r\n\r\n")
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&long, "line %d of the body\r\n", i)
+	}
+	long.WriteString("FINAL-LINE-MARKER\r\n")
+	short := "From: a@example.com\r\nTo: desk@example.com\r\nSubject: short\r\nMessage-ID: <short@example.com>\r\nDate: Mon, 2 Jan 2006 15:04:05 +0000\r\n\r\nonly line\r\n"
+	tests := []struct {
+		name        string
+		raw         string
+		wantText    string
+		notText     string
+		wantWarning bool
+	}{
+		{"long", long.String(), "line 10 of the body", "FINAL-LINE-MARKER", true},
+		{"short", short, "only line", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newUser(t, plain, false)
+			if err := plain.Deliver(u, "INBOX", []byte(tt.raw)); err != nil {
+				t.Fatal(err)
+			}
+			jobs := writeJobsServer(t, fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u), "")
+			out, _, err := cli(t, "sample", "support", "--jobs", jobs, "--state", t.TempDir())
+			if err != nil {
+				t.Fatalf("sample: %v", err)
+			}
+			var got struct {
+				Text     string   `json:"text"`
+				Warnings []string `json:"warnings"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("sample output: %v\n%s", err, out)
+			}
+			if !strings.Contains(got.Text, tt.wantText) || (tt.notText != "" && strings.Contains(got.Text, tt.notText)) {
+				t.Errorf("got text %.200q…, want it to contain %q and not %q", got.Text, tt.wantText, tt.notText)
+			}
+			warned := strings.Contains(strings.Join(got.Warnings, "\n"), "POP3 TOP")
+			if warned != tt.wantWarning {
+				t.Errorf("got warnings %q, want the preview warning: %v", got.Warnings, tt.wantWarning)
+			}
+		})
+	}
+}

@@ -3,16 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/message"
 	"mailconnector/shared/preprocess"
 )
 
 // cmdSample fetches the oldest message of a job's folder and prints its
-// properties as JSON. It changes nothing on the server or in the state.
+// properties as JSON; where the session can preview (POP3 TOP) it reads
+// only the header and the first samplePreviewLines lines of the body. It
+// changes nothing on the server or in the state.
 func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	j, sess, done, err := openJob(ctx, "sample", args, stderr)
 	if err != nil {
@@ -29,16 +33,47 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	item := scan.Items[0]
 	var m *message.Message
-	err = sess.Fetch(ctx, scan.Items[:1], func(it mailbox.Item, body io.Reader) error {
-		if body == nil {
-			return fmt.Errorf("message %s vanished", it.Source)
-		}
+	process := func(body io.Reader) error {
 		var perr error
 		m, perr = preprocess.Process(ctx, body, &preprocess.Options{Job: j})
 		return perr
-	})
-	if err != nil {
-		return fmt.Errorf("job %s: fetch the oldest message: %w", j.ID, err)
+	}
+	var truncated bool
+	p, preview := sess.(mailbox.Previewer)
+	if preview {
+		// The header and the first lines are enough for a look (POP3 TOP),
+		// and a large message is not downloaded whole.
+		err = p.Preview(ctx, item, samplePreviewLines, func(body io.Reader) error {
+			cr := &countingReader{r: body}
+			if err := process(cr); err != nil {
+				return err
+			}
+			if _, err := io.Copy(io.Discard, cr); err != nil {
+				return err
+			}
+			truncated = cr.n < item.Size
+			return nil
+		})
+		var pe *pop3box.Error
+		if errors.As(err, &pe) {
+			preview = false // TOP is optional (RFC 1939 section 7): fetch it whole
+		} else if err != nil {
+			return fmt.Errorf("job %s: preview the oldest message: %w", j.ID, err)
+		}
+	}
+	if !preview {
+		err = sess.Fetch(ctx, scan.Items[:1], func(it mailbox.Item, body io.Reader) error {
+			if body == nil {
+				return fmt.Errorf("message %s vanished", it.Source)
+			}
+			return process(body)
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: fetch the oldest message: %w", j.ID, err)
+		}
+	}
+	if truncated {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("preview: the header and the first %d lines of the body (POP3 TOP); the text and attachments after them are not shown", samplePreviewLines))
 	}
 	out := struct {
 		Source        string               `json:"source"`
@@ -64,4 +99,20 @@ func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// samplePreviewLines is how many body lines `connector sample` reads when
+// the session can preview (POP3 TOP).
+const samplePreviewLines = 200
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -148,6 +148,11 @@ func (j *Job) applyDefaults() {
 	}
 	if in.OnError.Action == "" {
 		in.OnError.Action = Move
+		if s.Protocol == POP3 {
+			// POP3 has no folders: a failed message is deleted like any
+			// other once its outcome is recorded (kept with keepOnServer).
+			in.OnError.Action = MarkRead
+		}
 	}
 	if in.OnError.Folder == "" {
 		in.OnError.Folder = DefaultErrorFolder
@@ -341,6 +346,9 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	if s.Protocol == POP3 && j.Incoming.OnSuccess == Move {
 		add("incoming.onSuccess", "POP3 has no folders to move mail to: use markRead (delete once processed), delete or leave")
 	}
+	if s.Protocol == POP3 && j.Incoming.OnError.Action == Move {
+		add("incoming.onError.action", "POP3 has no folders to move failed mail to: use markRead (delete once its outcome is recorded) or keepOnServer to keep it")
+	}
 	if s.Protocol != POP3 && j.Incoming.KeepOnServer {
 		add("incoming.keepOnServer", "only for POP3 (other protocols keep mail unless onSuccess is delete)")
 	}
@@ -371,9 +379,6 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 	if in.OnError.StopAfter < 0 {
 		add("incoming.onError.stopAfter", "must not be negative")
-	}
-	if in.KeepOnServer && s.Protocol != POP3 {
-		add("incoming.keepOnServer", "applies to pop3 only")
 	}
 
 	for i, r := range j.Preprocessing.Rules {

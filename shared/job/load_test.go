@@ -37,6 +37,22 @@ func TestExampleJobsFileLoads(t *testing.T) {
 	}
 }
 
+// TestPOP3ErrorDefault: a POP3 job without onError loads; failed mail is
+// deleted like the rest (markRead), as POP3 has no error folder.
+func TestPOP3ErrorDefault(t *testing.T) {
+	f, err := Parse([]byte(`
+jobs:
+  - id: a
+    server: {protocol: pop3, host: mail.example.com, security: tls, auth: {secret: s}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Jobs[0].Incoming.OnError.Action; got != MarkRead {
+		t.Errorf("got onError.action %q, want %q", got, MarkRead)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	f, err := Parse([]byte(`
 jobs:
@@ -141,7 +157,6 @@ jobs:
     server: {protocol: imap, host: h, security: tls, caFile: /nonexistent/ca.pem, auth: {secret: s}}`, `job "a": server.caFile: cannot read`},
 		{"move without folder", base + `    incoming: {onSuccess: move}`, `job "sup": incoming.moveTo: required when onSuccess is move`},
 		{"onError action", base + `    incoming: {onError: {action: explode}}`, `job "sup": incoming.onError.action:`},
-		{"keepOnServer on imap", base + `    incoming: {keepOnServer: true}`, `job "sup": incoming.keepOnServer: applies to pop3 only`},
 		{"bad builtin", base + `    preprocessing: {rules: [{builtin: nosuch}]}`, `job "sup": preprocessing.rules[0].builtin: "nosuch" is not a built-in rule`},
 		{"bad regex", base + `    preprocessing: {rules: [{regexRemove: "("}]}`, `job "sup": preprocessing.rules[0].regexRemove:`},
 		{"two kinds in a rule", base + `    preprocessing: {rules: [{builtin: gmail, cutBelow: x}]}`, `job "sup": preprocessing.rules[0]: set exactly one of`},
@@ -222,6 +237,15 @@ jobs:
     server: {protocol: pop3, host: h, security: tls, auth: {secret: s}}
     incoming: {onSuccess: move, moveTo: Done}`, `job "a": incoming.onSuccess: POP3 has no folders`},
 		{"keepOnServer on imap", base + `    incoming: {keepOnServer: true}`, `job "sup": incoming.keepOnServer: only for POP3`},
+		{"pop3 onError move", `
+jobs:
+  - id: a
+    server: {protocol: pop3, host: h, security: tls, auth: {secret: s}}
+    incoming: {onError: {action: move, folder: Errors}}`, `job "a": incoming.onError.action: POP3 has no folders to move failed mail to`},
+		{"password mechanism", `
+jobs:
+  - id: a
+    server: {protocol: pop3, host: h, security: tls, auth: {method: password, mechanism: ntlm, secret: s}}`, `job "a": server.auth.mechanism: "ntlm" is not one of login, plain`},
 		{"mailbox on imap", `
 jobs:
   - id: a

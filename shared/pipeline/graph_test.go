@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"mailconnector/shared/connect"
+	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailauth"
@@ -139,6 +141,64 @@ func TestGraphThrottledRunStopsCleanlyAndResumes(t *testing.T) {
 	g.srv.Throttle(0, 0)
 	runJob(t, r, g.env)
 	g.assertExactlyOnce(ids)
+}
+
+// TestGraphThrottledMidRunKeepsWhatWasRecorded throttles a run after its
+// first batch is in the ledger: the run stops as throttled (no failure, no
+// alert), the batch stays recorded, the stored cursor stays at the delta
+// link the round started from, and the next run takes only the rest.
+func TestGraphThrottledMidRunKeepsWhatWasRecorded(t *testing.T) {
+	g := newGraphEnv(t, func(j *job.Job) {
+		j.Server.Timeout = job.Duration(time.Second)
+		j.Limits.BatchSize = 4
+		j.Notifications.ConnectionFailures = 1
+	})
+	first, firstIDs := generate(t, 2, 67)
+	g.deliver(first...)
+	var throttleAt atomic.Int32 // the AfterCursor call that turns throttling on; 0: never
+	r := g.start(pipeline.Config{Opener: g.appOpener(), Crash: func(step fetch.Step, _ []string) error {
+		if step == fetch.AfterCursor && throttleAt.Add(-1) == 0 {
+			// One 429 asking for longer than the run may wait (4 × 1s).
+			g.srv.Throttle(1, 10*time.Second)
+		}
+		return nil
+	}})
+	runJob(t, r, g.env)
+	ctx := context.Background()
+	start, err := g.store.Cursor(ctx, g.job.ID)
+	if err != nil || start == "" {
+		t.Fatalf("cursor after the first run: got %q, %v, want a delta link", start, err)
+	}
+
+	// The round from the stored delta link lists the first 2 again (marked
+	// read since: the ledger skips them) before the 10 new ones, so the
+	// first batch of 4 records 2 new messages.
+	more, moreIDs := generate(t, 10, 68)
+	g.deliver(more...)
+	throttleAt.Store(1)
+	runs := runJob(t, r, g.env)
+	if got := runs[0]; got.Status != run.Throttled || got.Fetched != 2 || got.ConsecutiveFailures != 0 {
+		t.Errorf("throttled run: got status %s, %d fetched, %d failures, want throttled, 2, 0", got.Status, got.Fetched, got.ConsecutiveFailures)
+	}
+	if st, err := g.store.JobState(ctx, g.job.ID); err != nil || st.ConsecutiveFailures != 0 || st.Alerted {
+		t.Errorf("job state: got %+v, %v, want no failure counted and no alert", st, err)
+	}
+	if got, err := g.store.Cursor(ctx, g.job.ID); err != nil || got != start {
+		t.Errorf("cursor after the throttled run: got %q, %v, want the round's start %q", got, err, start)
+	}
+	seen, _ := g.conversations()
+	if len(seen) != 4 {
+		t.Errorf("after the throttled run: got conversations for %d messages, want 4 (2 + the 2 new of the recorded batch)", len(seen))
+	}
+
+	runs = runJob(t, r, g.env)
+	if runs[0].Status != run.OK || runs[0].Fetched != 8 {
+		t.Errorf("resumed run: got status %s, %d fetched, want ok, 8", runs[0].Status, runs[0].Fetched)
+	}
+	g.assertExactlyOnce(append(firstIDs, moreIDs...))
+	if got, err := g.store.Cursor(ctx, g.job.ID); err != nil || got == start {
+		t.Errorf("cursor after the resumed run: got %q, %v, want a new delta link", got, err)
+	}
 }
 
 // TestGraphDelegatedRotatedTokenWrittenBack signs in with a user's refresh

@@ -298,11 +298,15 @@ func TestNeverMoreThanFourRequestsAtOnce(t *testing.T) {
 
 func TestSignInAndFolderFailuresNameTheStep(t *testing.T) {
 	e := newEnv(t)
-	ts, _ := mailauth.NewTokenSource(graphbox.Credentials(e.job, secrets.Credentials{ClientID: client, ClientSecret: "wrong", TokenURL: e.srv.TokenURL(tenant)}), nil)
+	const wrong = "not-the-secret-7c41"
+	ts, _ := mailauth.NewTokenSource(graphbox.Credentials(e.job, secrets.Credentials{ClientID: client, ClientSecret: wrong, TokenURL: e.srv.TokenURL(tenant)}), nil)
 	_, err := graphbox.Open(context.Background(), graphbox.Config{Server: e.job, TokenSource: ts})
 	var ce *mailbox.ConnectError
-	if !errors.As(err, &ce) || ce.Step != mailbox.StepAuth || strings.Contains(err.Error(), "wrong") && !strings.Contains(err.Error(), "AADSTS") {
-		t.Errorf("wrong client secret: got %v, want an authentication failure", err)
+	if !errors.As(err, &ce) || ce.Step != mailbox.StepAuth || !strings.Contains(err.Error(), "AADSTS7000215") {
+		t.Errorf("wrong client secret: got %v, want an authentication failure naming AADSTS7000215", err)
+	}
+	if err != nil && strings.Contains(err.Error(), wrong) {
+		t.Errorf("wrong client secret: the error %q shows the secret", err)
 	}
 	other := e.job
 	other.Mailbox = "nobody@contoso.example"
