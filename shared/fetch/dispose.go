@@ -1,0 +1,202 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/run"
+	"mailconnector/shared/store"
+)
+
+// Dispose applies pending dispositions (and purges) without fetching new
+// mail: the end of a local run, once the queues have drained.
+func (s *Service) Dispose(ctx context.Context, j *job.Job) (run.Run, error) {
+	now := s.o.Now()
+	r := run.Run{JobID: j.ID, ID: newRunID(now), Trigger: "dispose", StartedAt: now}
+	if err := s.o.Store.AcquireLease(ctx, j.ID, r.ID, j.Limits.MaxRunTime.D()+time.Minute); err != nil {
+		if errors.Is(err, store.ErrLeaseHeld) {
+			return r, &LeaseHeldError{JobID: j.ID}
+		}
+		return r, fmt.Errorf("job %s: take lease: %w", j.ID, err)
+	}
+	defer s.o.Store.ReleaseLease(context.WithoutCancel(ctx), j.ID, r.ID)
+	rs := &runState{s: s, j: j, r: &r, log: s.o.Logger.With("job", j.ID, "run", r.ID), deadline: now.Add(j.Limits.MaxRunTime.D())}
+	sess, err := s.o.Opener.Open(ctx, j)
+	if err != nil {
+		return r, fmt.Errorf("job %s: connect: %w", j.ID, err)
+	}
+	defer sess.Close()
+	rs.sess = sess
+	if err := rs.dispose(ctx); err != nil {
+		return r, err
+	}
+	if j.Incoming.Purge {
+		if p, ok := sess.(mailbox.Purger); ok {
+			if err := p.Purge(ctx); err != nil {
+				return r, fmt.Errorf("job %s: purge: %w", j.ID, err)
+			}
+		}
+	}
+	r.EndedAt = s.o.Now()
+	r.Status = run.OK
+	return r, nil
+}
+
+// dispositionFor says what to do on the mailbox with a message whose
+// outcome is e.State; ok is false when nothing is to be done.
+func dispositionFor(j *job.Job, e ledger.Entry) (mailbox.Disposition, bool) {
+	d := mailbox.Disposition{Source: e.Source}
+	var act job.Disposition
+	var folder string
+	switch e.State {
+	case ledger.Processed, ledger.Duplicate:
+		act, folder = j.Incoming.OnSuccess, j.Incoming.MoveTo
+	case ledger.Rejected, ledger.Failed:
+		act, folder = j.Incoming.OnError.Action, j.Incoming.OnError.Folder
+	default:
+		return d, false
+	}
+	if j.Server.Protocol == job.POP3 {
+		// POP3 has no flags and no folders: a message is deleted once its
+		// outcome is recorded unless the job keeps mail on the server; the
+		// ledger keeps it from being fetched twice.
+		if j.Incoming.KeepOnServer {
+			return d, false
+		}
+		d.Action = mailbox.Delete
+		return d, true
+	}
+	switch act {
+	case job.MarkRead:
+		d.Action = mailbox.MarkRead
+	case job.Delete:
+		d.Action = mailbox.Delete
+	case job.Move:
+		d.Action, d.Folder = mailbox.Move, folder
+	default:
+		return d, false
+	}
+	return d, true
+}
+
+const disposeBatch = 200
+
+// dispose tells the mailbox what became of every message with an outcome.
+func (rs *runState) dispose(ctx context.Context) error {
+	st := rs.s.o.Store
+	for {
+		if rs.s.o.Now().After(rs.deadline) {
+			rs.r.More = true
+			return nil
+		}
+		entries, err := st.Undisposed(ctx, rs.j.ID, disposeBatch)
+		if err != nil {
+			return fmt.Errorf("job %s: list messages to dispose: %w", rs.j.ID, err)
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		var ds []mailbox.Disposition
+		var which []int
+		done := make([]string, len(entries)) // disposition note per entry; "" = keep for later
+		for i, e := range entries {
+			if e.State == ledger.Rejected || e.State == ledger.Failed {
+				rs.r.ErrorMails++
+			}
+			d, ok := dispositionFor(rs.j, e)
+			if !ok {
+				done[i] = "left"
+				continue
+			}
+			if e.Source.Protocol != "" && e.Source.Protocol != string(rs.j.Server.Protocol) {
+				done[i] = "left: job changed protocol"
+				continue
+			}
+			ds = append(ds, d)
+			which = append(which, i)
+		}
+		keys := make([]string, len(entries))
+		for i, e := range entries {
+			keys[i] = e.Key
+		}
+		if err := rs.crash(BeforeDispose, keys); err != nil {
+			return err
+		}
+		if len(ds) > 0 {
+			errs := rs.sess.Dispose(ctx, ds)
+			for n, i := range which {
+				var err error
+				if n < len(errs) {
+					err = errs[n]
+				}
+				switch {
+				case err == nil:
+					done[i] = string(ds[n].Action)
+					if ds[n].Folder != "" {
+						done[i] += " " + ds[n].Folder
+					}
+				case errors.Is(err, mailbox.ErrGone):
+					done[i] = "gone from the mailbox"
+				case errors.Is(err, mailbox.ErrStaleSource):
+					done[i] = "not disposed: the server renumbered the folder"
+				default:
+					rs.r.Errors = append(rs.r.Errors, fmt.Sprintf("dispose %s: %v", entries[i].Source, err))
+					rs.log.Warn("dispose", "ledgerKey", entries[i].Key, "err", err)
+				}
+			}
+		}
+		if err := rs.crash(AfterDispose, keys); err != nil {
+			return err
+		}
+		if c, ok := rs.sess.(mailbox.Committer); ok && len(ds) > 0 {
+			// POP3: the deletions count only once QUIT confirmed them.
+			if err := c.Commit(ctx); err != nil {
+				rs.r.Errors = append(rs.r.Errors, fmt.Sprintf("commit dispositions: %v", err))
+				rs.log.Warn("dispositions not committed; the next run applies them again", "err", err)
+				for n, i := range which {
+					if done[i] == string(ds[n].Action) {
+						done[i] = ""
+					}
+				}
+			}
+		}
+		progress := 0
+		var mu sync.Mutex
+		var firstErr error
+		parallel(len(entries), 16, func(i int) {
+			if done[i] == "" {
+				return
+			}
+			e := entries[i]
+			e.Disposed, e.Disposition, e.UpdatedAt = true, done[i], rs.s.o.Now()
+			_, err := st.Update(ctx, e)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && !errors.Is(err, store.ErrConflict) {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("job %s: mark %s disposed: %w", rs.j.ID, e.Key, err)
+				}
+				return
+			}
+			progress++
+			rs.r.Disposed++
+		})
+		if firstErr != nil {
+			return firstErr
+		}
+		if stop := rs.j.Incoming.OnError.StopAfter; stop > 0 && rs.r.ErrorMails >= stop {
+			return fmt.Errorf("job %s: stopped after %d error mails (incoming.onError.stopAfter)", rs.j.ID, rs.r.ErrorMails)
+		}
+		if progress == 0 || len(entries) < disposeBatch {
+			// Nothing more can be done now (the mailbox refused every
+			// disposition); the next run tries again.
+			return nil
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/textproto"
+	"strings"
+
+	"mailconnector/shared/blob"
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/store"
+)
+
+// fetchNew lists mail after the cursor and takes it in batches.
+func (rs *runState) fetchNew(ctx context.Context) error {
+	st := rs.s.o.Store
+	cursor, err := st.Cursor(ctx, rs.j.ID)
+	if err != nil {
+		return fmt.Errorf("job %s: read cursor: %w", rs.j.ID, err)
+	}
+	scan, err := rs.sess.Scan(ctx, cursor)
+	if err != nil {
+		return fmt.Errorf("job %s: list new mail: %w", rs.j.ID, err)
+	}
+	if scan.Reset {
+		rs.r.Notes = append(rs.r.Notes, fmt.Sprintf("the folder was renumbered (cursor %q no longer applies): rescanning %d messages, the ledger skips those already taken", cursor, len(scan.Items)))
+		rs.log.Warn("cursor reset by the server; rescanning", "cursor", cursor, "messages", len(scan.Items))
+	}
+	limit := rs.j.Limits.MaxMessagesPerRun
+	if rs.req.MaxMessages > 0 {
+		limit = rs.req.MaxMessages
+	}
+	items := scan.Items
+	done := 0
+	for len(items) > 0 {
+		if rs.s.o.Now().After(rs.deadline) || (limit > 0 && done >= limit) {
+			rs.r.More, rs.r.Backlog = true, len(items)
+			return nil
+		}
+		n := min(rs.j.Limits.BatchSize, len(items))
+		if limit > 0 {
+			n = min(n, limit-done)
+		}
+		batch := items[:n]
+		if err := rs.fetchBatch(ctx, batch); err != nil {
+			return err
+		}
+		if err := st.SetCursor(ctx, rs.j.ID, batch[len(batch)-1].Cursor); err != nil {
+			return fmt.Errorf("job %s: advance cursor: %w", rs.j.ID, err)
+		}
+		if err := rs.crash(AfterCursor, nil); err != nil {
+			return err
+		}
+		items = items[n:]
+		done += n
+	}
+	if len(scan.Items) == 0 && scan.Cursor != "" && scan.Cursor != cursor {
+		if err := st.SetCursor(ctx, rs.j.ID, scan.Cursor); err != nil {
+			return fmt.Errorf("job %s: advance cursor: %w", rs.j.ID, err)
+		}
+	}
+	return nil
+}
+
+// fetchBatch takes one batch of new mail into the ledger and the queue.
+func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error {
+	st := rs.s.o.Store
+	jobID := rs.j.ID
+	now := rs.s.o.Now()
+
+	// Skip what the ledger already has (a rerun after a crash, a rescan
+	// after renumbering, POP3's full listing); put back on the queue what
+	// never reached it.
+	var want []mailbox.Item
+	var requeue []ledger.Entry
+	var oversized []ledger.Entry
+	for _, it := range batch {
+		key := it.Source.Key()
+		e, err := st.Entry(ctx, jobID, key)
+		switch {
+		case err == nil:
+			if e.State == ledger.Stored {
+				requeue = append(requeue, e)
+			}
+			continue
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("job %s: look up %s in the ledger: %w", jobID, it.Source, err)
+		}
+		if max := int64(rs.j.Limits.MaxMessageSize); max > 0 && it.Size > max {
+			oversized = append(oversized, ledger.Entry{
+				JobID: jobID, Key: key, Source: it.Source, Size: it.Size, State: ledger.Failed,
+				Reason: fmt.Sprintf("message is %d bytes, over limits.maxMessageSize (%d); not fetched", it.Size, max),
+				RunID:  rs.r.ID, FetchedAt: now, UpdatedAt: now,
+			})
+			continue
+		}
+		want = append(want, it)
+	}
+	if len(oversized) > 0 {
+		if _, err := st.Record(ctx, oversized); err != nil {
+			return fmt.Errorf("job %s: record oversized messages: %w", jobID, err)
+		}
+		rs.r.Oversized += len(oversized)
+		for _, e := range oversized {
+			rs.log.Warn("message over the size limit", "ledgerKey", e.Key, "size", e.Size)
+		}
+	}
+
+	var entries []ledger.Entry
+	if len(want) > 0 {
+		err := rs.sess.Fetch(ctx, want, func(it mailbox.Item, body io.Reader) error {
+			if body == nil {
+				rs.log.Info("message vanished before it was fetched", "source", it.Source.String())
+				return nil
+			}
+			key := it.Source.Key()
+			e := ledger.Entry{JobID: jobID, Key: key, Source: it.Source, State: ledger.Stored,
+				RawKey: ledger.RawKey(jobID, key), RunID: rs.r.ID, FetchedAt: now, UpdatedAt: now}
+			h := sha256.New()
+			hs := &headSniffer{}
+			n, err := rs.s.o.Blobs.Put(ctx, e.RawKey, io.TeeReader(body, io.MultiWriter(h, hs)))
+			if err != nil {
+				return fmt.Errorf("store raw %s: %w", it.Source, err)
+			}
+			e.Size = n
+			e.MessageID = hs.messageID()
+			e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
+			entries = append(entries, e)
+			rs.r.Bytes += n
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: fetch: %w", jobID, err)
+		}
+	}
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = e.Key
+	}
+	if sy, ok := rs.s.o.Blobs.(blob.Syncer); ok && len(entries) > 0 {
+		// The ledger must never name a raw message that a power cut could
+		// take back: one sync for the whole batch.
+		if err := sy.Sync(ctx); err != nil {
+			return fmt.Errorf("job %s: sync raw messages: %w", jobID, err)
+		}
+	}
+	if err := rs.crash(AfterBlob, keys); err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		res, err := st.Record(ctx, entries)
+		if err != nil {
+			return fmt.Errorf("job %s: record %d messages in the ledger: %w", jobID, len(entries), err)
+		}
+		var dups []ledger.Entry
+		for i, rr := range res {
+			e := entries[i]
+			switch {
+			case rr.Err == nil:
+				requeue = append(requeue, e)
+				rs.r.Fetched++
+			case errors.Is(rr.Err, store.ErrExists):
+				// Another run took it between our look-up and now.
+				if rr.Existing.State == ledger.Stored {
+					requeue = append(requeue, rr.Existing)
+				}
+			case errors.Is(rr.Err, store.ErrDuplicate):
+				// Same bytes under another identity: the server renumbered
+				// the folder, or the message was copied. It is recorded so
+				// its disposition follows, and processed once only.
+				rs.log.Info("same message already taken", "ledgerKey", e.Key, "duplicateOf", rr.Existing.Key)
+				e.State, e.DuplicateOf, e.Fingerprint = ledger.Duplicate, rr.Existing.Key, ""
+				e.RawKey = rr.Existing.RawKey
+				dups = append(dups, e)
+				if err := rs.s.o.Blobs.Delete(ctx, ledger.RawKey(jobID, e.Key)); err != nil {
+					rs.log.Warn("delete duplicate raw message", "ledgerKey", e.Key, "err", err)
+				}
+			default:
+				return fmt.Errorf("job %s: record %s in the ledger: %w", jobID, e.Source, rr.Err)
+			}
+		}
+		if len(dups) > 0 {
+			if _, err := st.Record(ctx, dups); err != nil {
+				return fmt.Errorf("job %s: record duplicates: %w", jobID, err)
+			}
+			rs.r.Duplicates += len(dups)
+		}
+	}
+	if err := rs.crash(AfterLedger, keys); err != nil {
+		return err
+	}
+	return rs.enqueue(ctx, requeue)
+}
+
+// headSniffer keeps the header section of a message (up to 64 KB) as it
+// streams past, to read its Message-ID.
+type headSniffer struct {
+	buf  bytes.Buffer
+	done bool
+}
+
+const maxHead = 64 << 10
+
+func (h *headSniffer) Write(p []byte) (int, error) {
+	if !h.done {
+		room := maxHead - h.buf.Len()
+		h.buf.Write(p[:min(len(p), room)])
+		if bytes.Contains(h.buf.Bytes(), []byte("\r\n\r\n")) || bytes.Contains(h.buf.Bytes(), []byte("\n\n")) || h.buf.Len() >= maxHead {
+			h.done = true
+		}
+	}
+	return len(p), nil
+}
+
+func (h *headSniffer) messageID() string {
+	r := textproto.NewReader(bufio.NewReader(io.MultiReader(bytes.NewReader(h.buf.Bytes()), strings.NewReader("\r\n\r\n"))))
+	hdr, _ := r.ReadMIMEHeader() // a broken header still gives what it could read
+	id := strings.TrimSpace(hdr.Get("Message-Id"))
+	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")
+	return id
+}
