@@ -339,6 +339,21 @@ type Limits struct {
 	// MaxRunTime stops a run after this long (default 10m); the rest
 	// continues in a follow-up run.
 	MaxRunTime Duration `yaml:"maxRunTime" json:"maxRunTime"`
+
+	// MaxParts: a message with more MIME parts fails (default 1000).
+	MaxParts int `yaml:"maxParts" json:"maxParts"`
+	// MaxDepth: multiparts nested deeper are kept as one attachment, with
+	// a warning (default 50).
+	MaxDepth int `yaml:"maxDepth" json:"maxDepth"`
+	// MaxAttachments: attachments past this many are not stored, with a
+	// warning; the raw message keeps them (default 100).
+	MaxAttachments int `yaml:"maxAttachments" json:"maxAttachments"`
+	// MaxHeaderSize: a message whose header block is larger fails
+	// (default 512KB).
+	MaxHeaderSize Size `yaml:"maxHeaderSize" json:"maxHeaderSize"`
+	// MaxDecodedSize: a message whose parts decode to more fails
+	// (default 100MB).
+	MaxDecodedSize Size `yaml:"maxDecodedSize" json:"maxDecodedSize"`
 }
 
 // FieldError is a validation problem in the jobs file.

@@ -190,6 +190,7 @@ func (j *Job) applyDefaults() {
 	if l.MaxRunTime == 0 {
 		l.MaxRunTime = Duration(DefaultMaxRunTime)
 	}
+	l.applyMessageDefaults()
 }
 
 // DefaultPort is the well-known port of a protocol and security mode.
@@ -518,6 +519,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	if l.MaxMessageSize < 0 {
 		add("limits.maxMessageSize", "must not be negative")
 	}
+	l.validateMessage(add)
 }
 
 // RequestFields are the request fields a statement may set.

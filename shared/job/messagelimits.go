@@ -1,0 +1,59 @@
+package job
+
+// Defaults of the limits that bound the work on one message
+// (Limits.MaxParts and the fields after it).
+const (
+	DefaultMaxParts       = 1000
+	DefaultMaxDepth       = 50
+	DefaultMaxAttachments = 100
+	DefaultMaxHeaderSize  = 512 << 10
+	DefaultMaxDecodedSize = 100 << 20
+)
+
+// Upper bounds of the message limits: past them one message could again
+// stall a stage or exhaust its memory.
+const (
+	maxMaxParts       = 100000
+	maxMaxDepth       = 100
+	maxMaxAttachments = 10000
+	maxMaxHeaderSize  = 16 << 20
+	maxMaxDecodedSize = 1 << 30
+)
+
+// applyMessageDefaults fills the unset message limits.
+func (l *Limits) applyMessageDefaults() {
+	if l.MaxParts == 0 {
+		l.MaxParts = DefaultMaxParts
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxAttachments == 0 {
+		l.MaxAttachments = DefaultMaxAttachments
+	}
+	if l.MaxHeaderSize == 0 {
+		l.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	if l.MaxDecodedSize == 0 {
+		l.MaxDecodedSize = DefaultMaxDecodedSize
+	}
+}
+
+// validateMessage checks the message limits, naming the field.
+func (l *Limits) validateMessage(add func(field, format string, args ...any)) {
+	count := func(field string, v, max int) {
+		if v < 1 || v > max {
+			add(field, "%d is not between 1 and %d", v, max)
+		}
+	}
+	count("limits.maxParts", l.MaxParts, maxMaxParts)
+	count("limits.maxDepth", l.MaxDepth, maxMaxDepth)
+	count("limits.maxAttachments", l.MaxAttachments, maxMaxAttachments)
+	size := func(field string, v Size, min, max int64) {
+		if int64(v) < min || int64(v) > max {
+			add(field, "%d bytes is not between %d and %d", int64(v), min, max)
+		}
+	}
+	size("limits.maxHeaderSize", l.MaxHeaderSize, 16<<10, maxMaxHeaderSize)
+	size("limits.maxDecodedSize", l.MaxDecodedSize, 1<<20, maxMaxDecodedSize)
+}
