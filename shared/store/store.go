@@ -165,6 +165,17 @@ type OneTime interface {
 	TakeOnce(ctx context.Context, key string, now time.Time) ([]byte, error)
 }
 
+// Quotas count uses of a limited thing (notices to one address, notices
+// of one job) in fixed windows, so a limit holds across runs, processes
+// and functions.
+type Quotas interface {
+	// TakeQuota counts one use of key in the window of length window
+	// (aligned to the Unix epoch) that holds now, if fewer than limit
+	// were counted there already; ok reports whether it was counted. Of
+	// calls at once, at most limit get ok.
+	TakeQuota(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, err error)
+}
+
 // Store is everything above; the adapters implement it whole.
 type Store interface {
 	Leases
@@ -175,4 +186,5 @@ type Store interface {
 	JobStates
 	Push
 	OneTime
+	Quotas
 }
