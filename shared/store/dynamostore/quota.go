@@ -48,7 +48,7 @@ func (s *Store) TakeQuota(ctx context.Context, key string, limit int, window tim
 		}
 		it := keyOf("QUOTA#"+key, "QUOTA")
 		it["window"], it["n"] = wv, num(1)
-		it[AttrTTL] = num(time.UnixMilli((w+2)*window.Milliseconds()).Unix())
+		it[AttrTTL] = num(time.UnixMilli((w + 2) * window.Milliseconds()).Unix())
 		_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(s.table), Item: it,
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #w < :w"),
