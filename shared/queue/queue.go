@@ -34,3 +34,44 @@ type Queue interface {
 	// Delete acknowledges a delivery.
 	Delete(ctx context.Context, receipt string) error
 }
+
+// Extender is a queue whose deliveries can stay hidden longer than the
+// visibility timeout they were received with (SQS ChangeMessageVisibility).
+type Extender interface {
+	// Extend hides the delivery for visibility from now on. A receipt that
+	// is stale or already deleted may be refused with an error.
+	Extend(ctx context.Context, receipt string, visibility time.Duration) error
+}
+
+// KeepHidden extends the delivery's visibility to visibility every
+// visibility/3 until stop is called, so a consumer that works longer than
+// the timeout it received with does not see its message handed to
+// another consumer. A failed extension is passed to onErr (which may be
+// nil) and tried again at the next beat. stop waits for a beat in progress.
+func KeepHidden(ctx context.Context, q Extender, receipt string, visibility time.Duration, onErr func(error)) (stop func()) {
+	every := visibility / 3
+	if every <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := q.Extend(ctx, receipt, visibility); err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

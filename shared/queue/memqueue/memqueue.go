@@ -58,7 +58,10 @@ type Queue struct {
 	seq      uint64
 }
 
-var _ queue.Queue = (*Queue)(nil)
+var (
+	_ queue.Queue    = (*Queue)(nil)
+	_ queue.Extender = (*Queue)(nil)
+)
 
 // New returns an empty queue.
 func New(opts *Options) *Queue {
@@ -256,6 +259,33 @@ func (q *Queue) Delete(ctx context.Context, receipt string) error {
 		q.visible.Remove(it.elem)
 		it.elem = nil
 	}
+	return nil
+}
+
+// ErrNotInFlight means Extend was given a receipt that is stale (the
+// message was delivered again since) or whose message was deleted, as SQS
+// refuses ChangeMessageVisibility for a message not in flight.
+var ErrNotInFlight = errors.New("memqueue: message not in flight")
+
+// Extend hides the delivery for visibility from now on, as SQS
+// ChangeMessageVisibility does.
+func (q *Queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
+	if receipt == "" {
+		return ErrBadReceipt
+	}
+	if visibility < 0 {
+		return fmt.Errorf("memqueue: extend: visibility %v is negative", visibility)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it := q.receipts[receipt]
+	if it == nil || it.index < 0 {
+		return fmt.Errorf("memqueue: extend: %w", ErrNotInFlight)
+	}
+	it.visibleAt = q.opts.Now().Add(visibility)
+	heap.Fix(&q.inFlight, it.index)
+	// Waiting receivers must learn of the new visibility deadline.
+	q.broadcast()
 	return nil
 }
 

@@ -45,6 +45,8 @@ func Run(t *testing.T, h Harness) {
 		{"EmptyAfterWait", testEmptyAfterWait},
 		{"WakesOnSend", testWakesOnSend},
 		{"ContextCancelled", testCancelled},
+		{"Extend", testExtend},
+		{"KeepHidden", testKeepHidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -361,4 +363,45 @@ func testCancelled(t *testing.T, h Harness) {
 	if elapsed > wait/2 {
 		t.Errorf("Receive returned %v after being cancelled, want at once", elapsed)
 	}
+}
+
+func extender(tb testing.TB, q queue.Queue) queue.Extender {
+	tb.Helper()
+	ext, ok := q.(queue.Extender)
+	if !ok {
+		tb.Fatalf("%T does not implement queue.Extender", q)
+	}
+	return ext
+}
+
+func testExtend(t *testing.T, h Harness) {
+	q, _ := h.New(t, 5)
+	ext := extender(t, q)
+	send(t, q, pointer(1))
+	first := receiveOne(t, q, h.Unit, 2*h.Unit)
+	if err := ext.Extend(context.Background(), first.Receipt, 5*h.Unit); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	wantEmpty(t, q, 3*h.Unit) // past the visibility it was received with
+	second := receiveOne(t, q, 6*h.Unit, 30*h.Unit)
+	if second.ID != first.ID || second.ReceiveCount != 2 {
+		t.Fatalf("after the extension: got %s count %d, want %s count 2", second.ID, second.ReceiveCount, first.ID)
+	}
+	del(t, q, second.Receipt)
+	wantEmpty(t, q, h.Unit)
+}
+
+func testKeepHidden(t *testing.T, h Harness) {
+	q, _ := h.New(t, 5)
+	send(t, q, pointer(1))
+	d := receiveOne(t, q, h.Unit, 2*h.Unit)
+	stop := queue.KeepHidden(context.Background(), extender(t, q), d.Receipt, 2*h.Unit, func(err error) {
+		t.Errorf("extend: %v", err)
+	})
+	// A consumer working for two and a half visibility timeouts keeps
+	// its message to itself, and its receipt stays good.
+	wantEmpty(t, q, 5*h.Unit)
+	stop()
+	del(t, q, d.Receipt)
+	wantEmpty(t, q, 3*h.Unit)
 }

@@ -24,7 +24,10 @@ type Queue struct {
 	url string
 }
 
-var _ queue.Queue = (*Queue)(nil)
+var (
+	_ queue.Queue    = (*Queue)(nil)
+	_ queue.Extender = (*Queue)(nil)
+)
 
 // New returns the queue at queueURL.
 func New(client *sqs.Client, queueURL string) *Queue { return &Queue{c: client, url: queueURL} }
@@ -122,6 +125,20 @@ func (q *Queue) Delete(ctx context.Context, receipt string) error {
 			return nil // a stale receipt: the message came back to someone else
 		}
 		return fmt.Errorf("sqsqueue: delete: %w", err)
+	}
+	return nil
+}
+
+// Extend hides the delivery for visibility from now on
+// (ChangeMessageVisibility), rounded up to whole seconds and at most 12 h.
+// SQS refuses a stale receipt or one whose message was deleted.
+func (q *Queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
+	if receipt == "" {
+		return errors.New("sqsqueue: extend: empty receipt")
+	}
+	if _, err := q.c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.url),
+		ReceiptHandle: aws.String(receipt), VisibilityTimeout: seconds(visibility, maxVisibility)}); err != nil {
+		return fmt.Errorf("sqsqueue: extend visibility: %w", err)
 	}
 	return nil
 }
