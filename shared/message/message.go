@@ -55,6 +55,14 @@ type Message struct {
 	Size          int64        `json:"size"`
 	// Warnings say what could not be decoded cleanly; the message still went on.
 	Warnings []string `json:"warnings,omitempty"`
+	// FromNameLooksLikeAddress is set when the From display name is, or
+	// holds, an address other than the sender's own addr-spec (RFC 5322
+	// section 3.4): a name made to impersonate someone.
+	FromNameLooksLikeAddress bool `json:"fromNameLooksLikeAddress,omitempty"`
+	// Suspicious says why the sender cannot be trusted at all (two From
+	// fields, several mailboxes in one, an address that cannot be told
+	// from the rest); such a message never passes an allow-list.
+	Suspicious []string `json:"suspicious,omitempty"`
 }
 
 // Attachment is an attachment by reference: its bytes are in the blob store.

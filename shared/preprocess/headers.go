@@ -11,8 +11,6 @@ import (
 	gomessage "github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
-
-	"mailconnector/shared/message"
 )
 
 // encodedWord matches an RFC 2047 encoded word (section 2), leniently:
@@ -132,7 +130,7 @@ func (p *processor) headers(h textproto.Header) {
 		}
 	}
 
-	m.From = firstAddress(p.addresses(h, "From"))
+	p.sender(h)
 	m.To = p.addresses(h, "To")
 	m.Cc = p.addresses(h, "Cc")
 	m.ReplyTo = p.addresses(h, "Reply-To")
@@ -157,55 +155,8 @@ func (p *processor) headers(h textproto.Header) {
 	m.References = msgIDs(mh, "References")
 }
 
-func firstAddress(as []message.Address) message.Address {
-	if len(as) == 0 {
-		return message.Address{}
-	}
-	return as[0]
-}
-
 func collapseSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// addrInText finds bare addresses in a header that does not parse.
-var addrInText = regexp.MustCompile(`[^\s<>,;:"'()\[\]]+@[^\s<>,;:"'()\[\]]+`)
-
-// addresses parses an address-list header field (RFC 5322 section 3.4) as
-// net/mail does; a list that does not parse yields the addresses that can
-// be found in it, with a warning.
-func (p *processor) addresses(h textproto.Header, key string) []message.Address {
-	v := h.Get(key)
-	if strings.TrimSpace(v) == "" {
-		return nil
-	}
-	if !utf8.ValidString(v) {
-		v = decodeFallback([]byte(v))
-	}
-	list, err := gomail.ParseAddressList(v)
-	if err == nil {
-		out := make([]message.Address, 0, len(list))
-		for _, a := range list {
-			out = append(out, message.Address{Name: a.Name, Address: a.Address})
-		}
-		return out
-	}
-	var out []message.Address
-	for _, part := range strings.Split(v, ",") {
-		if a, err := gomail.ParseAddress(part); err == nil {
-			out = append(out, message.Address{Name: a.Name, Address: a.Address})
-			continue
-		}
-		loc := addrInText.FindStringIndex(part)
-		if loc == nil {
-			continue
-		}
-		name := decodeWords(part[:loc[0]] + part[loc[1]:])
-		name = strings.Trim(collapseSpace(name), ` "'<>()`)
-		out = append(out, message.Address{Name: name, Address: part[loc[0]:loc[1]]})
-	}
-	p.warn("%s: malformed address list %q", strings.ToLower(key), v)
-	return out
 }
 
 // msgIDs parses a list of message identifiers (RFC 5322 section 3.6.4),

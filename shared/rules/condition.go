@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/text/unicode/norm"
+
 	"mailconnector/shared/job"
 	"mailconnector/shared/message"
 )
@@ -58,6 +60,12 @@ func (ev evaluator) values(field string) []string {
 		}
 		return nil
 	}
+	switch field {
+	case "from.nameLooksLikeAddress":
+		return []string{strconv.FormatBool(m.FromNameLooksLikeAddress)}
+	case "suspicious":
+		return []string{strconv.FormatBool(len(m.Suspicious) > 0)}
+	}
 	base, part, _ := strings.Cut(field, ".")
 	switch base {
 	case "from":
@@ -98,7 +106,9 @@ func (ev evaluator) values(field string) []string {
 
 // addressValues returns the part of each address a condition tests:
 // "address", "name", "domain", or with no part the address and the
-// display name.
+// display name. With no part, a display name holding an "@" is left out:
+// the address is only ever the addr-spec (RFC 5322 section 3.4), and a
+// name such as "boss@corp.example" must not pass for it.
 func addressValues(part string, as ...message.Address) []string {
 	var out []string
 	for _, a := range as {
@@ -119,7 +129,7 @@ func addressValues(part string, as ...message.Address) []string {
 			if a.Address != "" {
 				out = append(out, a.Address)
 			}
-			if a.Name != "" {
+			if a.Name != "" && !strings.ContainsAny(norm.NFKC.String(a.Name), "@") {
 				out = append(out, a.Name)
 			}
 		}
