@@ -20,16 +20,17 @@ func reqPK(id string) string               { return "REQ#" + id }
 func msgIDPK(id string) string             { return "MSGID#" + id }
 func convSK(c request.Conversation) string { return "CONV#" + timeKey(c.CreatedAt) + "#" + c.ID }
 
-func requestItem(r request.Request) (item, error) {
+// requestItem returns the request's item and its part items (parts.go).
+func requestItem(r request.Request) (item, []item, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	it := keyOf(reqPK(r.ID), "REQ")
-	it["data"] = str(string(b))
+	parts := withData(it, string(b))
 	it[AttrGSI1PK], it[AttrGSI1SK] = str("REQS"), str(pad(r.Number))
 	it[AttrGSI2PK], it[AttrGSI2SK] = str("REQS#"+r.JobID), str(pad(r.Number))
-	return it, nil
+	return it, parts, nil
 }
 
 // Request returns a request by id.
@@ -42,7 +43,7 @@ func (s *Store) Request(ctx context.Context, id string) (request.Request, error)
 		return request.Request{}, fmt.Errorf("dynamostore: request %s: %w", id, store.ErrNotFound)
 	}
 	var r request.Request
-	if err := decode(it, &r); err != nil {
+	if err := s.decodeJoined(ctx, it, nil, &r); err != nil {
 		return request.Request{}, fmt.Errorf("dynamostore: request %s: %w", id, err)
 	}
 	return r, nil
@@ -102,7 +103,7 @@ func (s *Store) ListRequests(ctx context.Context, jobID string, limit int) ([]re
 	out := make([]request.Request, 0, len(items))
 	for _, it := range items {
 		var r request.Request
-		if err := decode(it, &r); err != nil {
+		if err := s.decodeJoined(ctx, it, nil, &r); err != nil {
 			return nil, fmt.Errorf("dynamostore: list requests: %w", err)
 		}
 		out = append(out, r)
@@ -120,10 +121,20 @@ func (s *Store) Conversations(ctx context.Context, requestID string) ([]request.
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: conversations of request %s: %w", requestID, err)
 	}
+	// The query holds the conversations' part items too (parts.go).
+	parts := map[string][]item{}
+	for _, it := range items {
+		if of := getS(it, attrPartOf); of != "" {
+			parts[of] = append(parts[of], it)
+		}
+	}
 	out := make([]request.Conversation, 0, len(items))
 	for _, it := range items {
+		if getS(it, attrPartOf) != "" {
+			continue
+		}
 		var c request.Conversation
-		if err := decode(it, &c); err != nil {
+		if err := s.decodeJoined(ctx, it, parts, &c); err != nil {
 			return nil, fmt.Errorf("dynamostore: conversations of request %s: %w", requestID, err)
 		}
 		out = append(out, c)
@@ -254,11 +265,14 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		}
 		r := *o.UpdateRequest
 		r.Number = old.Number // the number never changes
-		it, err := requestItem(r)
+		it, parts, err := requestItem(r)
 		if err != nil {
 			return out, false, err
 		}
 		put(it, "attribute_exists(PK)", nil)
+		for _, p := range parts {
+			put(p, "", nil)
+		}
 		writes[r.ID] = true
 		out.UpdateRequest = &r
 		target = r.ID
@@ -285,11 +299,14 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 			put(next, "n = :cur", item{":cur": num(cur)})
 		}
 		ops[counterAt].Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		it, err := requestItem(r)
+		it, parts, err := requestItem(r)
 		if err != nil {
 			return out, false, err
 		}
 		put(it, "attribute_not_exists(PK)", nil)
+		for _, p := range parts {
+			put(p, "", nil)
+		}
 		writes[r.ID] = true
 		out.NewRequest = &r
 	}
@@ -311,8 +328,11 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 			return out, false, err
 		}
 		it := keyOf(reqPK(c.RequestID), convSK(c))
-		it["data"] = str(string(b))
+		parts := withData(it, string(b))
 		put(it, "", nil)
+		for _, p := range parts {
+			put(p, "", nil)
+		}
 		out.Conversation = &c
 		target = c.RequestID
 	}
