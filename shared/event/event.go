@@ -46,8 +46,14 @@ type Event struct {
 	Text          string `json:"text,omitempty"`
 	TextTruncated bool   `json:"textTruncated,omitempty"`
 	NormKey       string `json:"normKey,omitempty"`
-	// Attachments are the message's attachments by reference.
-	Attachments []Attachment `json:"attachments,omitempty"`
+	// Attachments are the message's attachments by reference, at most
+	// MaxAttachments; AttachmentCount says how many the message had when
+	// they were cut.
+	Attachments     []Attachment `json:"attachments,omitempty"`
+	AttachmentCount int          `json:"attachmentCount,omitempty"`
+	// Truncated names the fields Fit cut ("subject", "request.title",
+	// "attachments", ...); the whole message is under NormKey.
+	Truncated []string `json:"truncated,omitempty"`
 }
 
 // MaxText bounds Event.Text, so an event stays far below EventBridge's
@@ -65,6 +71,9 @@ type Request struct {
 	Assignee     string            `json:"assignee,omitempty"`
 	Custom       map[string]string `json:"custom,omitempty"`
 	Participants []string          `json:"participants,omitempty"`
+	// ParticipantCount says how many participants the request has when
+	// Participants was cut to MaxParticipants.
+	ParticipantCount int `json:"participantCount,omitempty"`
 }
 
 // Address is a mailbox address with its display name.

@@ -538,10 +538,10 @@ func (s *Stage) publish(ctx context.Context, j *job.Job, e ledger.Entry, m *mess
 }
 
 // Event is the event published for a stored outcome (schema in
-// events/README.md).
+// events/README.md), cut to fit EventBridge (event.Fit).
 func Event(j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, now time.Time) event.Event {
 	ev := event.Event{Time: now, JobID: j.ID, LedgerKey: e.Key, MessageID: m.MessageID,
-		From: m.From.Address, Subject: m.Subject, Statement: d.Statement, Reason: d.Reason}
+		From: m.From.Address, Subject: m.Subject, Statement: d.Statement, Reason: d.Reason, NormKey: e.NormKey}
 	var r *request.Request
 	switch d.Action {
 	case Create:
@@ -555,7 +555,7 @@ func Event(j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.O
 		ev.Type = event.MessageIgnored
 	}
 	if r == nil {
-		return ev
+		return event.Fit(ev)
 	}
 	ev.RequestID, ev.RequestNumber = r.ID, r.Number
 	if o.Conversation != nil {
@@ -567,10 +567,9 @@ func Event(j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.O
 		Custom: r.Custom, Participants: r.Participants,
 	}
 	ev.Text, ev.TextTruncated = request.Cut(m.VisibleText, event.MaxText)
-	ev.NormKey = e.NormKey
 	for _, a := range m.Attachments {
 		ev.Attachments = append(ev.Attachments, event.Attachment{Filename: a.Filename, ContentType: a.ContentType,
 			Size: a.Size, BlobKey: a.BlobKey, SHA256: a.SHA256, Inline: a.Inline, Dropped: a.Dropped})
 	}
-	return ev
+	return event.Fit(ev)
 }
