@@ -94,6 +94,15 @@ type Outcome struct {
 	Conversation *request.Conversation
 	// MessageIDs are indexed to the request for threading.
 	MessageIDs []string
+	// Event, when set, makes the event that reports this outcome: Commit
+	// calls it with the outcome as it is stored (request numbered, entry
+	// updated; it may call it more than once) and stores what it returns
+	// in the outbox in the same transaction, claimed until
+	// EventClaimedUntil so that the committer publishes it first. The
+	// returned Outcome's OutboxID names the outbox entry.
+	Event             func(Outcome) ([]byte, error)
+	EventClaimedUntil time.Time
+	OutboxID          string
 }
 
 // Requests stores requests and conversations.
@@ -176,6 +185,27 @@ type Quotas interface {
 	TakeQuota(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, err error)
 }
 
+// OutboxEntry is an event stored with the outcome it reports (Outcome.Event).
+type OutboxEntry struct {
+	ID      string    // assigned by Commit; IDs sort by Created
+	JobID   string    // the ledger entry whose outcome the event reports
+	Key     string    //
+	Payload []byte    // as Outcome.Event returned it
+	Created time.Time // when it was committed
+}
+
+// Outbox holds events stored with their outcomes until they are published,
+// so an event whose publishing failed is published later: each entry is
+// handed to one claimer at a time, and deleted once published.
+type Outbox interface {
+	// ClaimOutbox claims, until until, up to limit entries whose claim
+	// ended before now (or that have none) and returns them, oldest
+	// first. Of calls at once, one gets each entry.
+	ClaimOutbox(ctx context.Context, now, until time.Time, limit int) ([]OutboxEntry, error)
+	// DeleteOutbox removes a published entry; a missing one is no error.
+	DeleteOutbox(ctx context.Context, id string) error
+}
+
 // Store is everything above; the adapters implement it whole.
 type Store interface {
 	Leases
@@ -187,4 +217,5 @@ type Store interface {
 	Push
 	OneTime
 	Quotas
+	Outbox
 }

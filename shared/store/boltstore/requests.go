@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -72,11 +73,12 @@ func (s *Store) Commit(ctx context.Context, o store.Outcome) (store.Outcome, err
 	}
 	var out store.Outcome
 	var refused error
+	now := s.now()
 	err := s.batch(func(tx *bolt.Tx) error {
 		// Batch may call this more than once: start from o every time.
 		out, refused = store.Outcome{Entry: o.Entry, MessageIDs: o.MessageIDs}, nil
 		var err error
-		refused, err = commit(tx, o, &out)
+		refused, err = commit(tx, o, &out, now)
 		return err
 	})
 	if err == nil {
@@ -88,9 +90,10 @@ func (s *Store) Commit(ctx context.Context, o store.Outcome) (store.Outcome, err
 	return out, nil
 }
 
-// commit does Commit's work in tx, filling out. It returns refused for a
-// check that failed before anything was written, err for a failed write.
-func commit(tx *bolt.Tx, o store.Outcome, out *store.Outcome) (refused, err error) {
+// commit does Commit's work in tx, filling out; now is the time of the
+// outbox entry. It returns refused for a check that failed before
+// anything was written, err for a failed write.
+func commit(tx *bolt.Tx, o store.Outcome, out *store.Outcome, now time.Time) (refused, err error) {
 	stored, found, err := getEntry(tx, o.Entry.JobID, o.Entry.Key)
 	switch {
 	case err != nil:
@@ -195,6 +198,11 @@ func commit(tx *bolt.Tx, o store.Outcome, out *store.Outcome) (refused, err erro
 		return nil, fmt.Errorf("store ledger entry: %w", err)
 	}
 	out.Entry = e
+	if o.Event != nil {
+		if err := putOutbox(tx, o, out, now); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
 }
 

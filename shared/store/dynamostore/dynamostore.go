@@ -20,6 +20,7 @@
 //	conversation  REQ#<request id>    CONV#<createdAt t>#<id>  data
 //	message id    MSGID#<Message-ID>  MSGID                  requestId
 //	counter       COUNTER             REQUEST                n (the last request number)
+//	outbox        OUTBOX              <t>#<job>#<ledger key>  jobId, key, payload, created, claimUntil (outbox.go)
 //	part          <PK of its item>    <SK of its item>#PART#<n>  data, partOf: the rest of a long request or conversation (parts.go)
 //
 // Values are JSON in a "data" attribute; only what a condition or an index

@@ -371,6 +371,13 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		ExpressionAttributeValues:           item{":v": num(e.Version), ":unfinished": str("UNFINISHED#")},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}})
+	if o.Event != nil {
+		it, err := outboxItem(o, &out, s.o.Now())
+		if err != nil {
+			return out, false, err
+		}
+		put(it, "", nil)
+	}
 	if len(ops) > maxTransactItems {
 		return out, false, fmt.Errorf("%d Message-IDs are more than one transaction holds", len(seen))
 	}
