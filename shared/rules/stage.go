@@ -26,6 +26,7 @@ import (
 type Store interface {
 	store.Ledger
 	store.Requests
+	store.Outbox // events not yet published
 }
 
 // Jobs finds a job's configuration.
@@ -65,6 +66,7 @@ type SentNotifier interface {
 type Stage struct {
 	o      StageOptions
 	engine *Engine
+	box    outbox
 }
 
 // NewStage returns a Stage.
@@ -96,6 +98,7 @@ func (e *PermanentError) Permanent() bool { return true }
 // outcome is stored in one transaction with the request it makes.
 func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 	log := s.o.Logger.With("job", p.JobID, "ledgerKey", p.Key)
+	s.publishPending(ctx, log)
 	for attempt := 0; ; attempt++ {
 		e, err := s.o.Store.Entry(ctx, p.JobID, p.Key)
 		if err != nil {
@@ -348,6 +351,13 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		}
 	}
 	o.Entry = e
+	if s.o.Publisher != nil {
+		// The event goes to the outbox with the outcome (outbox.go).
+		o.Event = func(out store.Outcome) ([]byte, error) {
+			return json.Marshal(Event(j, out.Entry, m, d, out, out.Entry.UpdatedAt))
+		}
+		o.EventClaimedUntil = now.Add(OutboxClaim)
+	}
 	return s.o.Store.Commit(ctx, o)
 }
 
@@ -528,12 +538,18 @@ func withToken(j *job.Job, subject string, number int64) string {
 }
 
 func (s *Stage) publish(ctx context.Context, j *job.Job, e ledger.Entry, m *message.Message, d Decision, o store.Outcome, log *slog.Logger) {
-	ev := Event(j, e, m, d, o, s.o.Now())
 	if s.o.Publisher == nil {
 		return
 	}
+	ev := Event(j, e, m, d, o, e.UpdatedAt) // as stored in the outbox
 	if err := s.o.Publisher.Publish(ctx, ev); err != nil {
-		log.Error("publish event", "type", ev.Type, "err", err)
+		log.Warn("publish event; it stays in the outbox for a later attempt", "type", ev.Type, "err", err)
+		return
+	}
+	if o.OutboxID != "" {
+		if err := s.o.Store.DeleteOutbox(ctx, o.OutboxID); err != nil {
+			log.Warn("clear a published event from the outbox", "type", ev.Type, "err", err)
+		}
 	}
 }
 
