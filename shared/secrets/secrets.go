@@ -1,11 +1,16 @@
 // Package secrets resolves the credentials a job's secret reference names.
-// Values never appear in logs or errors: Credentials prints as redacted.
+// Values never appear in logs or errors: Credentials prints as redacted,
+// and every resolver registers the values it resolves or writes back with
+// the process's redactor (Register), which masks them wherever the
+// connector writes text.
 package secrets
 
 import (
 	"context"
 	"errors"
 	"fmt"
+
+	"mailconnector/shared/redact"
 )
 
 // Credentials are what a secret holds. Which fields are set depends on the
@@ -30,6 +35,18 @@ func (c Credentials) String() string {
 
 // GoString never shows a secret value.
 func (c Credentials) GoString() string { return c.String() }
+
+// Values are c's secret values: the password, the client secret and the
+// tokens. Names and addresses (username, clientId, tenantId, tokenUrl,
+// scopes) are not secret: errors name them so an administrator can act.
+func (c Credentials) Values() []string {
+	return []string{c.Password, c.ClientSecret, c.RefreshToken, c.AccessToken}
+}
+
+// Register hands c's secret values to the process's redactor, so that no
+// error, log line, run record or output shows them. Resolvers call it for
+// what they resolve and what they write back.
+func Register(c Credentials) { redact.Add(c.Values()...) }
 
 // ErrNotFound means no secret has the given name.
 var ErrNotFound = errors.New("secrets: secret not found")

@@ -5,19 +5,14 @@
 package localsecrets
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"mailconnector/shared/secrets"
 )
@@ -73,6 +68,7 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (secrets.Credentials
 		if err := dec.Decode(&c); err != nil {
 			return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: environment variable %s is not a JSON credentials object: %s", ref, env, describeJSON(err))
 		}
+		secrets.Register(c)
 		return c, nil
 	}
 	data, err := os.ReadFile(r.file)
@@ -82,16 +78,14 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (secrets.Credentials
 	if err != nil {
 		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: %w", ref, err)
 	}
-	var all map[string]secrets.Credentials
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&all); err != nil && !errors.Is(err, io.EOF) {
-		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: read %s: %s", ref, r.file, redactYAML(err))
+	c, err := fileEntry(data, ref)
+	if errors.Is(err, errNoEntry) {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: not in environment variable %s nor in %s: %w: %w", ref, env, r.file, err, secrets.ErrNotFound)
 	}
-	c, ok := all[ref]
-	if !ok {
-		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: not in environment variable %s nor in %s: %w", ref, env, r.file, secrets.ErrNotFound)
+	if err != nil {
+		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: read %s: %w", ref, r.file, err)
 	}
+	secrets.Register(c)
 	return c, nil
 }
 
@@ -113,10 +107,11 @@ func describeJSON(err error) string {
 	return "malformed"
 }
 
-// quoted matches the `value` that yaml type errors quote.
-var quoted = regexp.MustCompile("`[^`]*`")
-
-// redactYAML is err's text with any quoted value taken out.
-func redactYAML(err error) string {
-	return quoted.ReplaceAllString(err.Error(), "(value withheld)")
+// describeYAML says where a YAML error is without quoting the text: the
+// parser's messages quote what they stumbled on, which may be a password.
+func describeYAML(err error) string {
+	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		return "not valid YAML at line " + m[1] + " (content withheld)"
+	}
+	return "not valid YAML (content withheld)"
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"mailconnector/shared/redact"
 	"mailconnector/shared/secrets"
 )
 
@@ -189,5 +190,76 @@ func TestProcessEnvironment(t *testing.T) {
 	}
 	if c.Username != "p@example.com" {
 		t.Fatalf("got username %q, want p@example.com", c.Username)
+	}
+}
+
+// TestBrokenEntryFailsAloneAndQuotesNothing: a secrets file with one
+// broken entry (a password starting with "*", which YAML reads as an
+// alias) fails only the reference of that entry, with its line and never
+// its content; the other entries still resolve.
+func TestBrokenEntryFailsAloneAndQuotesNothing(t *testing.T) {
+	const file = "# support mailboxes\n" +
+		"mail/broken:\n" +
+		"  username: a@example.com\n" +
+		"  password: *CANARY1" + secretValue + "\n" +
+		"mail/good:\n" +
+		"  username: b@example.com\n" +
+		"  password: " + secretValue + "\n" +
+		"\"mail/quoted\":\n" +
+		"  username: c@example.com\n" +
+		"  password: '" + secretValue + "\n"
+	tests := []struct {
+		name     string
+		ref      string
+		want     secrets.Credentials
+		wantErr  []string
+		notFound bool
+	}{
+		{name: "good entry resolves", ref: "mail/good", want: secrets.Credentials{Username: "b@example.com", Password: secretValue}},
+		{name: "broken entry names its line", ref: "mail/broken", wantErr: []string{`"mail/broken"`, FileName, "line 4"}},
+		{name: "quoted key, unclosed quote", ref: "mail/quoted", wantErr: []string{`"mail/quoted"`, FileName, "line 10"}},
+		{name: "unknown reference says which lines could not be read", ref: "mail/other", wantErr: []string{`"mail/other"`, "line 4", "line 10"}, notFound: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := resolver(t, nil, file).Resolve(context.Background(), tt.ref)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("got error %v, want nil", err)
+				}
+				if got.Username != tt.want.Username || got.Password != tt.want.Password {
+					t.Fatalf("got credentials of %q, want those of %q", got.Username, tt.want.Username)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got nil error, want one")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "CANARY1") || strings.Contains(msg, secretValue) || strings.Contains(msg, "'") {
+				t.Fatalf("got %q, want an error quoting nothing of the file", msg)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(msg, want) {
+					t.Errorf("got error %q, want it to contain %q", msg, want)
+				}
+			}
+			if got := errors.Is(err, secrets.ErrNotFound); got != tt.notFound {
+				t.Errorf("errors.Is(err, ErrNotFound): got %v, want %v", got, tt.notFound)
+			}
+		})
+	}
+}
+
+// TestResolvedValuesAreRegistered: what the resolver hands out is masked
+// by the process's redactor from then on.
+func TestResolvedValuesAreRegistered(t *testing.T) {
+	const pw = "registered-Pa55word"
+	c, err := resolver(t, nil, "x:\n  username: u\n  password: "+pw+"\n").Resolve(context.Background(), "x")
+	if err != nil || c.Password != pw {
+		t.Fatalf("resolve: got error %v", err)
+	}
+	if got := redact.String("login " + pw); strings.Contains(got, pw) {
+		t.Errorf("got %q, want the password masked", got)
 	}
 }

@@ -43,7 +43,7 @@ func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credenti
 	var doc yaml.Node
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return false, fmt.Errorf("localsecrets: write back %q: read %s: %s", ref, r.file, redactYAML(err))
+			return false, fmt.Errorf("localsecrets: write back %q: read %s: %s", ref, r.file, describeYAML(err))
 		}
 	}
 	if doc.Kind == 0 {
@@ -77,7 +77,7 @@ func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credenti
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
 	if err := enc.Encode(&doc); err != nil {
-		return false, fmt.Errorf("localsecrets: write back %q: encode: %s", ref, redactYAML(err))
+		return false, fmt.Errorf("localsecrets: write back %q: encode: %s", ref, describeYAML(err))
 	}
 	enc.Close()
 	if err := os.MkdirAll(filepath.Dir(r.file), 0o700); err != nil {

@@ -95,6 +95,7 @@ func (r *Resolver) read(ctx context.Context, ref string) (secrets.Credentials, e
 		// The JSON error may quote the value: never pass it on.
 		return secrets.Credentials{}, fmt.Errorf("smsecrets: secret %q is not a JSON object of credentials", ref)
 	}
+	secrets.Register(c)
 	return c, nil
 }
 
@@ -108,6 +109,7 @@ func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credenti
 	if c.RefreshToken == "" {
 		return false, nil
 	}
+	secrets.Register(c)
 	stored, err := r.read(ctx, ref)
 	if err != nil {
 		return false, err
