@@ -100,6 +100,15 @@ func (p *policy) extensionReason(safeName string) string {
 // blob store and records it, kept or dropped, in the message.
 func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r io.Reader, partPath string) error {
 	index := len(p.msg.Attachments)
+	if index >= p.limits.attachments {
+		// Past limits.maxAttachments: neither stored nor listed; the raw
+		// message keeps it, and run counts it for a warning.
+		p.notStored++
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(partPath), err))
+		}
+		return nil
+	}
 	a := message.Attachment{
 		Filename:    displayName(filename),
 		ContentType: ct,
@@ -153,6 +162,9 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 		lr := &maxReader{r: br, max: p.policy.maxSize}
 		_, err := p.opts.Blobs.Put(p.ctx, key, lr)
 		switch {
+		case p.limitErr != nil:
+			_ = p.opts.Blobs.Delete(p.ctx, key)
+			return p.limitErr
 		case p.in.err != nil:
 			return p.fatal()
 		case lr.exceeded:

@@ -269,6 +269,14 @@ func toUTF8(raw []byte, label string) (string, string) {
 		s, _ := decodeWith(raw, d)
 		return s, "unknown charset \"" + label + "\": detected " + d
 	}
+	// A UTF-16 label on bytes that cannot be UTF-16 (RFC 2781 section 4):
+	// without a byte order mark, UTF-16 text has an even length and, as
+	// soon as it holds ASCII (spaces, line ends), NUL bytes.
+	if isUTF16(cs) && !couldBeUTF16(raw) {
+		d := detectCharset(raw)
+		s, _ := decodeWith(raw, d)
+		return s, "labelled " + label + " but the bytes cannot be " + cs + " (no byte order mark, odd length or no NUL bytes): read as " + d
+	}
 	// A single-byte label on multi-byte UTF-8 text is a common mistake of
 	// webmailers and scripts.
 	if isSingleByte(cs) && !isASCII(raw) && utf8.Valid(raw) && looksUTF8(raw) {
@@ -328,4 +336,17 @@ func decodeFallback(raw []byte) string {
 	}
 	s, _ := decodeWith(raw, d)
 	return s
+}
+
+func isUTF16(cs string) bool {
+	return cs == "utf-16" || cs == "utf-16le" || cs == "utf-16be" || cs == "ucs-2" || cs == "unicode"
+}
+
+// couldBeUTF16 reports whether raw can be UTF-16 text: it starts with a
+// byte order mark, or it has an even length and holds NUL bytes.
+func couldBeUTF16(raw []byte) bool {
+	if bytes.HasPrefix(raw, []byte{0xFE, 0xFF}) || bytes.HasPrefix(raw, []byte{0xFF, 0xFE}) {
+		return true
+	}
+	return len(raw)%2 == 0 && bytes.IndexByte(raw, 0) >= 0
 }

@@ -263,6 +263,9 @@ func (r *partReader) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := r.r.Read(b)
+	if lerr := r.p.countDecoded(n); lerr != nil {
+		return n, lerr
+	}
 	if err == nil || errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return n, err
 	}
@@ -397,7 +400,7 @@ func isTNEF(ct, filename string) bool {
 // tnef unwraps a winmail.dat part ([MS-OXTNEF]) into its body and
 // attachments. A part that is not TNEF, or too large, stays an
 // attachment, with a warning.
-func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Reader, path string) error {
+func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Reader, path string) (rerr error) {
 	buf, err := io.ReadAll(io.LimitReader(r, maxTNEF+1))
 	if err != nil {
 		return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(path), err))
@@ -412,7 +415,14 @@ func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Rea
 		return p.attachment(h, ct, disp, filename, bytes.NewReader(buf), path)
 	}
 	if err != nil {
-		p.warn("%s: winmail.dat is cut short: kept what could be read", partName(path))
+		// Cut short or followed by junk: what was decoded is used, and the
+		// file itself is kept as well, so nothing is lost.
+		p.warn("%s: winmail.dat is cut short or has bytes that are not TNEF: kept what could be read and the file as an attachment", partName(path))
+		defer func() {
+			if rerr == nil {
+				rerr = p.attachment(h, ct, disp, filename, bytes.NewReader(buf), path)
+			}
+		}()
 	}
 	switch {
 	case strings.TrimSpace(m.HTML) != "":

@@ -24,8 +24,13 @@
 // Preprocessing never fails on a badly formed message: unknown charsets,
 // broken parts, malformed headers and even bytes that are not MIME at all
 // end as warnings in Message.Warnings. Process returns an error only when
-// reading the message or writing to the blob store fails, or when the
-// context ends.
+// reading the message or writing to the blob store fails, when the
+// context ends, or when the message is over a hard limit of its job
+// (*LimitError: MIME parts, header block size, decoded size; parsing stops
+// there). Softer limits end as warnings: multiparts nested deeper than
+// limits.maxDepth are kept whole as an attachment, attachments past
+// limits.maxAttachments are not stored, a header field longer than 64 KB
+// is cut.
 package preprocess
 
 import (
@@ -49,14 +54,6 @@ import (
 // truncated with a warning.
 const MaxBodyBytes = 4 << 20
 
-// maxHeaderBytes caps the header block of the message (and of each part's
-// header in the parser's own buffer).
-const maxHeaderBytes = 1 << 20
-
-// maxDepth bounds the nesting of multiparts; deeper parts are kept as
-// attachments without looking inside.
-const maxDepth = 32
-
 // Options configure Process. A nil *Options means defaults.
 type Options struct {
 	// Job supplies the preprocessing rules, the attachment policy and the
@@ -75,7 +72,8 @@ type Options struct {
 // Process reads one raw MIME message from r and returns it normalized. Kept
 // attachments are stored in opts.Blobs. The error is non-nil only for a
 // failing reader or blob store, or when ctx ends; a malformed message still
-// yields a Message, with warnings.
+// yields a Message, with warnings. A message over a hard limit yields a
+// *LimitError, and the attachments already stored are deleted.
 func Process(ctx context.Context, r io.Reader, opts *Options) (*message.Message, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -89,8 +87,12 @@ func Process(ctx context.Context, r io.Reader, opts *Options) (*message.Message,
 	if opts.Job != nil {
 		p.msg.JobID = opts.Job.ID
 	}
+	p.limits = newLimits(opts.Job)
 	p.in = &inputReader{ctx: ctx, r: r, recording: true}
 	if err := p.run(); err != nil {
+		if p.limitErr != nil {
+			p.dropStored()
+		}
 		return nil, err
 	}
 	return p.msg, nil
@@ -112,11 +114,21 @@ type processor struct {
 	htmlBytes  int    // raw bytes read into html
 	reportType string // report-type of a multipart/report, lower case
 	storeErr   error  // first blob store error
+
+	limits    limits
+	limitErr  *LimitError // the first hard limit the message went over
+	parts     int         // MIME entities seen
+	decoded   int64       // decoded bytes of all leaves
+	stored    int         // attachments stored
+	notStored int         // attachments past limits.maxAttachments
 }
 
 // fatal returns the error that must end Process: an input read error, the
 // context's error, or a blob store error.
 func (p *processor) fatal() error {
+	if p.limitErr != nil {
+		return p.limitErr
+	}
 	if p.in.err != nil {
 		return fmt.Errorf("preprocess: read message: %w", p.in.err)
 	}
@@ -137,10 +149,14 @@ func (p *processor) warn(format string, args ...any) {
 }
 
 func (p *processor) run() error {
-	br := bufio.NewReaderSize(&limitedReader{r: p.in, n: maxHeaderBytes}, 64<<10)
-	h, err := textproto.ReadHeader(br)
+	br := bufio.NewReaderSize(p.in, 64<<10)
+	block, cut, err := p.readHeaderBlock(br)
 	if ferr := p.fatal(); ferr != nil {
 		return ferr
+	}
+	var h textproto.Header
+	if err == nil {
+		h, err = textproto.ReadHeader(bufio.NewReader(bytes.NewReader(block)))
 	}
 	if err != nil || !looksLikeMessage(h) {
 		return p.notMIME(err)
@@ -150,9 +166,15 @@ func (p *processor) run() error {
 	// buffered in br come first.
 	body := io.MultiReader(bufferedReader(br), p.in)
 
+	for _, name := range cut {
+		p.warn("%s: longer than %d bytes: cut", name, maxFieldBytes)
+	}
 	p.headers(h)
 	if err := p.entity(h, body, "", 0); err != nil {
 		return err
+	}
+	if p.notStored > 0 {
+		p.warn("%d attachments past limits.maxAttachments (%d) not stored: the raw message keeps them", p.notStored, p.limits.attachments)
 	}
 	// Count the epilogue and anything a broken multipart left unread.
 	if _, err := io.Copy(io.Discard, body); err != nil || p.fatal() != nil {
@@ -252,26 +274,6 @@ func (r *inputReader) stopRecording() {
 	r.rec = bytes.Buffer{}
 }
 
-// limitedReader is io.LimitedReader that reports errHeaderTooBig.
-type limitedReader struct {
-	r io.Reader
-	n int64
-}
-
-var errHeaderTooBig = errors.New("header block larger than 1 MB")
-
-func (l *limitedReader) Read(b []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, errHeaderTooBig
-	}
-	if int64(len(b)) > l.n {
-		b = b[:l.n]
-	}
-	n, err := l.r.Read(b)
-	l.n -= int64(n)
-	return n, err
-}
-
 // bufferedReader returns the bytes br has buffered but not yet returned.
 func bufferedReader(br *bufio.Reader) io.Reader {
 	b, _ := br.Peek(br.Buffered())
@@ -282,8 +284,14 @@ func bufferedReader(br *bufio.Reader) io.Reader {
 // has been read; body is its raw, still transfer-encoded body. path names
 // the part in warnings ("" for the message, "1.2" for a part).
 func (p *processor) entity(h textproto.Header, body io.Reader, path string, depth int) error {
+	if err := p.countPart(); err != nil {
+		return err
+	}
 	ct, params := contentType(h)
-	if strings.HasPrefix(ct, "multipart/") && depth < maxDepth {
+	if strings.HasPrefix(ct, "multipart/") && depth >= p.limits.depth {
+		p.warn("%s: multipart nested deeper than limits.maxDepth (%d): kept as one attachment, the text inside not read", partName(path), p.limits.depth)
+	}
+	if strings.HasPrefix(ct, "multipart/") && depth < p.limits.depth {
 		boundary := params["boundary"]
 		if boundary == "" {
 			p.warn("%s: %s without boundary: read as text", partName(path), ct)
@@ -322,6 +330,9 @@ func (p *processor) multipart(body io.Reader, boundary, path string, depth int) 
 		sub := fmt.Sprint(i)
 		if path != "" {
 			sub = path + "." + sub
+		}
+		if err := p.checkPartHeader(part.Header, sub); err != nil {
+			return err
 		}
 		if err := p.entity(part.Header, part, sub, depth+1); err != nil {
 			return err

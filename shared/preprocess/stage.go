@@ -88,6 +88,12 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 	}
 	m, err := Process(ctx, raw, &Options{Job: j, Blobs: s.o.Blobs, KeyPrefix: ledger.AttachmentPrefix(e.JobID, e.Key)})
 	raw.Close()
+	var limit *LimitError
+	if errors.As(err, &limit) {
+		// Over a hard limit of the job: the message fails with the
+		// reason, its raw copy stays where it is.
+		return &PermanentError{fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)}
+	}
 	if err != nil {
 		return fmt.Errorf("job %s: message %s: preprocess: %w", p.JobID, p.Key, err)
 	}
