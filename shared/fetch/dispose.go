@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,15 +44,28 @@ func (s *Service) Dispose(ctx context.Context, j *job.Job) (run.Run, error) {
 			}
 		}
 	}
+	rs.noteKept()
 	r.EndedAt = s.o.Now()
 	r.Status = run.OK
+	if r.Disposed > 0 {
+		if err := s.o.Store.PutRun(context.WithoutCancel(ctx), r); err != nil {
+			rs.log.Warn("record dispositions run", "err", err)
+		}
+	}
 	return r, nil
 }
 
-// dispositionFor says what to do on the mailbox with a message whose
-// outcome is e.State; ok is false when nothing is to be done.
-func dispositionFor(j *job.Job, e ledger.Entry) (mailbox.Disposition, bool) {
-	d := mailbox.Disposition{Source: e.Source}
+// keptOnServer is the disposition note of a message the mailbox keeps
+// because it cannot or must not be told anything.
+const keptOnServer = "kept on server"
+
+// dispositionFor says what to do on sess with a message whose outcome is
+// e.State; ok is false when nothing is to be done, and note then says why.
+// It asks the session what it can do, never the job's protocol. A message
+// whose raw copy is not stored is never deleted, whatever the job says: at
+// most it is marked read, moved or left.
+func dispositionFor(j *job.Job, sess mailbox.Session, e ledger.Entry) (d mailbox.Disposition, ok bool, note string) {
+	d = mailbox.Disposition{Source: e.Source}
 	var act job.Disposition
 	var folder string
 	switch e.State {
@@ -60,29 +74,38 @@ func dispositionFor(j *job.Job, e ledger.Entry) (mailbox.Disposition, bool) {
 	case ledger.Rejected, ledger.Failed:
 		act, folder = j.Incoming.OnError.Action, j.Incoming.OnError.Folder
 	default:
-		return d, false
+		return d, false, ""
 	}
-	if j.Server.Protocol == job.POP3 {
-		// POP3 has no flags and no folders: a message is deleted once its
-		// outcome is recorded unless the job keeps mail on the server; the
-		// ledger keeps it from being fetched twice.
-		if j.Incoming.KeepOnServer {
-			return d, false
+	if _, flagless := sess.(mailbox.Flagless); flagless {
+		// No flags and no folders: a message is deleted once its outcome
+		// is recorded, or kept; the ledger keeps it from being fetched
+		// twice.
+		if j.Incoming.KeepOnServer || (act != job.MarkRead && act != job.Delete) {
+			return d, false, keptOnServer
+		}
+		if e.RawKey == "" {
+			return d, false, keptOnServer + ": its raw copy is not stored"
 		}
 		d.Action = mailbox.Delete
-		return d, true
+		return d, true, ""
 	}
 	switch act {
 	case job.MarkRead:
 		d.Action = mailbox.MarkRead
 	case job.Delete:
 		d.Action = mailbox.Delete
+		if e.RawKey == "" {
+			d.Action = mailbox.MarkRead
+		}
 	case job.Move:
+		if _, ok := sess.(mailbox.Folders); !ok {
+			return d, false, "left: the mailbox has no folders"
+		}
 		d.Action, d.Folder = mailbox.Move, folder
 	default:
-		return d, false
+		return d, false, "left"
 	}
-	return d, true
+	return d, true, ""
 }
 
 const disposeBatch = 200
@@ -102,6 +125,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 		if len(entries) == 0 {
 			return nil
 		}
+		protocol := rs.sess.Info().Protocol
 		var ds []mailbox.Disposition
 		var which []int
 		done := make([]string, len(entries)) // disposition note per entry; "" = keep for later
@@ -109,12 +133,15 @@ func (rs *runState) dispose(ctx context.Context) error {
 			if e.State == ledger.Rejected || e.State == ledger.Failed {
 				rs.r.ErrorMails++
 			}
-			d, ok := dispositionFor(rs.j, e)
+			d, ok, note := dispositionFor(rs.j, rs.sess, e)
 			if !ok {
-				done[i] = "left"
+				done[i] = note
+				if strings.HasPrefix(note, keptOnServer) && (e.State == ledger.Rejected || e.State == ledger.Failed) {
+					rs.keptErrors++
+				}
 				continue
 			}
-			if e.Source.Protocol != "" && e.Source.Protocol != string(rs.j.Server.Protocol) {
+			if e.Source.Protocol != "" && e.Source.Protocol != protocol {
 				done[i] = "left: job changed protocol"
 				continue
 			}

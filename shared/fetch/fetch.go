@@ -172,6 +172,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req Request) (run.Run, er
 
 	rs := &runState{s: s, j: j, r: &r, log: log, deadline: deadline.Add(-s.o.SafetyMargin), req: req}
 	err := rs.do(ctx)
+	rs.noteKept()
 	if errors.Is(err, ErrCrash) {
 		// A simulated crash leaves everything as a real one would: no run
 		// record, no lease release beyond what the defer does.
@@ -212,6 +213,16 @@ type runState struct {
 	deadline time.Time
 	req      Request
 	sess     mailbox.Session
+	// keptErrors counts failed and rejected messages left on the server
+	// because the job keeps them or their raw copy is not stored.
+	keptErrors int
+}
+
+// noteKept reports the failed and rejected messages left on the server.
+func (rs *runState) noteKept() {
+	if rs.keptErrors > 0 {
+		rs.r.Notes = append(rs.r.Notes, fmt.Sprintf("kept on server: %d failed or rejected messages (incoming.onError, or no raw copy stored)", rs.keptErrors))
+	}
 }
 
 func (rs *runState) crash(step Step, keys []string) error {

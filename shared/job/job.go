@@ -192,7 +192,9 @@ type Incoming struct {
 
 // OnError handles messages that could not be processed.
 type OnError struct {
-	// Action: move (default, to Folder), markRead or leave.
+	// Action: move (default, to Folder), markRead, delete or leave
+	// (the POP3 default: POP3 has no error folder). A message whose raw
+	// copy is not stored is never deleted.
 	Action Disposition `yaml:"action" json:"action"`
 	// Folder is the error folder, created if missing. Default "Connector Errors".
 	Folder string `yaml:"folder" json:"folder"`

@@ -149,9 +149,10 @@ func (j *Job) applyDefaults() {
 	if in.OnError.Action == "" {
 		in.OnError.Action = Move
 		if s.Protocol == POP3 {
-			// POP3 has no folders: a failed message is deleted like any
-			// other once its outcome is recorded (kept with keepOnServer).
-			in.OnError.Action = MarkRead
+			// POP3 has no folders: a failed or rejected message stays on
+			// the server (its UIDL in the ledger keeps it from being
+			// fetched again) unless the job says delete.
+			in.OnError.Action = Leave
 		}
 	}
 	if in.OnError.Folder == "" {
@@ -348,7 +349,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		add("incoming.onSuccess", "POP3 has no folders to move mail to: use markRead (delete once processed), delete or leave")
 	}
 	if s.Protocol == POP3 && j.Incoming.OnError.Action == Move {
-		add("incoming.onError.action", "POP3 has no folders to move failed mail to: use markRead (delete once its outcome is recorded) or keepOnServer to keep it")
+		add("incoming.onError.action", "POP3 has no folders to move failed mail to: use leave (the default: keep it on the server) or delete (once its outcome is recorded)")
 	}
 	if s.Protocol != POP3 && j.Incoming.KeepOnServer {
 		add("incoming.keepOnServer", "only for POP3 (other protocols keep mail unless onSuccess is delete)")
@@ -374,9 +375,9 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		add("incoming.onSuccess", "%q is not one of markRead, delete, move, leave", in.OnSuccess)
 	}
 	switch in.OnError.Action {
-	case Move, MarkRead, Leave:
+	case Move, MarkRead, Delete, Leave:
 	default:
-		add("incoming.onError.action", "%q is not one of move, markRead, leave", in.OnError.Action)
+		add("incoming.onError.action", "%q is not one of move, markRead, delete, leave", in.OnError.Action)
 	}
 	if in.OnError.StopAfter < 0 {
 		add("incoming.onError.stopAfter", "must not be negative")

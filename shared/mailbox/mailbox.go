@@ -50,6 +50,37 @@ type Committer interface {
 	Commit(ctx context.Context) error
 }
 
+// Flagless is a Session whose server keeps no per-message state (POP3
+// has no flags, RFC 1939): a message can only be kept or deleted, never
+// marked read, and only the ledger remembers which messages were taken.
+// A stage asks for this capability rather than for a protocol.
+type Flagless interface {
+	Session
+	KeepsNoFlags()
+}
+
+// Folders is a Session on a server with folders, so a message can be
+// moved (Disposition Move): IMAP, Graph, EWS.
+type Folders interface {
+	Session
+	HasFolders()
+}
+
+// DeletedLister is a Purger that can list every message of the open folder
+// flagged deleted, whichever session flagged it, and purge the ones named
+// (IMAP: UID SEARCH DELETED, RFC 3501 section 6.4.4, and UID EXPUNGE, RFC
+// 4315 section 2.1). It lets a later session purge what a session that
+// ended before its purge had flagged.
+type DeletedLister interface {
+	Purger
+	// FlaggedDeleted lists the messages flagged deleted in the folder.
+	FlaggedDeleted(ctx context.Context) ([]ledger.Source, error)
+	// PurgeSources removes srcs (those still flagged deleted) together with
+	// what this session flagged. A server that cannot expunge by identity
+	// removes every message flagged deleted, as Purge does.
+	PurgeSources(ctx context.Context, srcs []ledger.Source) error
+}
+
 // Previewer is a Session that can read a message's header and its first
 // lines without retrieving it whole (POP3 TOP, RFC 1939 section 7), for a
 // quick look such as `connector sample`. The body passed to fn is the

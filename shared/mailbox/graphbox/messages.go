@@ -270,6 +270,12 @@ type batchResponse struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
+var _ mailbox.Folders = (*Session)(nil)
+
+// HasFolders says that a Graph mailbox has mail folders
+// (https://learn.microsoft.com/graph/api/resources/mailfolder).
+func (s *Session) HasFolders() {}
+
 // Dispose applies the dispositions in JSON batches of up to 20.
 func (s *Session) Dispose(ctx context.Context, ds []mailbox.Disposition) []error {
 	errs := make([]error, len(ds))

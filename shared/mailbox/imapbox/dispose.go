@@ -8,8 +8,17 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
 )
+
+var (
+	_ mailbox.Folders       = (*Session)(nil)
+	_ mailbox.DeletedLister = (*Session)(nil)
+)
+
+// HasFolders says that an IMAP server has folders (RFC 3501 section 5.1).
+func (s *Session) HasFolders() {}
 
 // group is the dispositions that one command applies.
 type group struct {
@@ -224,4 +233,37 @@ func (s *Session) Purge(ctx context.Context) error {
 	s.flagged = nil
 	s.mu.Unlock()
 	return nil
+}
+
+// FlaggedDeleted lists the messages of the selected folder flagged
+// \Deleted, whichever session flagged them (UID SEARCH DELETED, RFC 3501
+// section 6.4.4).
+func (s *Session) FlaggedDeleted(ctx context.Context) ([]ledger.Source, error) {
+	defer s.begin(ctx)()
+	s.mu.Lock()
+	validity := s.validity
+	s.mu.Unlock()
+	found, err := s.c.UIDSearch(&imap.SearchCriteria{Flag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("imapbox: search messages flagged deleted in %s: %w", s.folder, err))
+	}
+	var out []ledger.Source
+	for _, u := range found.AllUIDs() {
+		out = append(out, ledger.Source{Protocol: "imap", Folder: s.folder, Validity: validity, UID: uint32(u)})
+	}
+	return out, nil
+}
+
+// PurgeSources adds srcs of the current UIDVALIDITY to what this session
+// flagged and purges them all (see Purge); sources of another UIDVALIDITY
+// or folder are ignored, since their UIDs now name other messages.
+func (s *Session) PurgeSources(ctx context.Context, srcs []ledger.Source) error {
+	s.mu.Lock()
+	for _, src := range srcs {
+		if s.current(src, s.validity) {
+			s.flagged.AddNum(imap.UID(src.UID))
+		}
+	}
+	s.mu.Unlock()
+	return s.Purge(ctx)
 }

@@ -107,6 +107,7 @@ var (
 	_ mailbox.Session   = (*Session)(nil)
 	_ mailbox.Previewer = (*Session)(nil)
 	_ mailbox.Committer = (*Session)(nil)
+	_ mailbox.Flagless  = (*Session)(nil)
 )
 
 // Open connects, secures the connection, signs in and opens the maildrop.
@@ -616,6 +617,10 @@ func (s *Session) Preview(ctx context.Context, item mailbox.Item, lines int, fn 
 	}
 	return ferr
 }
+
+// KeepsNoFlags says that a POP3 maildrop keeps no flags and has no
+// folders (RFC 1939): a message is kept or deleted.
+func (s *Session) KeepsNoFlags() {}
 
 // Dispose marks messages deleted with DELE (RFC 1939 section 6); the
 // server removes them when Close sends QUIT. POP3 cannot mark read or
