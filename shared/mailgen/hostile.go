@@ -169,7 +169,7 @@ func Hostile(opts *HostileOptions) []HostileCase {
 	// Broken transfer encodings.
 	add("base64-garbage", encoding, Warned, textPart("text/plain; charset=utf-8", "base64", []byte("SGVsbG8g!!!d29y$$bGQ=\r\n")))
 	add("base64-cut-mid-quantum", encoding, Warned, textPart("text/plain; charset=utf-8", "base64", []byte("SGVsbG8gd29ybGQhIE1vcmUgdGV4dC")))
-	add("qp-invalid-escapes", encoding, Warned, textPart("text/plain; charset=utf-8", "quoted-printable", []byte("bad =ZZ escape and =4 short\r\n")))
+	add("qp-invalid-escapes", encoding, Processed, textPart("text/plain; charset=utf-8", "quoted-printable", []byte("bad =ZZ escape and =4 short\r\n")))
 	add("qp-soft-break-at-end", encoding, Processed, textPart("text/plain; charset=utf-8", "quoted-printable", []byte("ends in a soft break=")))
 	add("unknown-transfer-encoding", encoding, Warned, textPart("text/plain; charset=utf-8", "x-uuencode", []byte("begin 644 file\r\n`\r\nend\r\n")))
 	add("base64-attachment-garbage", encoding, Warned, rawPart("application/pdf", "attachment; filename=a.pdf", "base64", "JVBERi0xLjcK***not base64***\r\n"))
@@ -205,7 +205,7 @@ func Hostile(opts *HostileOptions) []HostileCase {
 	add("nul-in-body", shape, Recorded, withHeaders("Subject: nul body\r\n", "before\x00after"))
 	add("content-type-10000-params", shape, Recorded, simple("text/plain"+strings.Repeat("; p=v", 10000), "body\r\n"))
 	add("rfc2231-10000-pieces", shape, Recorded, rawAttachment("attachment"+rfc2231Pieces(10000)))
-	add("subject-10000-words", shape, Processed, withHeaders("Subject:"+strings.Repeat(" =?utf-8?q?w=C3=B6rd?=", 10000)+"\r\n", "body"))
+	add("subject-10000-words", shape, Warned, withHeaders("Subject:"+strings.Repeat(" =?utf-8?q?w=C3=B6rd?=", 10000)+"\r\n", "body"))
 	return cs
 }
 
@@ -221,7 +221,11 @@ func withHeaders(fields, body string) []byte {
 	if !strings.Contains(fields, "Subject:") {
 		fields = "Subject: hostile\r\n" + fields
 	}
-	return []byte(hostileFrom + hostileHead + fields + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
+	head := hostileHead
+	if strings.Contains(fields, "Date:") {
+		head = strings.Replace(head, "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n", "", 1)
+	}
+	return []byte(hostileFrom + head + fields + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
 }
 
 // withFrom is a text message with the given From field value.
