@@ -327,6 +327,18 @@ type Notifications struct {
 	ConnectionFailures int `yaml:"connectionFailures" json:"connectionFailures"`
 	// NotifySenderOnReject sends the sender a notice when their message is rejected.
 	NotifySenderOnReject bool `yaml:"notifySenderOnReject" json:"notifySenderOnReject"`
+	// NotifyUnauthenticatedSenders lets notices to a sender (a rejection,
+	// dropped attachments) go out even when the sender's domain did not
+	// pass DMARC or aligned SPF in a trusted Authentication-Results
+	// header. Off by default: a forged From would get the notice
+	// (backscatter).
+	NotifyUnauthenticatedSenders bool `yaml:"notifyUnauthenticatedSenders" json:"notifyUnauthenticatedSenders,omitempty"`
+	// SenderNoticesPerAddressPerHour caps the notices one address gets
+	// from the job in an hour (default 1).
+	SenderNoticesPerAddressPerHour int `yaml:"senderNoticesPerAddressPerHour" json:"senderNoticesPerAddressPerHour"`
+	// SenderNoticesPerHour caps the notices to senders the job sends in
+	// an hour (default 20).
+	SenderNoticesPerHour int `yaml:"senderNoticesPerHour" json:"senderNoticesPerHour"`
 }
 
 // Limits bound the work of one run.

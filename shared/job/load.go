@@ -33,6 +33,14 @@ const (
 	DefaultNoticeDomain       = "mail-connector.invalid"
 )
 
+// DefaultSenderNoticesPerAddressPerHour and DefaultSenderNoticesPerHour
+// bound the notices to senders: one an hour to an address, twenty an hour
+// from a job.
+const (
+	DefaultSenderNoticesPerAddressPerHour = 1
+	DefaultSenderNoticesPerHour           = 20
+)
+
 // BuiltinPreprocessRules are the names of the built-in preprocessing rules,
 // in their default order.
 // The order matters: client-specific rules cut at the markup or header
@@ -177,6 +185,12 @@ func (j *Job) applyDefaults() {
 	}
 	if j.Notifications.ConnectionFailures == 0 {
 		j.Notifications.ConnectionFailures = DefaultConnectionFailures
+	}
+	if j.Notifications.SenderNoticesPerAddressPerHour == 0 {
+		j.Notifications.SenderNoticesPerAddressPerHour = DefaultSenderNoticesPerAddressPerHour
+	}
+	if j.Notifications.SenderNoticesPerHour == 0 {
+		j.Notifications.SenderNoticesPerHour = DefaultSenderNoticesPerHour
 	}
 	l := &j.Limits
 	if l.MaxMessagesPerRun == 0 {
@@ -509,6 +523,12 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 	if j.Notifications.ConnectionFailures < 0 {
 		add("notifications.connectionFailures", "must not be negative")
+	}
+	if n := j.Notifications.SenderNoticesPerAddressPerHour; n < 0 || n > 60 {
+		add("notifications.senderNoticesPerAddressPerHour", "%d is not between 1 and 60", n)
+	}
+	if n := j.Notifications.SenderNoticesPerHour; n < 0 || n > 10000 {
+		add("notifications.senderNoticesPerHour", "%d is not between 1 and 10000", n)
 	}
 	l := &j.Limits
 	if l.MaxMessagesPerRun < 0 {

@@ -158,6 +158,7 @@ func (e *stageEnv) handle(key string) error {
 func TestNoticesCarryTheTokenAndThreadReplies(t *testing.T) {
 	const yaml = "    attachments: {blockExtensions: [exe], notifyOnDrop: {sender: true}}\n    processing: {noticeMessageIdDomain: notices.helpdesk.example}\n"
 	withExe := message.Message{Subject: "tool", MessageID: "exe@customer.example", From: message.Address{Address: "ann@customer.example"},
+		Headers:     authHeader("mx.helpdesk.example; dmarc=pass header.from=customer.example"),
 		VisibleText: "see attached", Attachments: []message.Attachment{{Filename: "setup.exe", Dropped: "blocked extension"}}}
 	t.Run("own Message-ID", func(t *testing.T) {
 		box := &noticeBox{}
