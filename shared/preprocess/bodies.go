@@ -21,6 +21,12 @@ func (p *processor) bodies() {
 	htmlBody := strings.Join(p.html, "\n")
 	hasHTML := strings.TrimSpace(htmlBody) != ""
 	if hasHTML {
+		var n int
+		if htmlBody, n = flattenHTML(htmlBody, maxHTMLDepth); n > 0 {
+			p.warn("html: elements nested deeper than %d: %d flattened, their text kept", maxHTMLDepth, n)
+		}
+	}
+	if hasHTML {
 		m.HTML = sanitizeHTML(htmlBody)
 	}
 	if len(p.plain) > 0 {

@@ -8,15 +8,23 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// parseHTML parses an HTML body; the parser accepts any input.
+// parseHTML parses an HTML body. The parser refuses a document nested
+// past its stack limit (bodies flattens the body to maxHTMLDepth first);
+// one that still fails is flattened harder, and as a last resort only
+// its text is kept, so the text is never lost.
 func parseHTML(s string) *html.Node {
 	doc, err := html.Parse(strings.NewReader(s))
-	if err != nil {
-		// html.Parse only fails on reader errors, which a strings.Reader
-		// does not have.
-		return &html.Node{Type: html.DocumentNode}
+	if err == nil {
+		return doc
 	}
-	return doc
+	flat, _ := flattenHTML(s, maxHTMLDepth/8)
+	if doc, err = html.Parse(strings.NewReader(flat)); err == nil {
+		return doc
+	}
+	if doc, err = html.Parse(strings.NewReader(textOnlyHTML(s))); err == nil {
+		return doc
+	}
+	return &html.Node{Type: html.DocumentNode}
 }
 
 // htmlToText renders an HTML tree as plain text: paragraphs and blocks on
