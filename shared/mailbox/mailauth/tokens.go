@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"mailconnector/shared/redact"
 	"mailconnector/shared/secrets"
 )
 
@@ -153,15 +155,23 @@ func DescribeTokenError(tokenURL string, err error) error {
 		if re.Response != nil {
 			status = re.Response.Status
 		}
-		what := re.ErrorCode
-		if d := oneLine(re.ErrorDescription, 300); d != "" {
-			what += ": " + d
+		// Only the error and error_description fields (RFC 6749 section
+		// 5.2), never the body: an endpoint may echo the request, client
+		// secret and refresh token included. A code outside the RFC's
+		// character set is not one.
+		code := re.ErrorCode
+		if !errorCode.MatchString(code) {
+			code = ""
+		}
+		what := code
+		if d := oneLine(re.ErrorDescription, 300); d != "" && code != "" {
+			what += ": " + redact.String(d)
 		}
 		if what == "" {
 			what = "no error code"
 		}
 		hint := ""
-		switch re.ErrorCode {
+		switch code {
 		case "invalid_client", "unauthorized_client":
 			hint = "; check the secret's clientId and clientSecret"
 		case "invalid_grant":
@@ -173,10 +183,15 @@ func DescribeTokenError(tokenURL string, err error) error {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%w: reach the token endpoint %s: %v", ErrToken, redactURL(tokenURL), ue.Err)
+		return fmt.Errorf("%w: reach the token endpoint %s: %v", ErrToken, redactURL(tokenURL), redact.Error(ue.Err))
 	}
-	return fmt.Errorf("%w from %s: %v", ErrToken, redactURL(tokenURL), err)
+	return fmt.Errorf("%w from %s: %v", ErrToken, redactURL(tokenURL), redact.Error(err))
 }
+
+// errorCode is the syntax of an OAuth2 error code (RFC 6749 section 5.2:
+// 1*( %x20-21 / %x23-5B / %x5D-7E ), here without spaces, as every
+// registered code is).
+var errorCode = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,64}$`)
 
 func redactURL(s string) string {
 	u, err := url.Parse(s)
@@ -248,6 +263,7 @@ func (t *Tokens) Source(ref string, creds secrets.Credentials, w secrets.Writer)
 		s.mu.Unlock()
 		return s, nil
 	}
+	secrets.Register(creds)
 	src, err := NewTokenSource(creds, t.HTTPClient)
 	if err != nil {
 		return nil, err
@@ -283,6 +299,8 @@ func (s *source) Token() (*oauth2.Token, error) {
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: the token endpoint %s returned no access_token", ErrToken, redactURL(s.tokenURL))
 	}
+	// Tokens got at run time are secrets too.
+	redact.Add(tok.AccessToken, tok.RefreshToken)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if tok.RefreshToken != "" && tok.RefreshToken != s.lastRT {
