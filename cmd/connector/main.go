@@ -26,6 +26,8 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
+
+	"mailconnector/shared/redact"
 )
 
 func main() {
@@ -81,7 +83,19 @@ commands:
 
 every command takes --jobs FILE and --state DIR`
 
-func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// realMain runs one command. Everything it writes, and the error it
+// returns, has every secret value masked (redact): the secret resolvers
+// and the token code register each value they see.
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	stdout, stderr = redact.Writer(stdout), redact.Writer(stderr)
+	defer func() {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			ee.msg = redact.String(ee.msg)
+			return
+		}
+		err = redact.Error(err)
+	}()
 	if len(args) == 0 {
 		return &exitError{code: 2, msg: usage}
 	}

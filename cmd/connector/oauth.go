@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/signin"
 )
@@ -49,13 +50,13 @@ func cmdOAuth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("job %s: start the sign-in: %v", j.ID, err)}
+		return &exitError{code: 1, msg: fmt.Sprintf("job %s: start the sign-in: %v", j.ID, mailauth.DescribeTokenError(conf.Endpoint.DeviceAuthURL, err))}
 	}
 	fmt.Fprintf(stdout, "job %s: to sign in, open %s and enter the code %s\n", j.ID, da.VerificationURI, da.UserCode)
 	fmt.Fprintf(stdout, "  sign in as the mailbox's user (%s); waiting…\n", mailboxOf(j, creds))
 	tok, err := conf.DeviceAccessToken(ctx, da)
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("job %s: sign-in did not complete: %v", j.ID, err)}
+		return &exitError{code: 1, msg: fmt.Sprintf("job %s: sign-in did not complete: %v", j.ID, mailauth.DescribeTokenError(conf.Endpoint.TokenURL, err))}
 	}
 	if tok.RefreshToken == "" {
 		return &exitError{code: 1, msg: fmt.Sprintf("job %s: the provider gave no refresh token (ask for the offline_access scope)", j.ID)}

@@ -20,6 +20,7 @@ import (
 
 	"mailconnector/shared/blob/s3blob"
 	"mailconnector/shared/job"
+	"mailconnector/shared/redact"
 	"mailconnector/shared/store/dynamostore"
 )
 
@@ -114,7 +115,8 @@ func (c Config) Blobs(cfg aws.Config) *s3blob.Store {
 	return s3blob.New(client, c.Bucket, "", nil)
 }
 
-// Logger is the JSON logger every function uses.
+// Logger is the JSON logger every function uses; it masks every secret
+// value the function resolved or obtained (redact) before writing.
 func Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	return slog.New(redact.Handler(slog.NewJSONHandler(os.Stderr, nil)))
 }

@@ -3,10 +3,12 @@ package boltstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"mailconnector/shared/redact"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 )
@@ -108,6 +110,7 @@ func (s *Store) PutJobState(ctx context.Context, st store.JobState) error {
 	if st.JobID == "" {
 		return errRequired("job state job")
 	}
+	st.LastError = redact.String(st.LastError) // secrets never reach the state file
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketJobStates), []byte(st.JobID), st)
 	})
@@ -122,6 +125,8 @@ func (s *Store) PutRun(ctx context.Context, r run.Run) error {
 	if r.JobID == "" || r.ID == "" {
 		return errRequired("run job and id")
 	}
+	// Secrets never reach the state file.
+	r.Errors, r.Notes = redact.Strings(slices.Clone(r.Errors)), redact.Strings(slices.Clone(r.Notes))
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		runs, byStart := tx.Bucket(bucketRuns), tx.Bucket(bucketRunsByStart)
 		key := jobKey(r.JobID, []byte(r.ID))

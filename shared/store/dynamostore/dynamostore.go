@@ -59,6 +59,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"mailconnector/shared/redact"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 )
@@ -391,6 +393,7 @@ func (s *Store) JobState(ctx context.Context, jobID string) (store.JobState, err
 
 // PutJobState stores the job's state.
 func (s *Store) PutJobState(ctx context.Context, st store.JobState) error {
+	st.LastError = redact.String(st.LastError) // secrets never reach the table
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -407,6 +410,8 @@ func (s *Store) PutJobState(ctx context.Context, st store.JobState) error {
 
 // PutRun stores a run (upsert by job and run id).
 func (s *Store) PutRun(ctx context.Context, r run.Run) error {
+	// Secrets never reach the table.
+	r.Errors, r.Notes = redact.Strings(slices.Clone(r.Errors)), redact.Strings(slices.Clone(r.Notes))
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
