@@ -63,6 +63,8 @@ func Hostile(opts *HostileOptions) []HostileCase {
 	}
 	var cs []HostileCase
 	add := func(name, class string, want Outcome, raw []byte) {
+		// Each message its own Message-ID, where it has one.
+		raw = bytes.Replace(raw, []byte("<hostile@example.org>"), []byte("<"+name+"@hostile.example>"), 1)
 		cs = append(cs, HostileCase{Name: name, Class: class, Want: want, Raw: raw})
 	}
 	const (
