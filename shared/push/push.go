@@ -40,6 +40,14 @@ const MaxLifetime = 10080 * time.Minute
 // few failed attempts.
 const RenewWithin = 24 * time.Hour
 
+// MaxNotifications bounds the notifications handled from one batch; the
+// rest are counted as ignored and answered 202 with the batch. Graph
+// sends far fewer in one POST, and retries any non-2xx answer for up to
+// four hours, so refusing the batch would only bring it back. One
+// accepted notification per job is all a fetch needs: the run's delta
+// query finds every new message.
+const MaxNotifications = 1000
+
 // StaleAfter is when a pending mark whose fetch never ran counts as lost.
 const StaleAfter = 2 * time.Minute
 
@@ -129,6 +137,7 @@ type Result struct {
 	Fetches  int // fetch runs started
 	Unknown  int // no job has that subscription (an old one, or not ours)
 	Refused  int // the clientState did not match
+	Ignored  int // past MaxNotifications, or a repeat of one already handled
 }
 
 // lookup finds the job and stored subscription of a subscription id among
@@ -163,7 +172,9 @@ func (l *lookup) find(ctx context.Context, id string) (store.Subscription, bool,
 }
 
 // check finds n's subscription and compares the clientState in constant
-// time.
+// time. It logs nothing: an unauthenticated batch can hold thousands of
+// forged entries, so the caller logs one line per batch with the counts
+// of Result.
 func (s *Service) check(ctx context.Context, l *lookup, n Notification, res *Result) (store.Subscription, bool, error) {
 	sub, ok, err := l.find(ctx, n.SubscriptionID)
 	if err != nil {
@@ -171,26 +182,36 @@ func (s *Service) check(ctx context.Context, l *lookup, n Notification, res *Res
 	}
 	if !ok {
 		res.Unknown++
-		s.log().Warn("notification for an unknown subscription ignored", "subscription", n.SubscriptionID)
 		return sub, false, nil
 	}
 	if subtle.ConstantTimeCompare([]byte(n.ClientState), []byte(sub.ClientState)) != 1 {
 		res.Refused++
-		s.log().Warn("notification with a wrong clientState refused", "job", sub.JobID, "subscription", n.SubscriptionID)
 		return sub, false, nil
 	}
 	res.Accepted++
 	return sub, true, nil
 }
 
-// Notify handles a change notification batch: each accepted notification
-// marks its job pending, and the first mark of a burst starts a fetch. It
-// returns an error only when the marks could not be stored (the webhook
-// then answers 5xx and Graph delivers again).
+// capped returns the notifications of b handled, at most MaxNotifications,
+// and counts the rest as ignored.
+func capped(b Batch, res *Result) []Notification {
+	if len(b.Value) > MaxNotifications {
+		res.Ignored += len(b.Value) - MaxNotifications
+		return b.Value[:MaxNotifications]
+	}
+	return b.Value
+}
+
+// Notify handles a change notification batch: the accepted notifications
+// of a job mark it pending once per batch, and the first mark of a burst
+// starts a fetch. It returns an error only when the marks could not be
+// stored (the webhook then answers 5xx and Graph delivers again).
 func (s *Service) Notify(ctx context.Context, b Batch) (Result, error) {
 	var res Result
 	l := &lookup{s: s}
-	for _, n := range b.Value {
+	var jobs []string
+	seen := map[string]bool{}
+	for _, n := range capped(b, &res) {
 		sub, ok, err := s.check(ctx, l, n, &res)
 		if err != nil {
 			return res, err
@@ -198,7 +219,13 @@ func (s *Service) Notify(ctx context.Context, b Batch) (Result, error) {
 		if !ok {
 			continue
 		}
-		if err := s.poke(ctx, sub.JobID, &res); err != nil {
+		if !seen[sub.JobID] {
+			seen[sub.JobID] = true
+			jobs = append(jobs, sub.JobID)
+		}
+	}
+	for _, id := range jobs {
+		if err := s.poke(ctx, id, &res); err != nil {
 			return res, err
 		}
 	}
@@ -230,13 +257,20 @@ func (s *Service) poke(ctx context.Context, jobID string, res *Result) error {
 func (s *Service) Lifecycle(ctx context.Context, b Batch) (Result, error) {
 	var res Result
 	l := &lookup{s: s}
-	for _, n := range b.Value {
+	seen := map[string]bool{} // subscription and event: each handled once a batch
+	for _, n := range capped(b, &res) {
 		sub, ok, err := s.check(ctx, l, n, &res)
 		if err != nil {
 			return res, err
 		}
 		if !ok {
 			continue
+		}
+		if k := sub.ID + "\x00" + n.LifecycleEvent; seen[k] {
+			res.Ignored++
+			continue
+		} else {
+			seen[k] = true
 		}
 		j, found := s.Jobs.Job(sub.JobID)
 		if !found {

@@ -114,6 +114,13 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request, lifecycle bool) 
 		plain(w, http.StatusServiceUnavailable)
 		return
 	}
-	h.log().Info("notifications", "lifecycle", lifecycle, "accepted", res.Accepted, "fetches", res.Fetches, "unknown", res.Unknown, "refused", res.Refused)
+	// One line per batch, whatever it holds: a forged batch of thousands
+	// of entries costs one line, not one each.
+	level := slog.LevelInfo
+	if res.Unknown+res.Refused > 0 {
+		level = slog.LevelWarn
+	}
+	h.log().Log(r.Context(), level, "notifications", "lifecycle", lifecycle, "notifications", len(b.Value), "accepted", res.Accepted,
+		"fetches", res.Fetches, "unknown", res.Unknown, "refused", res.Refused, "ignored", res.Ignored)
 	w.WriteHeader(http.StatusAccepted)
 }
