@@ -20,7 +20,11 @@ import (
 func (s *Service) Dispose(ctx context.Context, j *job.Job) (run.Run, error) {
 	now := s.o.Now()
 	r := run.Run{JobID: j.ID, ID: newRunID(now), Trigger: "dispose", StartedAt: now}
-	if err := s.o.Store.AcquireLease(ctx, j.ID, r.ID, j.Limits.MaxRunTime.D()+time.Minute); err != nil {
+	ttl := s.o.LeaseTTL
+	if ttl == 0 {
+		ttl = j.Limits.MaxRunTime.D() + time.Minute
+	}
+	if err := s.o.Store.AcquireLease(ctx, j.ID, r.ID, ttl); err != nil {
 		if errors.Is(err, store.ErrLeaseHeld) {
 			return r, &LeaseHeldError{JobID: j.ID}
 		}
@@ -37,12 +41,8 @@ func (s *Service) Dispose(ctx context.Context, j *job.Job) (run.Run, error) {
 	if err := rs.dispose(ctx); err != nil {
 		return r, err
 	}
-	if j.Incoming.Purge {
-		if p, ok := sess.(mailbox.Purger); ok {
-			if err := p.Purge(ctx); err != nil {
-				return r, fmt.Errorf("job %s: purge: %w", j.ID, err)
-			}
-		}
+	if err := rs.purge(ctx); err != nil {
+		return r, err
 	}
 	rs.noteKept()
 	r.EndedAt = s.o.Now()

@@ -68,6 +68,7 @@ const (
 	BeforeDispose   Step = "before-dispose"    // outcome known, mailbox not yet told
 	AfterDispose    Step = "after-dispose"     // mailbox told, ledger not yet marked disposed
 	AfterCursor     Step = "after-cursor"      // cursor advanced past a batch
+	BeforePurge     Step = "before-purge"      // dispositions recorded, nothing expunged
 )
 
 // ErrCrash is what a Crash hook returns to simulate a crash.
@@ -260,14 +261,7 @@ func (rs *runState) do(ctx context.Context) error {
 	if err := rs.dispose(ctx); err != nil {
 		return err
 	}
-	if rs.j.Incoming.Purge {
-		if p, ok := sess.(mailbox.Purger); ok {
-			if err := p.Purge(ctx); err != nil {
-				return fmt.Errorf("job %s: purge: %w", rs.j.ID, err)
-			}
-		}
-	}
-	return nil
+	return rs.purge(ctx)
 }
 
 // parallel calls fn(0..n-1) on up to workers goroutines.

@@ -2,10 +2,13 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
@@ -148,4 +151,55 @@ func TestIMAPNeverDeletesMailWithoutARawCopy(t *testing.T) {
 	if big := e.oversizedEntry(t, e.opener("")); big.Disposition != string(job.MarkRead) {
 		t.Errorf("oversized: got disposition %q, want %q", big.Disposition, job.MarkRead)
 	}
+}
+
+// TestPurgeAfterAKilledSession: a run flags messages deleted and records
+// it in the ledger, then dies before its purge. The next run purges them,
+// though it flagged none of them itself.
+func TestPurgeAfterAKilledSession(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) {
+		j.Incoming.OnSuccess = job.Delete
+		j.Incoming.Purge = true
+	})
+	raws, ids := generate(t, 9, 91)
+	e.deliver(raws...)
+	var fired atomic.Bool
+	crash := func(step fetch.Step, _ []string) error {
+		if step != fetch.BeforePurge || fired.Load() {
+			return nil
+		}
+		for _, m := range e.serverState() {
+			if m.Deleted && fired.CompareAndSwap(false, true) {
+				return fetch.ErrCrash
+			}
+		}
+		return nil
+	}
+	// A short lease: the killed run's lease runs out before the next run.
+	r := e.start(pipeline.Config{Crash: crash, LeaseTTL: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := r.RunJob(ctx, e.job, "manual", true); !errors.Is(err, fetch.ErrCrash) {
+		// The first run's own dispositions come at its end: crash there.
+		if _, err := r.RunJob(ctx, e.job, "manual", true); !errors.Is(err, fetch.ErrCrash) {
+			t.Fatalf("got %v, want the injected crash before the purge", err)
+		}
+	}
+	flagged := 0
+	for _, m := range e.serverState() {
+		if m.Deleted {
+			flagged++
+		}
+	}
+	if flagged == 0 {
+		t.Fatalf("no message flagged deleted before the crash")
+	}
+	r.stop()
+	time.Sleep(400 * time.Millisecond)
+	r = e.start(pipeline.Config{})
+	runJob(t, r, e)
+	for _, m := range e.serverState() {
+		t.Errorf("message %s: still on the server (deleted %v), want purged", m.MessageID, m.Deleted)
+	}
+	e.assertExactlyOnce(ids)
 }
