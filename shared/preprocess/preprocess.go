@@ -113,6 +113,8 @@ type processor struct {
 	plainBytes int    // raw bytes read into plain
 	htmlBytes  int    // raw bytes read into html
 	reportType string // report-type of a multipart/report, lower case
+	tree       bodyNode  // the multipart structure of the body parts
+	cur        *bodyNode // the multipart being walked
 	storeErr   error  // first blob store error
 
 	limits    limits
@@ -295,14 +297,29 @@ func (p *processor) entity(h textproto.Header, body io.Reader, path string, dept
 		boundary := params["boundary"]
 		if boundary == "" {
 			p.warn("%s: %s without boundary: read as text", partName(path), ct)
-			return p.leaf(h, "text/plain", params, body, path)
+			return p.bodyLeaf(h, "text/plain", params, body, path)
 		}
 		if ct == "multipart/report" {
 			p.reportType = strings.ToLower(params["report-type"])
 		}
-		return p.multipart(body, boundary, path, depth)
+		parent := p.node()
+		n := &bodyNode{kind: ct}
+		parent.children = append(parent.children, n)
+		p.cur = n
+		err := p.multipart(body, boundary, path, depth)
+		p.cur = parent
+		return err
 	}
-	return p.leaf(h, ct, params, body, path)
+	return p.bodyLeaf(h, ct, params, body, path)
+}
+
+// bodyLeaf processes a leaf entity and records the text parts it added
+// in the body tree.
+func (p *processor) bodyLeaf(h textproto.Header, ct string, params map[string]string, body io.Reader, path string) error {
+	plain, html := len(p.plain), len(p.html)
+	err := p.leaf(h, ct, params, body, path)
+	p.addBodyParts(plain, html)
+	return err
 }
 
 // multipart walks the parts of a multipart body (RFC 2046 section 5.1).
