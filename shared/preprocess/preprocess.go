@@ -110,12 +110,12 @@ type processor struct {
 	html       []string // text/html body parts, decoded
 	tnefPlain  []string // bodies found in TNEF parts
 	tnefHTML   []string
-	plainBytes int    // raw bytes read into plain
-	htmlBytes  int    // raw bytes read into html
-	reportType string // report-type of a multipart/report, lower case
+	plainBytes int       // raw bytes read into plain
+	htmlBytes  int       // raw bytes read into html
+	reportType string    // report-type of a multipart/report, lower case
 	tree       bodyNode  // the multipart structure of the body parts
 	cur        *bodyNode // the multipart being walked
-	storeErr   error  // first blob store error
+	storeErr   error     // first blob store error
 
 	limits    limits
 	limitErr  *LimitError // the first hard limit the message went over
