@@ -3,7 +3,9 @@
 // messages, Generate streams any number of random ones from a seed, and
 // WriteLarge writes one message with an attachment of any size without
 // holding it in memory. Every message is RFC 5322 with CRLF line endings
-// and MIME (RFC 2045-2047) bodies.
+// and MIME (RFC 2045-2047) bodies, except in Hostile, the corpus of
+// messages crafted to break a parser, each named with the outcome it must
+// end with.
 package mailgen
 
 import (

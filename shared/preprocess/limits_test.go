@@ -145,3 +145,18 @@ func tnefMail(data []byte) []byte {
 	b.WriteString("\r\n--t--\r\n")
 	return b.Bytes()
 }
+
+// BenchmarkManyParts preprocesses the 24 MB message of 400,000 tiny parts
+// that the default limits.maxParts ends early.
+func BenchmarkManyParts(b *testing.B) {
+	raw := mailgen.ManyParts(400000)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := Process(context.Background(), bytes.NewReader(raw), nil)
+		var le *LimitError
+		if !errors.As(err, &le) {
+			b.Fatalf("got %v, want a *LimitError", err)
+		}
+	}
+}
