@@ -69,8 +69,9 @@ type Options struct {
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db     *bolt.DB
+	now    func() time.Time
+	holder holder // this open of the state, recorded in the leases it takes
 
 	calls     chan *call    // to the writer goroutine
 	quit      chan struct{} // closed by Close
@@ -102,6 +103,9 @@ func Open(path string, opts *Options) (*Store, error) {
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       o.ReadOnly,
 	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("boltstore: open %s: another connector process holds the state directory (%s): %w", path, heldBy(path), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
@@ -128,9 +132,16 @@ func Open(path string, opts *Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
+	if !o.ReadOnly {
+		if err := writePID(path); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("boltstore: open %s: record the holding process: %w", path, err)
+		}
+	}
 	s := &Store{
 		db:      db,
 		now:     o.Now,
+		holder:  newHolder(),
 		calls:   make(chan *call),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),

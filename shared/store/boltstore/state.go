@@ -16,6 +16,7 @@ import (
 type lease struct {
 	Owner   string    `json:"owner"`
 	Expires time.Time `json:"expires"`
+	Holder  *holder   `json:"holder,omitempty"`
 }
 
 // AcquireLease takes the job's lease for owner until now+ttl if it is free,
@@ -38,10 +39,11 @@ func (s *Store) AcquireLease(ctx context.Context, jobID, owner string, ttl time.
 		if err != nil {
 			return err
 		}
-		if found && cur.Owner != owner && now.Before(cur.Expires) {
+		if found && cur.Owner != owner && now.Before(cur.Expires) && !cur.Holder.staleFor(s.holder) {
 			return store.ErrLeaseHeld
 		}
-		return putJSON(b, []byte(jobID), lease{Owner: owner, Expires: now.Add(ttl)})
+		h := s.holder
+		return putJSON(b, []byte(jobID), lease{Owner: owner, Expires: now.Add(ttl), Holder: &h})
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: acquire lease on job %s: %w", jobID, err)
