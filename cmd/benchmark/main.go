@@ -129,7 +129,7 @@ func realMain(ctx context.Context) error {
     limits:
       maxMessagesPerRun: 1000000
       maxMessageSize: 1GB
-      maxRunTime: 2h
+      maxRunTime: 15m
       batchSize: 200
 `, srv.Host, srv.Port(dovecottest.IMAP))
 	if err := os.WriteFile(jobsFile, []byte(jobsYAML), 0o600); err != nil {

@@ -79,8 +79,16 @@ func Parse(b []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("decode jobs file: %w", err)
 	}
+	zeros := explicitZeros(b)
 	if err := f.Validate(); err != nil {
+		var es Errors
+		if errors.As(err, &es) {
+			return nil, append(zeros, es...)
+		}
 		return nil, err
+	}
+	if len(zeros) > 0 {
+		return nil, zeros
 	}
 	return &f, nil
 }
@@ -396,6 +404,8 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	if in.OnError.StopAfter < 0 {
 		add("incoming.onError.stopAfter", "must not be negative")
 	}
+	checkFolder("incoming.moveTo", in.MoveTo, add)
+	checkFolder("incoming.onError.folder", in.OnError.Folder, add)
 
 	for i, r := range j.Preprocessing.Rules {
 		field := fmt.Sprintf("preprocessing.rules[%d]", i)
@@ -539,6 +549,9 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 	if l.MaxMessageSize < 0 {
 		add("limits.maxMessageSize", "must not be negative")
+	}
+	if d := l.MaxRunTime.D(); d < 0 || d > MaxRunTime {
+		add("limits.maxRunTime", "%s is over 15m or negative (a run is one Lambda invocation, at most 15 minutes)", d)
 	}
 	l.validateMessage(add)
 }

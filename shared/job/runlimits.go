@@ -1,0 +1,96 @@
+package job
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxRunTime bounds limits.maxRunTime: a run is one Lambda invocation,
+// and a Lambda runs at most 15 minutes.
+const MaxRunTime = 15 * time.Minute
+
+// zeroKeys are the keys whose zero value the jobs file may not state: left
+// out they take a default, but an explicit zero is a mistake (a schedule
+// that never waits, a batch of nothing, a run with no time).
+var zeroKeys = []struct{ section, key string }{
+	{"schedule", "every"},
+	{"limits", "batchSize"},
+	{"limits", "maxRunTime"},
+}
+
+// explicitZeros reports the zeroKeys written as zero in the jobs file b.
+// Defaults cannot tell them apart from keys left out, so it reads the
+// document itself.
+func explicitZeros(b []byte) Errors {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	jobs := mapValue(doc.Content[0], "jobs")
+	if jobs == nil || jobs.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var errs Errors
+	for i, j := range jobs.Content {
+		id := ""
+		if n := mapValue(j, "id"); n != nil {
+			id = n.Value
+		}
+		for _, zk := range zeroKeys {
+			n := mapValue(mapValue(j, zk.section), zk.key)
+			if n == nil || n.Kind != yaml.ScalarNode || !isZero(n.Value) {
+				continue
+			}
+			errs = append(errs, &FieldError{Job: id, Index: i, Field: zk.section + "." + zk.key,
+				Msg: fmt.Sprintf("must not be zero (%q); leave it out for the default", n.Value)})
+		}
+	}
+	return errs
+}
+
+// mapValue returns the value of key in the mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// isZero says whether a scalar is a zero number or a zero duration.
+func isZero(v string) bool {
+	v = strings.TrimSpace(v)
+	if d, err := time.ParseDuration(v); err == nil {
+		return d == 0
+	}
+	return strings.Trim(v, "0") == "" && v != ""
+}
+
+// checkFolder refuses a folder name with a "." or ".." segment (split at
+// "/", the jobs file's delimiter) or a control character: the name reaches
+// the server (IMAP, RFC 3501 section 5.1) and a local mailbox store, where
+// such a name could point outside the mailbox or confuse the protocol.
+func checkFolder(field, name string, add func(field, format string, args ...any)) {
+	if name == "" {
+		return
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		add(field, "%q holds a control character", name)
+		return
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if seg == ".." || seg == "." {
+			add(field, "%q has a %q segment: a folder cannot point outside the mailbox", name, seg)
+			return
+		}
+	}
+}
