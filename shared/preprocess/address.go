@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/text/unicode/norm"
 
+	"mailconnector/shared/controlchar"
 	"mailconnector/shared/message"
 )
 
@@ -101,15 +102,21 @@ func (p *processor) parseAddressList(field, v string) []parsedAddress {
 	if !utf8.ValidString(v) {
 		v = decodeFallback([]byte(v))
 	}
-	if list, err := gomail.ParseAddressList(v); err == nil {
-		out := make([]parsedAddress, 0, len(list))
+	list, err := gomail.ParseAddressList(v)
+	var out []parsedAddress
+	if err == nil {
+		out = make([]parsedAddress, 0, len(list))
 		for _, a := range list {
 			out = append(out, parsedAddress{Address: message.Address{Name: a.Name, Address: a.Address}})
 		}
-		return out
+	} else {
+		out = scanAddressList(v)
+		p.warn("%s: malformed address list %q", field, controlchar.Strip(v))
 	}
-	out := scanAddressList(v)
-	p.warn("%s: malformed address list %q", field, v)
+	for i := range out {
+		out[i].Name = controlchar.Strip(out[i].Name)
+		out[i].Address.Address = controlchar.Strip(out[i].Address.Address)
+	}
 	return out
 }
 
@@ -246,6 +253,14 @@ func scanOnce(v string, literal map[int]bool) ([]token, int) {
 		case ',', ';', ':':
 			flushText()
 			toks = append(toks, token{tokSpecial, string(c)})
+		case '=':
+			// An RFC 2047 encoded word is one atom, whatever it holds.
+			if loc := encodedWord.FindStringIndex(v[i:]); loc != nil && loc[0] == 0 {
+				text.WriteString(v[i : i+loc[1]])
+				i += loc[1] - 1
+				continue
+			}
+			text.WriteByte(c)
 		default:
 			text.WriteByte(c)
 		}

@@ -11,6 +11,8 @@ import (
 	gomessage "github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+
+	"mailconnector/shared/controlchar"
 )
 
 // encodedWord matches an RFC 2047 encoded word (section 2), leniently:
@@ -120,11 +122,11 @@ func (p *processor) headers(h textproto.Header) {
 	m.Headers = map[string][]string{}
 	for f := h.Fields(); f.Next(); {
 		k := nettextproto.CanonicalMIMEHeaderKey(f.Key())
-		m.Headers[k] = append(m.Headers[k], decodeWords(f.Value()))
+		m.Headers[k] = append(m.Headers[k], controlchar.Strip(decodeWords(f.Value())))
 	}
 
 	if raw := h.Get("Subject"); raw != "" {
-		m.Subject = strings.TrimSpace(collapseSpace(decodeWords(raw)))
+		m.Subject = controlchar.Strip(decodeWords(raw))
 		if brokenWord.MatchString(m.Subject) {
 			p.warn("subject: malformed encoded word kept as is")
 		}
