@@ -126,6 +126,7 @@ func synth(tb testing.TB, o synthOptions) *synthResult {
 		}
 		return *c.Stack.GetLogicalId(el)
 	}
+	r.Names[id(c.Key)] = "Key"
 	r.Names[id(c.Table)] = "Table"
 	r.Names[id(c.Bucket)] = "Bucket"
 	r.Names[id(c.Topic)] = "Topic"
@@ -286,15 +287,13 @@ func (r *synthResult) permissions(tb testing.TB, roleName string) map[string][]s
 			if s["Effect"] != "Allow" {
 				tb.Errorf("%s: statement with effect %v", roleName, s["Effect"])
 			}
-			if s["Condition"] != nil {
-				tb.Errorf("%s: unexpected condition %v", roleName, s["Condition"])
-			}
+			cond := r.condition(tb, roleName, s["Condition"])
 			for _, a := range list(s["Action"]) {
 				for _, res := range list(s["Resource"]) {
 					if set[a.(string)] == nil {
 						set[a.(string)] = map[string]bool{}
 					}
-					set[a.(string)][r.render(res)] = true
+					set[a.(string)][r.render(res)+cond] = true
 				}
 			}
 		}
@@ -307,4 +306,39 @@ func (r *synthResult) permissions(tb testing.TB, roleName string) map[string][]s
 		sort.Strings(out[a])
 	}
 	return out
+}
+
+// condition renders the only conditions the roles may carry: partition
+// key prefixes of the table (" LeadingKeys=A,B", ForAllValues:StringLike)
+// and the services a KMS key is used through (" ViaService=dynamodb,sns").
+func (r *synthResult) condition(tb testing.TB, roleName string, c any) string {
+	tb.Helper()
+	if c == nil {
+		return ""
+	}
+	m := c.(map[string]any)
+	if len(m) != 1 {
+		tb.Errorf("%s: condition %s", roleName, r.render(c))
+		return ""
+	}
+	values := func(v any) string {
+		var out []string
+		for _, x := range list(v) {
+			s := r.render(x)
+			if svc, ok := strings.CutSuffix(s, ".${AWS::Region}.amazonaws.com"); ok {
+				s = svc
+			}
+			out = append(out, s)
+		}
+		sort.Strings(out)
+		return strings.Join(out, ",")
+	}
+	if lk, ok := m["ForAllValues:StringLike"].(map[string]any); ok && len(lk) == 1 && lk["dynamodb:LeadingKeys"] != nil {
+		return " LeadingKeys=" + values(lk["dynamodb:LeadingKeys"])
+	}
+	if eq, ok := m["StringEquals"].(map[string]any); ok && len(eq) == 1 && eq["kms:ViaService"] != nil {
+		return " ViaService=" + values(eq["kms:ViaService"])
+	}
+	tb.Errorf("%s: condition %s", roleName, r.render(c))
+	return ""
 }

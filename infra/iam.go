@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/store/dynamostore"
 )
 
 // IAM: every function gets exactly what it uses, statement by statement,
@@ -24,18 +25,101 @@ import (
 //     has an ARN with six random characters that are unknown at synth.
 //
 // The table's grants name each index ARN instead of <table>/index/*.
+//
+// On the table, each function gets the item actions its store methods
+// make (tableAccessOf), only on the partitions it touches: a
+// dynamodb:LeadingKeys condition (ForAllValues:StringLike) lists the
+// partition key prefixes of dynamostore's key layout, and for a query on
+// an index, the index's partition key prefixes. No function may Scan,
+// BatchGetItem or BatchWriteItem; DeleteItem is granted separately, on
+// the partitions where the function deletes.
 
 var (
-	tableReadWrite = []string{
-		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-		"dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-		"dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-	}
 	// Streamed uploads use multipart upload; s3:PutObject covers it, and a
 	// failed one is aborted.
 	objectWrite = []string{"s3:PutObject", "s3:AbortMultipartUpload"}
 	objectRead  = []string{"s3:GetObject"}
 )
+
+// tableAccess is what one function does on the table.
+type tableAccess struct {
+	Actions []string // item actions, on Keys
+	Keys    []string // partition key patterns (dynamodb:LeadingKeys)
+	Deletes []string // partition key patterns where it deletes items
+	// Queries are the index partition key patterns it queries, by index.
+	Queries map[string][]string
+}
+
+// tableAccessOf follows the store methods each function calls, and the
+// DynamoDB calls dynamostore makes for them (a transaction needs the
+// actions of its parts).
+var tableAccessOf = map[string]tableAccess{
+	// leases, cursors, job state (JOB#), Record and disposal (LEDGER#,
+	// FP#), runs (RUNS#); Unfinished, Undisposed (GSI1) and Runs (GSI2).
+	fnFetch: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+		Keys:    []string{"FP#*", "JOB#*", "LEDGER#*", "RUNS#*"},
+		Deletes: []string{"FP#*", "JOB#*"}, // a released lease, a fingerprint taken over
+		Queries: map[string][]string{dynamostore.GSI1: {"UNDISPOSED#*", "UNFINISHED#*"}, dynamostore.GSI2: {"LMID#*", "RUNS#*"}},
+	},
+	// Entry and Update of the message's ledger entry.
+	fnPreprocess: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		Keys:    []string{"LEDGER#*"},
+	},
+	// Entry, Update, Commit (ledger, requests and conversations with their
+	// parts, the counter, Message-IDs, the outbox), quotas; threading by
+	// Message-ID (GSI2) and by subject (requests of the job, GSI2).
+	fnRules: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
+		Keys:    []string{"COUNTER", "LEDGER#*", "MSGID#*", "OUTBOX", "QUOTA#*", "REQ#*"},
+		Deletes: []string{"OUTBOX"}, // published events
+		Queries: map[string][]string{dynamostore.GSI2: {"LMID#*", "REQS#*"}},
+	},
+	// Entry and Update of a dead-lettered message's ledger entry.
+	fnDeadletter: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		Keys:    []string{"LEDGER#*"},
+	},
+	// Notifications mark a push pending and read the subscription; the
+	// lifecycle events replace or drop it (JOB#); sign-in links and OAuth
+	// state are one-time values (ONCE#), taken by deleting them.
+	fnWebhook: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		Keys:    []string{"JOB#*", "ONCE#*"},
+		Deletes: []string{"JOB#*", "ONCE#*"},
+	},
+	// Subscriptions (JOB#): read, renewed, replaced, dropped.
+	fnRenew: {
+		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		Keys:    []string{"JOB#*"},
+		Deletes: []string{"JOB#*"},
+	},
+}
+
+// leadingKeys is the condition that limits a statement to partitions.
+func leadingKeys(patterns []string) *map[string]any {
+	return &map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": patterns}}
+}
+
+// grantTable gives fn its tableAccess.
+func (c *ConnectorStack) grantTable(fn string) {
+	a := tableAccessOf[fn]
+	stmt := func(actions, keys []string, resource *string) {
+		c.Roles[fn].AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(actions...), Resources: &[]*string{resource}, Conditions: leadingKeys(keys),
+		}))
+	}
+	stmt(a.Actions, a.Keys, c.Table.TableArn())
+	if len(a.Deletes) > 0 {
+		stmt([]string{"dynamodb:DeleteItem"}, a.Deletes, c.Table.TableArn())
+	}
+	for _, ix := range storeSchema().Indexes {
+		if keys := a.Queries[ix.Name]; len(keys) > 0 {
+			stmt([]string{"dynamodb:Query"}, keys, jsii.String(*c.Table.TableArn()+"/index/"+ix.Name))
+		}
+	}
+}
 
 // allow adds one statement to the function's role.
 func (c *ConnectorStack) allow(fn string, actions []string, resources ...*string) {
@@ -51,14 +135,11 @@ func (c *ConnectorStack) objects(prefix string) *string {
 
 // grant gives every function its permissions.
 func (c *ConnectorStack) grant() {
-	table := []*string{c.Table.TableArn()}
-	for _, ix := range storeSchema().Indexes {
-		table = append(table, jsii.String(*c.Table.TableArn()+"/index/"+ix.Name))
-	}
 	for _, fn := range c.FunctionNames {
 		// Logs: the function's own log group (":*" covers its streams).
 		c.allow(fn, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, c.LogGroups[fn].LogGroupArn())
-		c.allow(fn, tableReadWrite, table...)
+		c.grantTable(fn)
+		c.grantKey(fn)
 	}
 	// s3:ListBucket on the bucket (not its objects) makes a missing key a
 	// 404 (blob.ErrNotFound) instead of a 403 for the functions that read.

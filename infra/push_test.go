@@ -80,7 +80,6 @@ func TestPushFunctionsEnvironmentAndLimits(t *testing.T) {
 
 func TestPushLeastPrivilege(t *testing.T) {
 	r := pushStack(t)
-	want := fullPermissions([]string{"graph/poll", "graph/push", "mail/imap"})
 	arn := func(s string) string {
 		return "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + s + "-??????"
 	}
@@ -98,9 +97,11 @@ func TestPushLeastPrivilege(t *testing.T) {
 			"secretsmanager:GetSecretValue": secret,
 			"secretsmanager:PutSecretValue": secret,
 		}
-		for _, a := range tableReadWrite {
-			w[a] = want[fnFetch][a]
+		for a, res := range wantTable[fn] {
+			w[a] = res
 		}
+		w["kms:Decrypt"] = []string{"${Key.Arn} ViaService=" + wantKeyServices[fn]}
+		w["kms:GenerateDataKey"] = w["kms:Decrypt"]
 		if d := cmp.Diff(w, r.permissions(t, "Role:"+fn)); d != "" {
 			t.Errorf("%s permissions (-want +got):\n%s", fn, d)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -97,6 +98,7 @@ type ConnectorStack struct {
 	Stack         awscdk.Stack
 	Config        Config
 	Jobs          *job.File
+	Key           awskms.Key // encrypts the table, bucket, queues and topic (kms.go)
 	Table         awsdynamodb.Table
 	Bucket        awss3.Bucket
 	Topic         awssns.Topic
@@ -176,6 +178,7 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 		c.Notes = append(c.Notes, "placeholder function code (allowMissingBuild=true): for tests only, do not deploy this template")
 	}
 
+	c.defineKey()
 	c.defineStorage()
 	c.defineQueues()
 	c.defineTopic()
@@ -219,9 +222,11 @@ func checkDeployable(f *job.File, cfg Config) error {
 func (c *ConnectorStack) defineStorage() {
 	s := storeSchema()
 	c.Table = awsdynamodb.NewTable(c.Stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey: s.PartitionKey.attribute(),
-		SortKey:      s.SortKey.attribute(),
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PartitionKey:  s.PartitionKey.attribute(),
+		SortKey:       s.SortKey.attribute(),
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey: c.Key,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
@@ -246,7 +251,9 @@ func (c *ConnectorStack) defineStorage() {
 
 	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
 	c.Bucket = awss3.NewBucket(c.Stack, jsii.String("Mail"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     c.Key,
+		BucketKeyEnabled:  jsii.Bool(true), // fewer KMS calls
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
@@ -272,21 +279,23 @@ func (c *ConnectorStack) defineQueues() {
 	name := func(q string) *string { return jsii.String(c.Config.StackName + "-" + q) }
 	dlq := func(id, q string) awssqs.Queue {
 		return awssqs.NewQueue(c.Stack, jsii.String(id), &awssqs.QueueProps{
-			QueueName:         name(q),
-			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
-			EnforceSSL:        jsii.Bool(true),
-			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
-			VisibilityTimeout: timeout(fnDeadletter),
+			QueueName:           name(q),
+			Encryption:          awssqs.QueueEncryption_KMS,
+			EncryptionMasterKey: c.Key,
+			EnforceSSL:          jsii.Bool(true),
+			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
+			VisibilityTimeout:   timeout(fnDeadletter),
 		})
 	}
 	queue := func(id, q, consumer string, dead awssqs.Queue) awssqs.Queue {
 		return awssqs.NewQueue(c.Stack, jsii.String(id), &awssqs.QueueProps{
-			QueueName:         name(q),
-			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
-			EnforceSSL:        jsii.Bool(true),
-			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
-			VisibilityTimeout: timeout(consumer),
-			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+			QueueName:           name(q),
+			Encryption:          awssqs.QueueEncryption_KMS,
+			EncryptionMasterKey: c.Key,
+			EnforceSSL:          jsii.Bool(true),
+			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(4)),
+			VisibilityTimeout:   timeout(consumer),
+			DeadLetterQueue:     &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(maxReceiveCount)},
 		})
 	}
 	c.Queues[qPreprocessDLQ] = dlq("PreprocessDLQ", qPreprocessDLQ)
@@ -298,6 +307,7 @@ func (c *ConnectorStack) defineQueues() {
 func (c *ConnectorStack) defineTopic() {
 	c.Topic = awssns.NewTopic(c.Stack, jsii.String("Alerts"), &awssns.TopicProps{
 		DisplayName: jsii.String("Mail Connector alerts"),
+		MasterKey:   c.Key,
 	})
 	seen := map[string]bool{}
 	var admins []string

@@ -97,6 +97,8 @@ func TestTableMatchesStoreSchema(t *testing.T) {
 		"BillingMode":                      "PAY_PER_REQUEST",
 		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 		"TimeToLiveSpecification":          map[string]any{"AttributeName": s.TTLAttribute, "Enabled": true},
+		"SSESpecification": map[string]any{"SSEEnabled": true, "SSEType": "KMS",
+			"KMSMasterKeyId": map[string]any{"Fn::GetAtt": []any{r.logicalID(t, "Key"), "Arn"}}},
 	}
 	assert(t, "table", func() {
 		r.Template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), assertions.Match_ObjectEquals(&want))
@@ -111,7 +113,8 @@ func TestBucket(t *testing.T) {
 	assert(t, "bucket", func() {
 		r.Template.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
-				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+				map[string]any{"BucketKeyEnabled": true, "ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms",
+					"KMSMasterKeyID": map[string]any{"Fn::GetAtt": []any{r.logicalID(t, "Key"), "Arn"}}}},
 			}},
 			"PublicAccessBlockConfiguration": map[string]any{
 				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
@@ -136,6 +139,70 @@ func TestBucket(t *testing.T) {
 	})
 }
 
+// TestKMSKey: one customer-managed key, rotated, retained, encrypts the
+// table, bucket, queues and alert topic (the other tests check each), and
+// lets CloudWatch alarms publish to the encrypted topic.
+func TestKMSKey(t *testing.T) {
+	r := example(t)
+	keys := r.resources("AWS::KMS::Key")
+	if len(keys) != 1 {
+		t.Fatalf("KMS keys: got %d, want 1", len(keys))
+	}
+	p := r.props(t, r.logicalID(t, "Key"))
+	if p["EnableKeyRotation"] != true {
+		t.Errorf("EnableKeyRotation: got %v, want true", p["EnableKeyRotation"])
+	}
+	assert(t, "key retained", func() {
+		r.Template.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+	})
+	policy := r.render(p["KeyPolicy"])
+	for _, w := range []string{`"Service":"cloudwatch.amazonaws.com"`, `"aws:SourceAccount":{"Ref":"AWS::AccountId"}`, "kms:GenerateDataKey*"} {
+		if !strings.Contains(policy, w) {
+			t.Errorf("key policy %s lacks %s", policy, w)
+		}
+	}
+	topic := r.props(t, r.logicalID(t, "Topic"))
+	if got, want := r.render(topic["KmsMasterKeyId"]), "${Key.Arn}"; got != want {
+		t.Errorf("topic KmsMasterKeyId: got %s, want %s", got, want)
+	}
+	// No function may administer the key or use it beyond its services.
+	for _, fn := range functionNames {
+		for action := range r.permissions(t, "Role:"+fn) {
+			if strings.HasPrefix(action, "kms:") && action != "kms:Decrypt" && action != "kms:GenerateDataKey" {
+				t.Errorf("%s may %s", fn, action)
+			}
+		}
+	}
+}
+
+// TestNoBroadTableAccess: no function may Scan or batch on the table,
+// use dynamodb:*, or touch it without a partition condition.
+func TestNoBroadTableAccess(t *testing.T) {
+	for _, r := range []*synthResult{example(t), pushStack(t)} {
+		for id, res := range r.resources("AWS::IAM::Policy") {
+			doc := res["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+			for _, st := range list(doc["Statement"]) {
+				s := st.(map[string]any)
+				for _, a := range list(s["Action"]) {
+					a := a.(string)
+					if !strings.HasPrefix(a, "dynamodb:") {
+						continue
+					}
+					switch a {
+					case "dynamodb:*", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem":
+						t.Errorf("%s grants %s", id, a)
+					}
+					c, _ := s["Condition"].(map[string]any)
+					lk, _ := c["ForAllValues:StringLike"].(map[string]any)
+					if len(list(lk["dynamodb:LeadingKeys"])) == 0 {
+						t.Errorf("%s grants %s without a dynamodb:LeadingKeys condition", id, a)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestQueues(t *testing.T) {
 	r := example(t)
 	for _, tc := range []struct {
@@ -157,8 +224,8 @@ func TestQueues(t *testing.T) {
 			if got := p["VisibilityTimeout"]; got != tc.visibility {
 				t.Errorf("VisibilityTimeout: got %v, want %v", got, tc.visibility)
 			}
-			if got := p["SqsManagedSseEnabled"]; got != true {
-				t.Errorf("SqsManagedSseEnabled: got %v, want true", got)
+			if got, want := r.render(p["KmsMasterKeyId"]), "${Key.Arn}"; got != want {
+				t.Errorf("KmsMasterKeyId: got %v, want %v", got, want)
 			}
 			if tc.dlq == "" {
 				if got := p["MessageRetentionPeriod"]; got != float64(14*24*3600) {
@@ -465,23 +532,67 @@ func TestSenderAddress(t *testing.T) {
 	}
 }
 
+// wantTable is what each function may do on the table: the item actions
+// its store methods make, each only on the partitions it uses.
+var wantTable = func() map[string]map[string][]string {
+	tbl, gsi1, gsi2 := "${Table.Arn} LeadingKeys=", "${Table.Arn}/index/GSI1 LeadingKeys=", "${Table.Arn}/index/GSI2 LeadingKeys="
+	items := func(keys string, actions ...string) map[string][]string {
+		m := map[string][]string{}
+		for _, a := range actions {
+			m["dynamodb:"+a] = []string{tbl + keys}
+		}
+		return m
+	}
+	with := func(m map[string][]string, action string, resources ...string) map[string][]string {
+		m["dynamodb:"+action] = append(m["dynamodb:"+action], resources...)
+		sort.Strings(m["dynamodb:"+action])
+		return m
+	}
+	fetch := items("FP#*,JOB#*,LEDGER#*,RUNS#*", "GetItem", "PutItem", "UpdateItem")
+	with(fetch, "DeleteItem", tbl+"FP#*,JOB#*")
+	with(fetch, "Query", gsi1+"UNDISPOSED#*,UNFINISHED#*", gsi2+"LMID#*,RUNS#*")
+	rules := items("COUNTER,LEDGER#*,MSGID#*,OUTBOX,QUOTA#*,REQ#*", "GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem")
+	with(rules, "DeleteItem", tbl+"OUTBOX")
+	with(rules, "Query", gsi2+"LMID#*,REQS#*")
+	webhook := items("JOB#*,ONCE#*", "GetItem", "PutItem")
+	with(webhook, "DeleteItem", tbl+"JOB#*,ONCE#*")
+	renew := items("JOB#*", "GetItem", "PutItem")
+	with(renew, "DeleteItem", tbl+"JOB#*")
+	return map[string]map[string][]string{
+		fnFetch:      fetch,
+		fnPreprocess: items("LEDGER#*", "GetItem", "PutItem"),
+		fnRules:      rules,
+		fnDeadletter: items("LEDGER#*", "GetItem", "PutItem"),
+		fnWebhook:    webhook,
+		fnRenew:      renew,
+	}
+}()
+
+// wantKeyServices are the services each function uses the KMS key through.
+var wantKeyServices = map[string]string{
+	fnFetch: "dynamodb,s3,sns,sqs", fnPreprocess: "dynamodb,s3,sqs", fnRules: "dynamodb,s3,sns,sqs",
+	fnDeadletter: "dynamodb,sns,sqs", fnWebhook: "dynamodb,sns", fnRenew: "dynamodb,sns",
+}
+
 // fullPermissions is what each function may do in the example stack.
 func fullPermissions(secrets []string) map[string]map[string][]string {
-	table := []string{"${Table.Arn}"}
-	for _, ix := range storeSchema().Indexes {
-		table = append(table, "${Table.Arn}/index/"+ix.Name)
-	}
-	sort.Strings(table)
 	base := func(fn string, more map[string][]string) map[string][]string {
 		m := map[string][]string{
 			"logs:CreateLogStream": {"${Logs:" + fn + ".Arn}"},
 			"logs:PutLogEvents":    {"${Logs:" + fn + ".Arn}"},
 		}
-		for _, a := range tableReadWrite {
-			m[a] = table
+		for a, r := range wantTable[fn] {
+			m[a] = r
+		}
+		m["kms:Decrypt"] = []string{"${Key.Arn} ViaService=" + wantKeyServices[fn]}
+		m["kms:GenerateDataKey"] = []string{"${Key.Arn} ViaService=" + wantKeyServices[fn]}
+		if fn == fnPreprocess || fn == fnRules || fn == fnDeadletter {
+			// The SQS event source's grant to consume an encrypted queue.
+			m["kms:Decrypt"] = append([]string{"${Key.Arn}"}, m["kms:Decrypt"]...)
 		}
 		for a, r := range more {
-			m[a] = r
+			m[a] = append(m[a], r...)
+			sort.Strings(m[a])
 		}
 		return m
 	}
