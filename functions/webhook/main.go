@@ -2,7 +2,8 @@
 // Graph posts change notifications to <url>notify and lifecycle
 // notifications to <url>lifecycle; each starts (at most) one fetch run of
 // the job by invoking the fetch function. It also serves the OAuth sign-in
-// links (<url>signin, <url>callback) that `connector oauth link` makes.
+// links (<url>signin, <url>callback) that `connector oauth link` makes;
+// <url> is CONNECTOR_WEBHOOK_URL.
 package main
 
 import (
@@ -32,6 +33,9 @@ func realMain(ctx context.Context) (*webhook.Handler, error) {
 		return nil, err
 	}
 	svc := e.Service
-	sign := &signin.Handler{Jobs: svc.Jobs, Store: e.Store, Secrets: e.Secrets, Notifier: e.Notifier, Logger: svc.Logger}
+	// The sign-in's redirect URI comes from CONNECTOR_WEBHOOK_URL (the
+	// Function URL), never from the request; without it sign-in is refused
+	// while notifications still work.
+	sign := &signin.Handler{URL: svc.WebhookURL, Jobs: svc.Jobs, Store: e.Store, Secrets: e.Secrets, Notifier: e.Notifier, Logger: svc.Logger}
 	return &webhook.Handler{Push: svc, SignIn: sign, Logger: svc.Logger}, nil
 }

@@ -5,10 +5,17 @@
 //     administrator has a terminal;
 //   - the authorization code flow with PKCE (RFC 7636) behind the webhook's
 //     Function URL, for an administrator with only a browser: `connector
-//     oauth link` makes a one-time link (valid an hour), GET /signin spends
-//     it and sends the browser to the identity provider with a fresh state
-//     and code challenge, GET /callback checks the state (single use, ten
-//     minutes), exchanges the code with the verifier and stores the token.
+//     oauth link` makes a one-time link (valid an hour). GET /signin only
+//     shows a page with a button, so a mail scanner that opens the link
+//     spends nothing; the button POSTs the link's token from the page's
+//     own origin, which spends it and sends the browser to the identity
+//     provider with a fresh state and code challenge. GET /callback checks
+//     the state (single use, ten minutes), exchanges the code with the
+//     verifier, checks that the account signed in is the job's mailbox
+//     (the id_token's preferred_username, upn or email; OpenID Connect
+//     Core 1.0 section 2) and only then stores the token. The redirect
+//     URI is built from the configured URL of the webhook, never from the
+//     request's Host or X-Forwarded-* headers.
 //
 // The pages say only whether it worked; details go to the log
 // (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow).
@@ -25,7 +32,10 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,8 +114,12 @@ func NewLink(ctx context.Context, st store.OneTime, jobID, base string, now time
 	return strings.TrimRight(base, "/") + "/signin?t=" + tok, nil
 }
 
-// Handler serves GET /signin and GET /callback.
+// Handler serves GET and POST /signin and GET /callback.
 type Handler struct {
+	// URL is the webhook's public URL (the Function URL, or the --url of
+	// `connector oauth link`): the redirect URI is URL + "callback", and a
+	// POST must come from its origin. Empty: sign-in is refused.
+	URL      string
 	Jobs     *job.File
 	Store    store.OneTime
 	Secrets  secrets.Resolver // must also be a secrets.Writer
@@ -147,33 +161,88 @@ func page(w http.ResponseWriter, status int, msg string) {
 	fmt.Fprintf(w, "<!doctype html><title>Mail Connector</title><p>%s</p>\n", html.EscapeString(msg))
 }
 
-// callbackURL is this handler's /callback as the browser reaches it.
-func callbackURL(r *http.Request) string {
-	proto := r.Header.Get("X-Forwarded-Proto")
-	if proto == "" {
-		proto = "https"
-		if r.TLS == nil {
-			proto = "http"
-		}
+// base is the configured URL, parsed: https, or http on a loopback host
+// (a local run), with a host and no query.
+func (h *Handler) base() (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(h.URL))
+	switch {
+	case h.URL == "":
+		return nil, errors.New("the webhook's URL is not configured")
+	case err != nil:
+		return nil, fmt.Errorf("the webhook's URL: %w", err)
+	case u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return nil, fmt.Errorf("the webhook's URL %q is not an absolute URL with a host only", h.URL)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback()):
+	default:
+		return nil, fmt.Errorf("the webhook's URL %q is not https", h.URL)
 	}
-	return proto + "://" + r.Host + "/callback"
+	return u, nil
+}
+
+// callbackURL is the configured URL's callback.
+func (h *Handler) callbackURL() (string, error) {
+	u, err := h.base()
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(u.String(), "/") + "/callback", nil
 }
 
 // ServeHTTP routes /signin and /callback.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
+	path := "/" + strings.Trim(r.URL.Path, "/")
+	allowed := http.MethodGet
+	if path == "/signin" {
+		allowed = "GET, POST"
+	}
+	if r.Method != http.MethodGet && !(path == "/signin" && r.Method == http.MethodPost) {
+		w.Header().Set("Allow", allowed)
 		page(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return
 	}
-	switch "/" + strings.Trim(r.URL.Path, "/") {
-	case "/signin":
+	switch {
+	case path == "/signin" && r.Method == http.MethodGet:
+		h.confirm(w, r)
+	case path == "/signin":
 		h.start(w, r)
-	case "/callback":
+	case path == "/callback":
 		h.callback(w, r)
 	default:
 		page(w, http.StatusNotFound, "Not found.")
 	}
+}
+
+// confirm is GET /signin: a page whose button POSTs the link's token. It
+// reads nothing and spends nothing, so a link opened by a mail scanner or
+// a preview stays good for the administrator.
+func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("t")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self' https:; frame-ancestors 'none'")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "<!doctype html><title>Mail Connector</title><p>Sign in the mailbox of a Mail Connector job. The link works once.</p>"+
+		"<form method=\"post\" action=\"signin\"><input type=\"hidden\" name=\"t\" value=\"%s\"><button type=\"submit\">Sign in</button></form>\n",
+		html.EscapeString(tok))
+}
+
+// sameOrigin reports whether a POST came from the page of base: a
+// browser sends Origin with a form POST (and Sec-Fetch-Site); a request
+// without either is not a browser's cross-site one. The link's token in
+// the form is the real guard: it is single use and unguessable.
+func sameOrigin(r *http.Request, base *url.URL) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		return strings.EqualFold(o, base.Scheme+"://"+base.Host)
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
 }
 
 // jobConfig resolves the job's secret and its OAuth2 configuration.
@@ -194,9 +263,28 @@ func (h *Handler) jobConfig(ctx context.Context, jobID, redirect string) (*job.J
 	return j, creds, conf, nil
 }
 
+// start is POST /signin: it spends the link and sends the browser to the
+// identity provider.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tok := r.URL.Query().Get("t")
+	redirect, err := h.callbackURL()
+	if err != nil {
+		h.log().Error("sign-in", "err", err)
+		page(w, http.StatusServiceUnavailable, "Sign-in is not configured. Ask the administrator.")
+		return
+	}
+	base, _ := h.base()
+	if !sameOrigin(r, base) {
+		h.log().Warn("sign-in refused: a POST from another origin", "origin", r.Header.Get("Origin"), "site", r.Header.Get("Sec-Fetch-Site"))
+		page(w, http.StatusForbidden, "This sign-in must be started from its own page. Open the link again.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil {
+		page(w, http.StatusBadRequest, "This sign-in link is invalid, used or expired. Ask for a new one.")
+		return
+	}
+	tok := r.PostForm.Get("t")
 	v, err := h.Store.TakeOnce(ctx, linkKey(tok), h.now())
 	if tok == "" || errors.Is(err, store.ErrNotFound) {
 		h.log().Warn("sign-in link refused: unknown, used or expired")
@@ -208,7 +296,6 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusServiceUnavailable, "Sign-in is unavailable. Try again later.")
 		return
 	}
-	redirect := callbackURL(r)
 	j, _, conf, err := h.jobConfig(ctx, string(v), redirect)
 	if err != nil {
 		h.log().Error("sign-in", "err", err)
@@ -223,7 +310,11 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log().Info("sign-in started", "job", j.ID)
-	http.Redirect(w, r, conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("response_mode", "query"), oauth2.SetAuthURLParam("prompt", "select_account")), http.StatusFound)
+	// openid asks for an id_token naming the account, checked at the
+	// callback; the stored scopes stay the job's.
+	ask := *conf
+	ask.Scopes = append(slices.Clone(conf.Scopes), "openid", "profile", "email")
+	http.Redirect(w, r, ask.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("response_mode", "query"), oauth2.SetAuthURLParam("prompt", "select_account")), http.StatusFound)
 }
 
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +353,17 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusBadRequest, "Sign-in failed. Ask for a new link.")
 		return
 	}
+	want := j.Server.Mailbox
+	if want == "" {
+		want = creds.Username
+	}
+	got := account(tok)
+	if want == "" || got == "" || !strings.EqualFold(got, want) {
+		h.log().Warn("sign-in refused: another account than the job's mailbox", "job", j.ID, "account", got, "mailbox", want)
+		msg := fmt.Sprintf("You signed in as %s, but job %s reads the mailbox %s. Nothing was stored. Ask for a new link and sign in as %s.", orUnknown(got), j.ID, orUnknown(want), orUnknown(want))
+		page(w, http.StatusForbidden, msg)
+		return
+	}
 	if tok.RefreshToken == "" {
 		h.log().Error("sign-in: no refresh token (offline_access missing?)", "job", j.ID)
 		page(w, http.StatusBadRequest, "Sign-in failed. Ask for a new link.")
@@ -286,4 +388,43 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			Body:    fmt.Sprintf("A user signed in for job %s through a sign-in link; its refresh token is in secret %q. Check with: connector test %s", j.ID, j.Server.Auth.Secret, j.ID)})
 	}
 	page(w, http.StatusOK, "Signed in. You can close this window.")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// account is the signed-in account the token response's id_token names:
+// preferred_username, else upn, else email
+// (https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference).
+// The id_token comes straight from the token endpoint over TLS, so its
+// signature need not be checked (OpenID Connect Core 1.0 section
+// 3.1.3.7). "" when there is none.
+func account(tok *oauth2.Token) string {
+	raw, _ := tok.Extra("id_token").(string)
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		PreferredUsername string `json:"preferred_username"`
+		UPN               string `json:"upn"`
+		Email             string `json:"email"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	for _, v := range []string{c.PreferredUsername, c.UPN, c.Email} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
 }

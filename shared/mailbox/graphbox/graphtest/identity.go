@@ -3,8 +3,10 @@ package graphtest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,6 +14,7 @@ import (
 type authCode struct {
 	tenant, client, user, redirect, challenge string
 	expires                                   time.Time
+	openid                                    bool // the scope asked for openid: an id_token comes with the tokens
 }
 
 type device struct {
@@ -26,6 +29,24 @@ func aadError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 func (s *Server) issue(w http.ResponseWriter, tenant, client, user string, withRefresh string) {
+	s.issueWith(w, tenant, client, user, withRefresh, nil)
+}
+
+// idToken is an id_token for user as the v2.0 endpoint issues it
+// (https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference):
+// a JWT whose claims name the user in preferred_username. It is not
+// signed: a client reads it straight from the token endpoint over TLS
+// (OpenID Connect Core 1.0 section 3.1.3.7).
+func idToken(tenant, client, user string) string {
+	enc := base64.RawURLEncoding
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "none"})
+	now := time.Now().Unix()
+	claims, _ := json.Marshal(map[string]any{"aud": client, "iss": "https://login.microsoftonline.com/" + tenant + "/v2.0",
+		"tid": tenant, "iat": now, "nbf": now, "exp": now + 3600, "preferred_username": user, "name": user, "ver": "2.0"})
+	return enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "."
+}
+
+func (s *Server) issueWith(w http.ResponseWriter, tenant, client, user string, withRefresh string, extra map[string]any) {
 	s.mu.Lock()
 	at := "at-" + randomID(16)
 	ttl := s.ttl
@@ -42,6 +63,9 @@ func (s *Server) issue(w http.ResponseWriter, tenant, client, user string, withR
 		}
 		resp["refresh_token"] = rt
 		resp["scope"] = "https://graph.microsoft.com/Mail.ReadWrite"
+	}
+	for k, v := range extra {
+		resp[k] = v
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, resp)
@@ -109,7 +133,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 		case registered && secret != known:
 			aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
 		default:
-			s.issue(w, tenant, client, ac.user, "")
+			var extra map[string]any
+			if ac.openid {
+				extra = map[string]any{"id_token": idToken(tenant, client, ac.user)}
+			}
+			s.issueWith(w, tenant, client, ac.user, "", extra)
 		}
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		code := r.PostForm.Get("device_code")
@@ -213,7 +241,8 @@ func (s *Server) authorizeEndpoint(w http.ResponseWriter, r *http.Request, tenan
 		back.Set("error_description", "AADSTS65001: The user or administrator has not consented, or PKCE is missing.")
 	} else {
 		code := "ac-" + randomID(16)
-		s.codes[code] = authCode{tenant: tenant, client: q.Get("client_id"), user: user, redirect: redirect, challenge: q.Get("code_challenge"), expires: time.Now().Add(10 * time.Minute)}
+		s.codes[code] = authCode{tenant: tenant, client: q.Get("client_id"), user: user, redirect: redirect, challenge: q.Get("code_challenge"), expires: time.Now().Add(10 * time.Minute),
+			openid: slices.Contains(strings.Fields(q.Get("scope")), "openid")}
 		s.mu.Unlock()
 		back.Set("code", code)
 	}
