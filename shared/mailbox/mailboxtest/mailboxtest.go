@@ -209,6 +209,7 @@ func Run(t *testing.T, h Harness) {
 		{"20 MB message streams", true, testLarge},
 		{"dispositions", caps.MarkRead || caps.Delete || caps.Move, testDispositions},
 		{"purge", caps.Purge && caps.Delete, testPurge},
+		{"purge what an earlier session flagged", caps.Purge && caps.Delete, testPurgeAcrossSessions},
 		{"delete commits at close, a crash deletes nothing", caps.DeleteOnClose, testDeleteOnClose},
 		{"validity change resets the cursor", caps.ValidityReset && caps.Cursor, testValidity},
 		{"connection dropped mid-fetch", true, testDropped},
@@ -486,6 +487,52 @@ func testPurge(t *testing.T, e *env) {
 		if got, ok := st[messageID(raws[i])]; !ok || got.Deleted {
 			t.Errorf("%s: got %+v present %v, want kept and not deleted", messageID(raws[i]), got, ok)
 		}
+	}
+}
+
+// testPurgeAcrossSessions: a session that ended before its purge left a
+// message flagged deleted; a later session lists it and purges it by
+// identity, and leaves a message someone else flagged deleted.
+func testPurgeAcrossSessions(t *testing.T, e *env) {
+	raws := e.deliver("", 3, 200)
+	s1 := e.open(nil)
+	sc := e.scan(s1, "")
+	ds := []mailbox.Disposition{{Source: sc.Items[0].Source, Action: mailbox.Delete}, {Source: sc.Items[2].Source, Action: mailbox.Delete}}
+	for i, err := range s1.Dispose(e.ctx, ds) {
+		if err != nil {
+			t.Fatalf("delete %s: %v", ds[i].Source, err)
+		}
+	}
+	s1.Close() // no purge: as a killed session
+	s2 := e.open(nil)
+	dl, ok := s2.(mailbox.DeletedLister)
+	if !ok {
+		t.Fatalf("got %T, want a mailbox.DeletedLister", s2)
+	}
+	flagged, err := dl.FlaggedDeleted(e.ctx)
+	if err != nil {
+		t.Fatalf("list flagged deleted: %v", err)
+	}
+	if len(flagged) != 2 || flagged[0].Key() != sc.Items[0].Source.Key() || flagged[1].Key() != sc.Items[2].Source.Key() {
+		t.Fatalf("got flagged %v, want the sources of items 0 and 2", flagged)
+	}
+	if err := dl.PurgeSources(e.ctx, flagged[:1]); err != nil {
+		t.Fatalf("purge: %v", err)
+	}
+	st := e.state()
+	if _, ok := st[messageID(raws[0])]; ok {
+		t.Errorf("%s: still there after its purge", messageID(raws[0]))
+	}
+	byUID := false
+	for _, c := range s2.Info().Capabilities {
+		byUID = byUID || strings.EqualFold(c, "UIDPLUS") || strings.EqualFold(c, "IMAP4rev2")
+	}
+	got, ok := st[messageID(raws[2])]
+	switch {
+	case byUID && (!ok || !got.Deleted):
+		t.Errorf("%s: got %+v present %v, want kept, still flagged deleted (not named)", messageID(raws[2]), got, ok)
+	case !byUID && ok:
+		t.Errorf("%s: got %+v, want expunged with the folder (no UIDPLUS: EXPUNGE takes every flagged message)", messageID(raws[2]), got)
 	}
 }
 
