@@ -21,7 +21,7 @@
 //	message id    MSGID#<Message-ID>  MSGID                  requestId
 //	counter       COUNTER             REQUEST                n (the last request number)
 //	outbox        OUTBOX              <t>#<job>#<ledger key>  jobId, key, payload, created, claimUntil (outbox.go)
-//	part          <PK of its item>    <SK of its item>#PART#<n>  data, partOf: the rest of a long request or conversation (parts.go)
+//	part          <PK of its item>    <SK of its item>#PART#<n>  data, partOf: the rest of a long request, conversation or run (parts.go)
 //
 // Values are JSON in a "data" attribute; only what a condition or an index
 // needs is an attribute of its own.
@@ -417,12 +417,25 @@ func (s *Store) PutRun(ctx context.Context, r run.Run) error {
 		return err
 	}
 	it := keyOf("RUNS#"+r.JobID, "RUN#"+r.ID)
-	it["data"] = str(string(b))
+	parts := withData(it, string(b))
 	it[AttrGSI2PK], it[AttrGSI2SK] = str("RUNS#"+r.JobID), str(timeKey(r.StartedAt)+"#"+r.ID)
 	if s.o.RunTTL > 0 && !r.EndedAt.IsZero() {
 		it[AttrTTL] = num(r.EndedAt.Add(s.o.RunTTL).Unix())
+		for _, p := range parts {
+			p[AttrTTL] = it[AttrTTL]
+		}
 	}
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
+	if len(parts) == 0 {
+		_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it})
+	} else {
+		// A long run (thousands of errors) and its parts, together.
+		ops := []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(s.table), Item: it}}}
+		for _, p := range parts {
+			ops = append(ops, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: p}})
+		}
+		_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+	}
+	if err != nil {
 		return fmt.Errorf("dynamostore: put run %s of job %s: %w", r.ID, r.JobID, err)
 	}
 	return nil
@@ -442,7 +455,7 @@ func (s *Store) Runs(ctx context.Context, jobID string, limit int) ([]run.Run, e
 	out := make([]run.Run, 0, len(items))
 	for _, it := range items {
 		var r run.Run
-		if err := decode(it, &r); err != nil {
+		if err := s.decodeJoined(ctx, it, nil, &r); err != nil {
 			return nil, fmt.Errorf("dynamostore: runs of job %s: %w", jobID, err)
 		}
 		out = append(out, r)

@@ -13,7 +13,7 @@ import (
 
 // A DynamoDB item holds at most 400 KB, names and values together
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items).
-// A request or conversation whose JSON is longer than maxItemData (3,000
+// A request, conversation or run whose JSON is longer than maxItemData (3,000
 // attachments, 20,000 participants, a long subject) keeps the first
 // maxItemData bytes on its own item and the rest on part items in the
 // same partition:

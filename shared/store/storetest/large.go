@@ -8,6 +8,7 @@ import (
 
 	"mailconnector/shared/message"
 	"mailconnector/shared/request"
+	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 )
 
@@ -110,4 +111,28 @@ func testCommitLarge(t *testing.T, h Harness) {
 	_, err = s.Commit(ctx, store.Outcome{Entry: processed(entries[2], 30), UpdateRequest: &big, Conversation: late})
 	noErr(t, "Commit growing reply", err)
 	check("after growing", big, []request.Conversation{wantConv, *reply, *late})
+}
+
+// testLargeRun stores a run with 5,000 long errors (a batch where every
+// message failed), then the same run shorter, and reads each back whole.
+func testLargeRun(t *testing.T, h Harness) {
+	s, ctx := h.New(t), context.Background()
+	r := run.Run{JobID: "job-a", ID: "r1", Trigger: "schedule", StartedAt: at(10), EndedAt: at(11), Status: run.Partial}
+	for i := 0; i < 5000; i++ {
+		r.Errors = append(r.Errors, fmt.Sprintf("message imap/INBOX/7/%d: preprocess: %s", i, strings.Repeat("x", 100)))
+	}
+	for _, tt := range []struct {
+		name   string
+		errors int
+	}{
+		{"5,000 errors", 5000},
+		{"shorter again", 3},
+		{"long again", 4000},
+	} {
+		r.Errors = r.Errors[:tt.errors]
+		noErr(t, "PutRun with "+tt.name, s.PutRun(ctx, r))
+		got, err := s.Runs(ctx, "job-a", 10)
+		noErr(t, "Runs after "+tt.name, err)
+		diff(t, "Runs after "+tt.name, []run.Run{r}, got)
+	}
 }

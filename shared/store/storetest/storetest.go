@@ -69,6 +69,7 @@ func Run(t *testing.T, h Harness) {
 		{"CommitSameEntryConcurrently", testCommitSameEntryConcurrently},
 		{"CommitNumbersConcurrently", testCommitNumbersConcurrently},
 		{"CommitLarge", testCommitLarge},
+		{"LargeRun", testLargeRun},
 		{"Outbox", testOutbox},
 		{"ListRequests", testListRequests},
 		{"MessageIDIndex", testMessageIDIndex},
