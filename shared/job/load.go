@@ -338,8 +338,8 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		add("server.folder", "%q is not a folder name", s.Folder)
 	}
 	if s.CAFile != "" {
-		if _, err := os.Stat(s.CAFile); err != nil {
-			add("server.caFile", "cannot read %q: %v", s.CAFile, errors.Unwrap(err))
+		if msg := checkCAFile(s.CAFile); msg != "" {
+			add("server.caFile", "%s", msg)
 		}
 	}
 	switch s.Auth.Method {
