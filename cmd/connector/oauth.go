@@ -98,6 +98,9 @@ func cmdOAuthLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *base == "" {
 		return &exitError{code: 2, msg: "usage: connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
 	}
+	if err := signin.CheckURL(*base); err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--url: %v", err)}
+	}
 	link, err := signin.NewLink(ctx, b.store, j.ID, *base, time.Now())
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("job %s: store the sign-in link: %v", j.ID, err)}

@@ -80,6 +80,11 @@ func TestOAuthLinkPrintsAOneTimeLink(t *testing.T) {
 	if _, _, err := cli(t, "oauth", "link", "support", "--jobs", jobs, "--state", state); err == nil {
 		t.Error("without --url: got no error")
 	}
+	for _, u := range []string{"javascript://evil.example/", "http://hook.example/", "https://hook.example/?x=1", "hook.example"} {
+		if _, _, err := cli(t, "oauth", "link", "support", "--jobs", jobs, "--state", state, "--url", u); err == nil || !strings.Contains(err.Error(), "--url") {
+			t.Errorf("--url %s: got %v, want an error naming --url", u, err)
+		}
+	}
 	out, _, err := cli(t, "oauth", "link", "support", "--jobs", jobs, "--state", state, "--url", "https://hook.example/")
 	if err != nil {
 		t.Fatal(err)

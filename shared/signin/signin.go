@@ -180,6 +180,14 @@ func (h *Handler) base() (*url.URL, error) {
 	return u, nil
 }
 
+// CheckURL reports whether raw can be the webhook's URL that sign-in
+// links and the redirect URI are built from: https (http only on a
+// loopback host), with a host and nothing after the path.
+func CheckURL(raw string) error {
+	_, err := (&Handler{URL: raw}).base()
+	return err
+}
+
 // callbackURL is the configured URL's callback.
 func (h *Handler) callbackURL() (string, error) {
 	u, err := h.base()

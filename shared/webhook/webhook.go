@@ -33,8 +33,8 @@ type Notifications interface {
 // Handler routes the webhook's requests.
 type Handler struct {
 	Push Notifications
-	// SignIn, when set, serves GET /signin and GET /callback (OAuth
-	// sign-in); without it those paths are 404.
+	// SignIn, when set, serves /signin (GET a page, POST its button) and
+	// GET /callback (OAuth sign-in); without it those paths are 404.
 	SignIn http.Handler
 	Logger *slog.Logger
 }
