@@ -542,6 +542,7 @@ func (c *ConnectorStack) defineOutputs() {
 	out("TableName", "DynamoDB table (CONNECTOR_TABLE)", c.Table.TableName())
 	out("BucketName", "S3 bucket for raw and normalized mail (CONNECTOR_BUCKET)", c.Bucket.BucketName())
 	out("AlertTopicArn", "SNS topic for administrator alerts", c.Topic.TopicArn())
+	out("KeyArn", "KMS key that encrypts the table, the bucket, the queues and the alert topic", c.Key.KeyArn())
 	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())
 	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
 	out("DashboardName", "CloudWatch dashboard", c.Dashboard.DashboardName())

@@ -161,6 +161,10 @@ func TestKMSKey(t *testing.T) {
 			t.Errorf("key policy %s lacks %s", policy, w)
 		}
 	}
+	outs := r.JSON["Outputs"].(map[string]any)
+	if o, ok := outs["KeyArn"].(map[string]any); !ok || r.render(o["Value"]) != "${Key.Arn}" {
+		t.Errorf("KeyArn output: got %v, want the key's ARN", outs["KeyArn"])
+	}
 	topic := r.props(t, r.logicalID(t, "Topic"))
 	if got, want := r.render(topic["KmsMasterKeyId"]), "${Key.Arn}"; got != want {
 		t.Errorf("topic KmsMasterKeyId: got %s, want %s", got, want)
@@ -398,7 +402,7 @@ func TestAssetsHoldBootstrapAndJobs(t *testing.T) {
 func TestCAFileIsStaged(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+	if err := os.WriteFile(ca, testCAPEM(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	jobs := filepath.Join(dir, "jobs.yaml")
