@@ -7,27 +7,22 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"mailconnector/shared/consume"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
-	"mailconnector/shared/ledger"
 	"mailconnector/shared/queue"
-	"mailconnector/shared/rules"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 )
 
 // Handler handles one pointer from a queue.
-type Handler interface {
-	Handle(ctx context.Context, p ledger.Pointer) error
-}
+type Handler = consume.Stage
 
 // Queue is a queue the runner consumes, with its size.
 type Queue interface {
@@ -56,7 +51,6 @@ type Options struct {
 type Local struct {
 	o        Options
 	inflight atomic.Int64
-	lastErr  sync.Map // ledger key → last handler error, for the DLQ reason
 }
 
 // New returns a Local runner.
@@ -77,7 +71,7 @@ func New(o Options) *Local {
 // them with the returned function.
 func (l *Local) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
-	consume := func(q Queue, n int, h func(context.Context, queue.Delivery) error) {
+	start := func(q Queue, n int, h func(context.Context, consume.Delivery) consume.Verdict) {
 		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func() {
@@ -86,14 +80,24 @@ func (l *Local) Start(ctx context.Context) (wait func()) {
 			}()
 		}
 	}
-	consume(l.o.PreprocessQueue, l.o.Workers, l.handler("preprocess", l.o.Preprocess))
-	consume(l.o.RulesQueue, l.o.Workers, l.handler("rules", l.o.Rules))
-	consume(l.o.PreprocessDLQ, 1, l.deadLetter("preprocess"))
-	consume(l.o.RulesDLQ, 1, l.deadLetter("rules"))
+	stage := func(name string, h Handler) func(context.Context, consume.Delivery) consume.Verdict {
+		return consume.New(consume.Options{Name: name, Stage: h, Ledger: l.o.Store, Logger: l.o.Logger, Visibility: l.o.Visibility}).Consume
+	}
+	dead := &consume.DeadLetter{Ledger: l.o.Store, Logger: l.o.Logger}
+	deadLetter := func(name string) func(context.Context, consume.Delivery) consume.Verdict {
+		return func(ctx context.Context, d consume.Delivery) consume.Verdict { return dead.Consume(ctx, name, d) }
+	}
+	start(l.o.PreprocessQueue, l.o.Workers, stage("preprocess", l.o.Preprocess))
+	start(l.o.RulesQueue, l.o.Workers, stage("rules", l.o.Rules))
+	start(l.o.PreprocessDLQ, 1, deadLetter("preprocess"))
+	start(l.o.RulesDLQ, 1, deadLetter("rules"))
 	return wg.Wait
 }
 
-func (l *Local) consume(ctx context.Context, q Queue, h func(context.Context, queue.Delivery) error) {
+// consume receives from q and hands each delivery to h, which keeps it
+// hidden while it works when q can extend a delivery's visibility.
+func (l *Local) consume(ctx context.Context, q Queue, h func(context.Context, consume.Delivery) consume.Verdict) {
+	ext, _ := q.(queue.Extender)
 	for ctx.Err() == nil {
 		ds, err := q.Receive(ctx, 10, 200*time.Millisecond, l.o.Visibility)
 		if err != nil {
@@ -105,82 +109,14 @@ func (l *Local) consume(ctx context.Context, q Queue, h func(context.Context, qu
 		}
 		for _, d := range ds {
 			l.inflight.Add(1)
-			if err := h(ctx, d); err == nil {
+			cd := consume.Delivery{ID: d.ID, Body: d.Body, ReceiveCount: d.ReceiveCount, Receipt: d.Receipt, Queue: ext}
+			if h(ctx, cd) == consume.Delete {
 				if err := q.Delete(context.WithoutCancel(ctx), d.Receipt); err != nil {
 					l.o.Logger.Error("delete from queue", "err", err)
 				}
 			}
 			l.inflight.Add(-1)
 		}
-	}
-}
-
-// Pointer decodes a queue message body.
-func Pointer(body []byte) (ledger.Pointer, error) {
-	var p ledger.Pointer
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, fmt.Errorf("decode pointer: %w", err)
-	}
-	if p.JobID == "" || p.Key == "" {
-		return p, errors.New("decode pointer: jobId and key are required")
-	}
-	return p, nil
-}
-
-// permanent reports whether err says that retrying cannot help: the
-// stages mark such errors with a Permanent method.
-func permanent(err error) bool {
-	var pe interface {
-		error
-		Permanent() bool
-	}
-	return errors.As(err, &pe) && pe.Permanent()
-}
-
-func fail(ctx context.Context, st store.Ledger, p ledger.Pointer, reason string) error {
-	return rules.Fail(ctx, st, time.Now(), p, reason)
-}
-
-func (l *Local) handler(stage string, h Handler) func(context.Context, queue.Delivery) error {
-	return func(ctx context.Context, d queue.Delivery) error {
-		p, err := Pointer(d.Body)
-		if err != nil {
-			l.o.Logger.Error("dropping a malformed queue message", "stage", stage, "err", err)
-			return nil
-		}
-		err = h.Handle(ctx, p)
-		if err == nil {
-			l.lastErr.Delete(p.Key)
-			return nil
-		}
-		log := l.o.Logger.With("stage", stage, "job", p.JobID, "ledgerKey", p.Key, "attempt", d.ReceiveCount)
-		if permanent(err) {
-			log.Error("message failed", "err", err)
-			if ferr := fail(ctx, l.o.Store, p, fmt.Sprintf("%s: %v", stage, err)); ferr != nil {
-				log.Error("record failure", "err", ferr)
-				return ferr
-			}
-			return nil
-		}
-		log.Warn("message will be retried", "err", err)
-		l.lastErr.Store(p.Key, err.Error())
-		return err
-	}
-}
-
-func (l *Local) deadLetter(stage string) func(context.Context, queue.Delivery) error {
-	return func(ctx context.Context, d queue.Delivery) error {
-		p, err := Pointer(d.Body)
-		if err != nil {
-			l.o.Logger.Error("dropping a malformed dead letter", "stage", stage, "err", err)
-			return nil
-		}
-		reason := stage + " gave up after repeated failures"
-		if v, ok := l.lastErr.LoadAndDelete(p.Key); ok {
-			reason += ": " + v.(string)
-		}
-		l.o.Logger.Error("message failed", "stage", stage, "job", p.JobID, "ledgerKey", p.Key, "reason", reason)
-		return fail(ctx, l.o.Store, p, reason)
 	}
 }
 

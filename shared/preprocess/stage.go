@@ -12,6 +12,7 @@ import (
 	"mailconnector/shared/blob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/permanent"
 	"mailconnector/shared/queue"
 	"mailconnector/shared/store"
 )
@@ -53,14 +54,9 @@ func NewStage(o StageOptions) *Stage {
 	return &Stage{o: o}
 }
 
-// PermanentError is an error that retrying cannot fix.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent marks the error as one that retrying cannot fix.
-func (e *PermanentError) Permanent() bool { return true }
+// PermanentError is an error that retrying cannot fix: the queue consumer
+// acknowledges the message and the ledger records the failure.
+type PermanentError = permanent.Error
 
 // Handle preprocesses the message p points to. It is idempotent: a message
 // already preprocessed is only sent on again, one with an outcome is left.
@@ -68,7 +64,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 	e, err := s.o.Store.Entry(ctx, p.JobID, p.Key)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return &PermanentError{fmt.Errorf("job %s: message %s: not in the ledger", p.JobID, p.Key)}
+			return &PermanentError{Err: fmt.Errorf("job %s: message %s: not in the ledger", p.JobID, p.Key)}
 		}
 		return fmt.Errorf("job %s: message %s: read ledger: %w", p.JobID, p.Key, err)
 	}
@@ -80,7 +76,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 	}
 	j, ok := s.o.Jobs.Job(p.JobID)
 	if !ok {
-		return &PermanentError{fmt.Errorf("job %s: message %s: the job is no longer in the jobs file", p.JobID, p.Key)}
+		return &PermanentError{Err: fmt.Errorf("job %s: message %s: the job is no longer in the jobs file", p.JobID, p.Key)}
 	}
 	raw, err := s.o.Blobs.Get(ctx, e.RawKey)
 	if err != nil {
@@ -92,7 +88,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 	if errors.As(err, &limit) {
 		// Over a hard limit of the job: the message fails with the
 		// reason, its raw copy stays where it is.
-		return &PermanentError{fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)}
+		return &PermanentError{Err: fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)}
 	}
 	if err != nil {
 		return fmt.Errorf("job %s: message %s: preprocess: %w", p.JobID, p.Key, err)

@@ -17,6 +17,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/permanent"
 	"mailconnector/shared/preprocess"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
@@ -84,15 +85,9 @@ func NewStage(o StageOptions) *Stage {
 	return &Stage{o: o, engine: &Engine{Lookup: o.Store, Now: o.Now}}
 }
 
-// PermanentError is an error that retrying cannot fix; the queue consumer
+// PermanentError is an error that retrying cannot fix: the queue consumer
 // acknowledges the message and the ledger records the failure.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent marks the error as one that retrying cannot fix.
-func (e *PermanentError) Permanent() bool { return true }
+type PermanentError = permanent.Error
 
 // Handle decides and stores the outcome of the message p points to. It is
 // idempotent: a message that already has an outcome is left alone, and the
@@ -104,7 +99,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 		e, err := s.o.Store.Entry(ctx, p.JobID, p.Key)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return &PermanentError{fmt.Errorf("job %s: message %s: not in the ledger", p.JobID, p.Key)}
+				return &PermanentError{Err: fmt.Errorf("job %s: message %s: not in the ledger", p.JobID, p.Key)}
 			}
 			return fmt.Errorf("job %s: message %s: read ledger: %w", p.JobID, p.Key, err)
 		}
