@@ -55,11 +55,43 @@ func lambdaJobsFile(f *job.File) ([]byte, map[string]string, error) {
 	return append(b, '\n'), cas, nil
 }
 
+// caFunctions are the functions that connect to IMAP and POP3 servers,
+// the only users of a job's caFile: fetch. The others (the webhook, which
+// is public, among them) get neither the CA files nor caFile in jobs.json.
+var caFunctions = map[string]bool{fnFetch: true}
+
+// withoutCAFiles is jobsJSON with every caFile removed.
+func withoutCAFiles(jobsJSON []byte) ([]byte, error) {
+	var f struct {
+		Jobs []map[string]any `json:"jobs"`
+	}
+	if err := json.Unmarshal(jobsJSON, &f); err != nil {
+		return nil, fmt.Errorf("read jobs.json: %w", err)
+	}
+	for _, j := range f.Jobs {
+		if srv, ok := j["server"].(map[string]any); ok {
+			delete(srv, "caFile")
+		}
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal jobs file: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
 // stageFunction writes the asset directory of one function: its bootstrap
 // from build/<name>/bootstrap (or the placeholder when allowed), jobs.json
-// and the jobs' CA files. It returns the directory and whether the
-// placeholder was used.
+// and, for the functions that use them (caFunctions), the jobs' CA files.
+// It returns the directory and whether the placeholder was used.
 func stageFunction(cfg Config, name string, jobsJSON []byte, cas map[string]string) (string, bool, error) {
+	if !caFunctions[name] && len(cas) > 0 {
+		var err error
+		if jobsJSON, err = withoutCAFiles(jobsJSON); err != nil {
+			return "", false, fmt.Errorf("stage %s: %w", name, err)
+		}
+		cas = nil
+	}
 	dir := filepath.Join(cfg.StagingDir, name)
 	if err := os.RemoveAll(dir); err != nil {
 		return "", false, fmt.Errorf("stage %s: %w", name, err)
