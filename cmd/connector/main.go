@@ -27,6 +27,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"mailconnector/shared/controlchar"
 	"mailconnector/shared/redact"
 )
 
@@ -52,11 +53,11 @@ func main() {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, ee.msg)
+				fmt.Fprintln(os.Stderr, controlchar.Escape(ee.msg, true))
 			}
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "connector:", err)
+		fmt.Fprintln(os.Stderr, "connector:", controlchar.Escape(err.Error(), true))
 		os.Exit(1)
 	}
 }
@@ -87,6 +88,9 @@ every command takes --jobs FILE and --state DIR`
 // returns, has every secret value masked (redact): the secret resolvers
 // and the token code register each value they see.
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	// Header-derived text may hold terminal escapes (a value stored
+	// before normalization stripped them): nothing reaches the terminal raw.
+	stdout, stderr = controlchar.Writer(stdout), controlchar.Writer(stderr)
 	stdout, stderr = redact.Writer(stdout), redact.Writer(stderr)
 	defer func() {
 		var ee *exitError

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"mailconnector/shared/controlchar"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
 )
@@ -37,7 +38,7 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(tw, "NUMBER\tJOB\tSTATUS\tCREATED\tREQUESTER\tTITLE")
 		for _, r := range rs {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.JobID, r.Status,
-				r.CreatedAt.Local().Format("2006-01-02 15:04"), r.Requester.Address, truncate(r.Title, 60))
+				r.CreatedAt.Local().Format("2006-01-02 15:04"), shown(r.Requester.Address), truncate(r.Title, 60))
 		}
 		return tw.Flush()
 	}
@@ -58,21 +59,21 @@ func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("read conversations of request %s: %w", r.ID, err)
 	}
-	fmt.Fprintf(stdout, "Request #%d: %s\n", r.Number, r.Title)
-	fmt.Fprintf(stdout, "  job %s, status %s, requester %s, created %s\n", r.JobID, r.Status, r.Requester, r.CreatedAt.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(stdout, "Request #%d: %s\n", r.Number, shown(r.Title))
+	fmt.Fprintf(stdout, "  job %s, status %s, requester %s, created %s\n", r.JobID, r.Status, shown(r.Requester.String()), r.CreatedAt.Local().Format("2006-01-02 15:04"))
 	for k, v := range map[string]string{"priority": r.Priority, "category": r.Category, "queue": r.Queue, "assignee": r.Assignee} {
 		if v != "" {
-			fmt.Fprintf(stdout, "  %s: %s\n", k, v)
+			fmt.Fprintf(stdout, "  %s: %s\n", k, shown(v))
 		}
 	}
 	for i, cv := range convs {
-		fmt.Fprintf(stdout, "\n--- conversation %d, %s, from %s: %s\n", i+1, cv.CreatedAt.Local().Format("2006-01-02 15:04"), cv.From, cv.Subject)
-		fmt.Fprintln(stdout, cv.Text)
+		fmt.Fprintf(stdout, "\n--- conversation %d, %s, from %s: %s\n", i+1, cv.CreatedAt.Local().Format("2006-01-02 15:04"), shown(cv.From.String()), shown(cv.Subject))
+		fmt.Fprintln(stdout, controlchar.Escape(cv.Text, true))
 		for _, a := range cv.Attachments {
 			if a.Dropped != "" {
-				fmt.Fprintf(stdout, "  [attachment %s dropped: %s]\n", a.Filename, a.Dropped)
+				fmt.Fprintf(stdout, "  [attachment %s dropped: %s]\n", shown(a.Filename), shown(a.Dropped))
 			} else {
-				fmt.Fprintf(stdout, "  [attachment %s, %s, %d bytes]\n", a.Filename, a.ContentType, a.Size)
+				fmt.Fprintf(stdout, "  [attachment %s, %s, %d bytes]\n", shown(a.Filename), shown(a.ContentType), a.Size)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"mailconnector/shared/controlchar"
 	"mailconnector/shared/demo"
 	"mailconnector/shared/event"
 	"mailconnector/shared/fetch"
@@ -246,13 +247,19 @@ func printNewRequests(ctx context.Context, w io.Writer, st store.Requests, after
 		if err != nil {
 			return fmt.Errorf("list conversations of request %s: %w", r.ID, err)
 		}
-		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%d conversation(s)\n", r.Number, truncate(r.Title, 60), r.Requester.String(), len(convs))
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%d conversation(s)\n", r.Number, truncate(r.Title, 60), shown(r.Requester.String()), len(convs))
 	}
 	return tw.Flush()
 }
 
+// shown is a one-line value for the terminal: control characters
+// escaped (controlchar.Escape), so a table cell cannot move the cursor
+// or break the line.
+func shown(s string) string { return controlchar.Escape(s, false) }
+
+// truncate shows s on one line, cut to n characters.
 func truncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = shown(strings.Join(strings.Fields(s), " "))
 	if len([]rune(s)) <= n {
 		return s
 	}

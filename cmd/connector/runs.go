@@ -44,10 +44,10 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"), d,
 			r.Trigger, r.Status, r.Fetched, r.Bytes, r.Duplicates, r.Disposed, r.ErrorMails)
 		for _, n := range r.Notes {
-			fmt.Fprintf(tw, "  note: %s\n", n)
+			fmt.Fprintf(tw, "  note: %s\n", shown(n))
 		}
 		for _, e := range r.Errors {
-			fmt.Fprintf(tw, "  error: %s\n", e)
+			fmt.Fprintf(tw, "  error: %s\n", shown(e))
 		}
 	}
 	return tw.Flush()
