@@ -2,10 +2,17 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"mailconnector/shared/event"
 	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
 	"mailconnector/shared/preprocess"
 )
@@ -167,4 +174,102 @@ func TestSenderConditionsLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoredAndPublishedValuesAreControlFree runs a message whose Subject
+// carries terminal escapes and whose From name carries CR/LF (as encoded
+// words, which survive header folding) through preprocessing and the
+// rules stage: the request, the conversation and the event hold none.
+func TestStoredAndPublishedValuesAreControlFree(t *testing.T) {
+	e := newStageEnv(t, "", nil)
+	pub := &eventBox{}
+	f, err := job.Parse([]byte("jobs:\n  - id: support\n    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.stage = NewStage(StageOptions{Store: e.st, Blobs: e.blobs, Jobs: f, Publisher: pub, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	raw := "From: =?utf-8?q?Evil=0D=0ABcc:_x@y?= <evil@example.org>\nTo: support@helpdesk.example\n" +
+		"Subject: =?utf-8?q?hi_=1B]0;title=07=1B[2Jthere?=\nMessage-ID: <ctl@example.org>\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n" +
+		"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename*=utf-8''r%1B%5B2J%0D%0A.pdf\n\n%PDF\n--b--\n"
+	m := parsed(t, raw)
+	e.record("k1", ledger.Preprocessed, *m)
+	if err := e.handle("k1"); err != nil {
+		t.Fatalf("handle: %v", err)
+	}
+	ctx := context.Background()
+	r, err := e.st.RequestByNumber(ctx, 1)
+	if err != nil {
+		t.Fatalf("request 1: %v", err)
+	}
+	convs, err := e.st.Conversations(ctx, r.ID)
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: got %d, %v; want 1", len(convs), err)
+	}
+	values := map[string]string{"title": r.Title, "requester": r.Requester.String(), "conversation from": convs[0].From.String(), "conversation subject": convs[0].Subject}
+	for i, a := range convs[0].Attachments {
+		values[fmt.Sprintf("attachment %d", i)] = a.Filename
+	}
+	var payloads [][]byte
+	for _, ev := range pub.events {
+		b, _ := json.Marshal(ev)
+		payloads = append(payloads, b)
+	}
+	out, err := e.st.ClaimOutbox(ctx, time.Now().Add(time.Hour), time.Now().Add(2*time.Hour), 10)
+	for _, o := range out {
+		payloads = append(payloads, o.Payload)
+	}
+	if err != nil || len(payloads) == 0 {
+		t.Fatalf("events: got none (%v), want the event", err)
+	}
+	for i, p := range payloads {
+		var ev any
+		if err := json.Unmarshal(p, &ev); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		eventStrings(ev, fmt.Sprintf("event %d", i), values)
+	}
+	if got, want := r.Requester, (message.Address{Name: "Evil Bcc: x@y", Address: "evil@example.org"}); got != want {
+		t.Errorf("requester: got %+v, want %+v", got, want)
+	}
+	if got, want := r.Title, "hi there"; got != want {
+		t.Errorf("title: got %q, want %q", got, want)
+	}
+	for name, v := range values {
+		for _, c := range v {
+			if c < 0x20 || c == 0x7f || c >= 0x80 && c <= 0x9f {
+				t.Errorf("%s: got %U in %q, want no control character", name, c, v)
+				break
+			}
+		}
+	}
+}
+
+// eventStrings collects the string values of a decoded JSON event, but
+// bodies (text, description, html), which are multi-line by nature.
+func eventStrings(v any, path string, into map[string]string) {
+	switch v := v.(type) {
+	case string:
+		into[path] = v
+	case []any:
+		for i, e := range v {
+			eventStrings(e, fmt.Sprintf("%s[%d]", path, i), into)
+		}
+	case map[string]any:
+		for k, e := range v {
+			switch strings.ToLower(k) {
+			case "text", "description", "html", "visibletext":
+				continue
+			}
+			eventStrings(e, path+"."+k, into)
+		}
+	}
+}
+
+// eventBox is a Publisher that keeps what it is given.
+type eventBox struct{ events []event.Event }
+
+func (b *eventBox) Publish(_ context.Context, e event.Event) error {
+	b.events = append(b.events, e)
+	return nil
 }
