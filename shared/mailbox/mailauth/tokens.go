@@ -143,6 +143,30 @@ func (r *scopedRefresher) Token() (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// AccessToken gets an access token for a SASL exchange from ts, or, when
+// ts is nil, from a token source built from creds (NewTokenSource: no
+// cache, no write-back). notes are what ts has to say for the run record
+// (a rotated refresh token written back, or why not: TokenSource.Notes).
+// The token is registered with the redactor. Errors wrap ErrToken and say
+// what to do; the IMAP and POP3 adapters share this one path.
+func AccessToken(ts oauth2.TokenSource, creds secrets.Credentials) (token string, notes []string, err error) {
+	if ts == nil {
+		if ts, err = NewTokenSource(creds, nil); err != nil {
+			return "", nil, err
+		}
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		tokenURL, _ := TokenURL(creds)
+		return "", nil, DescribeTokenError(tokenURL, err)
+	}
+	redact.Add(tok.AccessToken, tok.RefreshToken)
+	if n, ok := ts.(interface{ Notes() []string }); ok {
+		notes = n.Notes()
+	}
+	return tok.AccessToken, notes, nil
+}
+
 // DescribeTokenError turns a token endpoint's refusal into one line that
 // says what to do; it never quotes a secret.
 func DescribeTokenError(tokenURL string, err error) error {

@@ -321,23 +321,14 @@ func (s *Session) authenticate(srv job.Server, cfg Config, caps []string, capaOK
 	}
 	o := mailauth.Options{Host: srv.Host, Port: port}
 	if srv.Auth.Method == job.AuthOAuth2 {
-		ts := cfg.TokenSource
-		if ts == nil {
-			if ts, err = mailauth.NewTokenSource(creds, nil); err != nil {
-				return err
-			}
-		}
-		tok, err := ts.Token()
+		tok, notes, err := mailauth.AccessToken(cfg.TokenSource, creds)
 		if err != nil {
-			tokenURL, _ := mailauth.TokenURL(creds)
-			return mailauth.DescribeTokenError(tokenURL, err)
+			return err
 		}
-		o.Token = tok.AccessToken
+		o.Token = tok
 		// A rotated refresh token written back (or not) belongs in the
 		// run record.
-		if n, ok := ts.(interface{ Notes() []string }); ok {
-			s.info.Notes = append(s.info.Notes, n.Notes()...)
-		}
+		s.info.Notes = append(s.info.Notes, notes...)
 	}
 	c, err := mailauth.Client(mech, creds, o)
 	if err != nil {
