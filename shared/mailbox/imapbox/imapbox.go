@@ -35,6 +35,7 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/mailconn"
 	"mailconnector/shared/secrets"
 )
 
@@ -112,12 +113,7 @@ func (s *Session) begin(ctx context.Context) (end func()) {
 }
 
 // ctxErr prefers the context's error to the I/O error it caused.
-func ctxErr(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("%w (%v)", ctx.Err(), err)
-	}
-	return err
-}
+func ctxErr(ctx context.Context, err error) error { return mailconn.CtxErr(ctx, err) }
 
 // parseCursor reads "UIDVALIDITY:LASTUID".
 func parseCursor(cursor string) (validity uint32, last imap.UID, err error) {

@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailauth"
+	"mailconnector/shared/mailbox/mailconn"
 )
 
 // ErrUnsupportedAuth means the job asks for an authentication method this
@@ -58,26 +57,16 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return &mailbox.ConnectError{Step: step, Server: addr, Err: err}
 	}
 
-	// Steps DNS and TCP, bounded by the timeout.
+	// Steps DNS and TCP (mailconn, as every adapter), then TLS, bounded
+	// by the timeout.
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ips, err := resolve(dctx, srv.Host)
+	raw, err := mailconn.Dial(ctx, mailconn.DialFunc(cfg.Dialer), srv.Host, port, timeout)
 	if err != nil {
-		return nil, fail(mailbox.StepDNS, fmt.Errorf("resolve %s: %w", srv.Host, ctxErr(ctx, err)))
-	}
-	dial := cfg.Dialer
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: timeout}).DialContext
-	}
-	var raw net.Conn
-	for _, ip := range ips {
-		raw, err = dial(dctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		if err == nil {
-			break
+		if ce := (*mailbox.ConnectError)(nil); errors.As(err, &ce) {
+			return nil, fail(ce.Step, ce.Err)
 		}
-	}
-	if err != nil {
-		return nil, fail(mailbox.StepTCP, fmt.Errorf("connect: %w", ctxErr(ctx, err)))
+		return nil, fail(mailbox.StepTCP, err)
 	}
 	log.Debug("imapbox: connected", "server", addr, "security", string(security))
 
@@ -91,7 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	s.info = mailbox.Info{Protocol: "imap", Server: addr, Unseen: -1}
 	opts := &imapclient.Options{}
 
-	tlsConf, err := tlsConfig(srv)
+	tlsConf, err := mailconn.TLSConfig(srv)
 	if err != nil {
 		conn.Close()
 		return nil, fail(mailbox.StepCertificate, err)
@@ -105,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		tc := tls.Client(conn, tlsConf)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
-			step, err := tlsFailure(err)
+			step, err := mailconn.TLSFailure(err)
 			return nil, fail(step, ctxErr(ctx, err))
 		}
 		s.c = imapclient.New(tc, opts)
@@ -122,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 				return nil, fail(mailbox.StepSTARTTLS, ctxErr(ctx, fmt.Errorf("connection closed during STARTTLS: %w", err)))
 			}
-			step, err := tlsFailure(err)
+			step, err := mailconn.TLSFailure(err)
 			return nil, fail(step, ctxErr(ctx, err))
 		case !offered && security == job.SecuritySTARTTLS:
 			conn.Close()
@@ -162,53 +151,6 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fail(mailbox.StepFolder, ctxErr(ctx, err))
 	}
 	return s, nil
-}
-
-// tlsConfig builds the TLS configuration: TLS 1.2 at least, the system
-// roots plus the job's caFile, or no verification when the job says so.
-func tlsConfig(srv job.Server) (*tls.Config, error) {
-	conf := &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
-	if !srv.VerifyCertificates() {
-		conf.InsecureSkipVerify = true
-		return conf, nil
-	}
-	if srv.CAFile != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := os.ReadFile(srv.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read caFile: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("caFile %s holds no PEM certificate", srv.CAFile)
-		}
-		conf.RootCAs = pool
-	}
-	return conf, nil
-}
-
-// tlsFailure tells a refused certificate (step certificate, with the
-// reason in words) from another TLS failure (step TLS).
-func tlsFailure(err error) (mailbox.Step, error) {
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var cv *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &ua):
-		return mailbox.StepCertificate, fmt.Errorf("the server certificate is signed by an unknown authority (self-signed or a private CA); trust it with server.caFile or set rejectInvalidCertificates: false: %w", err)
-	case errors.As(err, &he):
-		return mailbox.StepCertificate, fmt.Errorf("the server certificate is not valid for host %s: %w", he.Host, err)
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return mailbox.StepCertificate, fmt.Errorf("the server certificate has expired or is not yet valid: %w", err)
-	case errors.As(err, &ci):
-		return mailbox.StepCertificate, fmt.Errorf("the server certificate is invalid: %w", err)
-	case errors.As(err, &cv):
-		return mailbox.StepCertificate, fmt.Errorf("the server certificate was refused: %w", err)
-	}
-	return mailbox.StepTLS, fmt.Errorf("TLS handshake: %w", err)
 }
 
 var errGreeting = errors.New("imapbox: unexpected greeting")
@@ -350,23 +292,14 @@ func (s *Session) authenticate(srv job.Server, cfg Config) error {
 	}
 	o := mailauth.Options{Host: srv.Host, Port: s.port}
 	if srv.Auth.Method == job.AuthOAuth2 {
-		ts := cfg.TokenSource
-		if ts == nil {
-			if ts, err = mailauth.NewTokenSource(creds, nil); err != nil {
-				return err
-			}
-		}
-		tok, err := ts.Token()
+		tok, notes, err := mailauth.AccessToken(cfg.TokenSource, creds)
 		if err != nil {
-			tokenURL, _ := mailauth.TokenURL(creds)
-			return mailauth.DescribeTokenError(tokenURL, err)
+			return err
 		}
-		o.Token = tok.AccessToken
+		o.Token = tok
 		// A rotated refresh token written back (or not) belongs in the
 		// run record.
-		if n, ok := ts.(interface{ Notes() []string }); ok {
-			s.info.Notes = append(s.info.Notes, n.Notes()...)
-		}
+		s.info.Notes = append(s.info.Notes, notes...)
 	}
 	c, err := mailauth.Client(mech, creds, o)
 	if err != nil {
