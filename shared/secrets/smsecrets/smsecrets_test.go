@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"mailconnector/shared/awstest"
+	"mailconnector/shared/redact"
 	"mailconnector/shared/secrets"
 )
 
@@ -203,4 +204,24 @@ func TestWriteBack(t *testing.T) {
 			t.Errorf("got %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// TestResolvedAndWrittenValuesAreRegistered: what the resolver reads and
+// what it writes back is masked by the process's redactor from then on.
+func TestResolvedAndWrittenValuesAreRegistered(t *testing.T) {
+	const pw, rt = "sm-registered-Pa55word", "sm-written-refresh-token"
+	c := secretsmanager.NewFromConfig(moto.Config())
+	ref := newSecret(t, c, fmt.Sprintf(`{"username":"u","password":%q}`, pw))
+	r := New(c, nil)
+	if _, err := r.Resolve(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.WriteBack(context.Background(), ref, secrets.Credentials{Username: "u", RefreshToken: rt}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{pw, rt} {
+		if got := redact.String("x " + v); got != "x "+redact.Mask {
+			t.Errorf("got %q, want %q", got, "x "+redact.Mask)
+		}
+	}
 }
