@@ -2,7 +2,8 @@ package push
 
 import (
 	"context"
-	"encoding/json"
+
+	"mailconnector/shared/scheduler"
 )
 
 // AsyncInvoker invokes a function asynchronously (invoke.Invoker).
@@ -11,11 +12,10 @@ type AsyncInvoker interface {
 }
 
 // InvokeFetch starts fetch runs by invoking the fetch function with the
-// scheduler's payload shape ({"jobId", "trigger"}).
+// scheduler's payload.
 type InvokeFetch struct{ Invoker AsyncInvoker }
 
 // StartFetch invokes the fetch function for the job.
 func (f InvokeFetch) StartFetch(ctx context.Context, jobID, trigger string) error {
-	b, _ := json.Marshal(map[string]string{"jobId": jobID, "trigger": trigger})
-	return f.Invoker.InvokeAsync(ctx, b)
+	return f.Invoker.InvokeAsync(ctx, scheduler.Payload{JobID: jobID, Trigger: trigger}.Encode())
 }

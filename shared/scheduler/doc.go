@@ -4,8 +4,9 @@
 // job.Schedule.Expressions compiles a window to more than one cron
 // expression) in the connector's schedule group, with
 // ScheduleExpressionTimezone, StartDate and EndDate taken from the job's
-// schedule block and the payload {"jobId": "..."}. Each invocation starts
-// one run of the fetch function. The administrator may edit or disable a
+// schedule block and the payload {"jobId": "..."} (Payload, whose JSON the
+// webhook, the CLI and follow-up invocations share). Each invocation
+// starts one run of the fetch function. The administrator may edit or disable a
 // schedule in the console; the fetch function never assumes the schedule it
 // was deployed with, it only leases the job so that two invocations of one
 // job never overlap.

@@ -8,7 +8,6 @@ package ebscheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"mailconnector/shared/job"
+	sched "mailconnector/shared/scheduler"
 )
 
 // ErrNameTaken means a schedule name the job needs belongs to another job
@@ -125,10 +125,7 @@ func (s *Scheduler) Put(ctx context.Context, jobID string, expressions []string,
 			return fmt.Errorf("ebscheduler: job %s: schedule name %q is longer than %d characters", jobID, name, maxName)
 		}
 	}
-	input, err := json.Marshal(map[string]string{"jobId": jobID})
-	if err != nil {
-		return fmt.Errorf("ebscheduler: encode the input of job %s: %w", jobID, err)
-	}
+	input := sched.Payload{JobID: jobID}.Encode()
 	state := types.ScheduleStateEnabled
 	if !enabled {
 		state = types.ScheduleStateDisabled
@@ -229,10 +226,8 @@ func inputJob(t *types.Target) string {
 	if t == nil {
 		return ""
 	}
-	var p struct {
-		JobID string `json:"jobId"`
-	}
-	if err := json.Unmarshal([]byte(aws.ToString(t.Input)), &p); err != nil {
+	p, err := sched.Decode([]byte(aws.ToString(t.Input)))
+	if err != nil {
 		return ""
 	}
 	return p.JobID
