@@ -103,6 +103,7 @@ func TestCanarySecretsNeverShow(t *testing.T) {
 		fmt.Fprintf(&seen, "$ %v\n%s%s%s\n", args, out, errOut, msg)
 	}
 	record("run", "--once", "--jobs", jobsFile, "--state", state)
+	record("run", "--once", "-v", "--jobs", jobsFile, "--state", state) // debug logs too
 	for id := range jobs {
 		record("test", id, "--jobs", jobsFile, "--state", state)
 		record("sample", id, "--jobs", jobsFile, "--state", state)
