@@ -126,43 +126,44 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	if dl, ok := ctx.Deadline(); ok {
 		req.Deadline = dl
 	}
+	var r run.Run
+	fetchOnce := func(ctx context.Context) (push.RunEnd, error) {
+		var err error
+		r, err = h.Runner.Run(ctx, j, req)
+		res.Run = r
+		h.emit(j.ID, r, log)
+		var held *fetch.LeaseHeldError
+		switch {
+		case errors.As(err, &held):
+			res.Skipped = "another run holds the job"
+			log.Info("run skipped", "reason", res.Skipped)
+			return push.Held, nil
+		case err != nil:
+			return 0, err
+		case r.More:
+			return push.More, nil
+		}
+		return push.Done, nil
+	}
+	// With push, a burst of notifications is one fetch (package push).
+	var burst *push.Burst
+	var again func(context.Context) error
 	if h.Push != nil {
-		// This run's scan covers every notification so far.
-		if _, err := h.Push.TakePushPending(ctx, j.ID); err != nil {
-			log.Warn("clear pending notifications", "err", err)
+		burst = &push.Burst{Store: h.Push, Logger: h.Logger, Now: now}
+	}
+	if h.Invoker != nil {
+		again = func(ctx context.Context) error {
+			b, _ := json.Marshal(SchedulerPayload{JobID: j.ID, Trigger: "push"})
+			return h.Invoker.InvokeAsync(ctx, b)
 		}
 	}
-	r, err := h.Runner.Run(ctx, j, req)
-	res.Run = r
-	h.emit(j.ID, r, log)
-	var held *fetch.LeaseHeldError
-	if errors.As(err, &held) {
-		res.Skipped = "another run holds the job"
-		log.Info("run skipped", "reason", res.Skipped)
-		if h.Push != nil && trigger == "push" {
-			// The run in progress may have scanned before this
-			// notification's mail: mark it again for that run's end.
-			if _, err := h.Push.MarkPushPending(ctx, j.ID, now(), push.StaleAfter); err != nil {
-				log.Warn("mark pending notification", "err", err)
-			}
-		}
-		return res, nil
-	}
+	cont, err := burst.Run(ctx, j.ID, trigger, fetchOnce, again)
 	if err != nil {
 		return res, err
 	}
-	if h.Push != nil && h.Invoker != nil && !r.More {
-		if again, err := h.Push.TakePushPending(ctx, j.ID); err != nil {
-			log.Warn("read pending notifications", "err", err)
-		} else if again {
-			// A notification came while this run went on.
-			b, _ := json.Marshal(SchedulerPayload{JobID: j.ID, Trigger: "push"})
-			if err := h.Invoker.InvokeAsync(ctx, b); err != nil {
-				log.Error("invoke a run for notifications that came during this one", "err", err)
-			} else {
-				res.Continue = true
-			}
-		}
+	res.Continue = cont
+	if res.Skipped != "" {
+		return res, nil
 	}
 	max := h.MaxChain
 	if max == 0 {

@@ -6,9 +6,9 @@
 // A notification only says "something arrived": the fetch run's delta
 // query finds what. So a burst of notifications for one job becomes one
 // fetch: the first marks the job pending and starts a fetch, the others
-// find it pending. The fetch run clears the mark when it starts and looks
-// at it again when it ends; a notification that came meanwhile starts one
-// more run. A mark older than StaleAfter counts as lost (its fetch never
+// find it pending. The fetch run, through Burst, clears the mark when it
+// starts and looks at it again when it ends; a notification that came
+// meanwhile starts one more run. A mark older than StaleAfter counts as lost (its fetch never
 // ran), so the next notification starts a fetch again; the job's schedule
 // is the safety net behind all of it.
 //
