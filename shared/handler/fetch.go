@@ -8,7 +8,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,24 +18,14 @@ import (
 	"mailconnector/shared/metrics"
 	"mailconnector/shared/push"
 	"mailconnector/shared/run"
+	"mailconnector/shared/scheduler"
 	"mailconnector/shared/store"
 )
 
-// SchedulerPayload is what EventBridge Scheduler (and the webhook, and a
-// follow-up invocation) sends the fetch function: {"jobId": "..."} plus
-// optional overrides.
-type SchedulerPayload struct {
-	JobID string `json:"jobId"`
-	// Trigger is "schedule" when absent; "push", "manual" and "continue"
-	// come from the webhook, the CLI and a follow-up invocation.
-	Trigger string `json:"trigger,omitempty"`
-	// MaxMessages overrides the job's limits.maxMessagesPerRun.
-	MaxMessages int `json:"maxMessages,omitempty"`
-	// Force runs a disabled job, or a job outside its schedule window.
-	Force bool `json:"force,omitempty"`
-	// Chain counts follow-up invocations of one backlog.
-	Chain int `json:"chain,omitempty"`
-}
+// SchedulerPayload is what EventBridge Scheduler (and the webhook, the CLI
+// and a follow-up invocation) sends the fetch function: {"jobId": "..."}
+// plus optional overrides.
+type SchedulerPayload = scheduler.Payload
 
 // Jobs finds a job's configuration.
 type Jobs interface {
@@ -153,8 +142,7 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	}
 	if h.Invoker != nil {
 		again = func(ctx context.Context) error {
-			b, _ := json.Marshal(SchedulerPayload{JobID: j.ID, Trigger: "push"})
-			return h.Invoker.InvokeAsync(ctx, b)
+			return h.Invoker.InvokeAsync(ctx, SchedulerPayload{JobID: j.ID, Trigger: "push"}.Encode())
 		}
 	}
 	cont, err := burst.Run(ctx, j.ID, trigger, fetchOnce, again)
@@ -175,8 +163,7 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 			return res, nil
 		}
 		next := SchedulerPayload{JobID: j.ID, Trigger: "continue", MaxMessages: p.MaxMessages, Force: p.Force, Chain: p.Chain + 1}
-		b, _ := json.Marshal(next)
-		if err := h.Invoker.InvokeAsync(ctx, b); err != nil {
+		if err := h.Invoker.InvokeAsync(ctx, next.Encode()); err != nil {
 			// The next scheduled run continues anyway.
 			log.Error("invoke a follow-up run", "err", err)
 			return res, nil
