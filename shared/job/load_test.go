@@ -88,6 +88,8 @@ jobs:
 		{"batch", j.Limits.BatchSize, DefaultBatchSize},
 		{"maxMessageSize", int64(j.Limits.MaxMessageSize), int64(DefaultMaxMessageSize)},
 		{"connectionFailures", j.Notifications.ConnectionFailures, DefaultConnectionFailures},
+		{"senderNoticesPerAddressPerHour", j.Notifications.SenderNoticesPerAddressPerHour, DefaultSenderNoticesPerAddressPerHour},
+		{"senderNoticesPerHour", j.Notifications.SenderNoticesPerHour, DefaultSenderNoticesPerHour},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -202,6 +204,8 @@ jobs:
 		{"extension with path", base + `    attachments: {blockExtensions: [exe, "../x"]}`, `job "sup": attachments.blockExtensions[1]: "../x" is not a file extension`},
 		{"empty extension", base + `    attachments: {allowExtensions: ["."]}`, `job "sup": attachments.allowExtensions[0]: "." is not a file extension`},
 		{"notify admins without admins", base + `    attachments: {notifyOnDrop: {admins: true}}`, `job "sup": attachments.notifyOnDrop.admins: needs notifications.admins`},
+		{"negative notices per address", base + `    notifications: {senderNoticesPerAddressPerHour: -1}`, `job "sup": notifications.senderNoticesPerAddressPerHour: -1 is not between 1 and 60`},
+		{"too many notices per hour", base + `    notifications: {senderNoticesPerHour: 100000}`, `job "sup": notifications.senderNoticesPerHour: 100000 is not between 1 and 10000`},
 		{"graph without mailbox", `
 jobs:
   - id: g
