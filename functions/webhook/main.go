@@ -3,7 +3,8 @@
 // notifications to <url>lifecycle; each starts (at most) one fetch run of
 // the job by invoking the fetch function. It also serves the OAuth sign-in
 // links (<url>signin, <url>callback) that `connector oauth link` makes;
-// <url> is CONNECTOR_WEBHOOK_URL.
+// <url> is CONNECTOR_WEBHOOK_URL when set (a custom domain), else the
+// Function URL as Lambda reports it in each event.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"mailconnector/shared/awsenv/awspush"
@@ -24,7 +26,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "webhook:", err)
 		os.Exit(1)
 	}
-	lambda.Start(webhook.FunctionURL(h))
+	serve := webhook.FunctionURL(h)
+	lambda.Start(func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+		// Without CONNECTOR_WEBHOOK_URL (a function cannot be given its own
+		// Function URL at deploy), the URL is the one Lambda reports for
+		// the event, never the request's Host header. Lambda hands one
+		// event at a time to an instance.
+		if sign, ok := h.SignIn.(*signin.Handler); ok && sign.URL == "" {
+			sign.URL = webhook.SelfURL(ev)
+		}
+		return serve(ctx, ev)
+	})
 }
 
 func realMain(ctx context.Context) (*webhook.Handler, error) {
@@ -33,9 +45,8 @@ func realMain(ctx context.Context) (*webhook.Handler, error) {
 		return nil, err
 	}
 	svc := e.Service
-	// The sign-in's redirect URI comes from CONNECTOR_WEBHOOK_URL (the
-	// Function URL), never from the request; without it sign-in is refused
-	// while notifications still work.
+	// The sign-in's redirect URI comes from CONNECTOR_WEBHOOK_URL or the
+	// Function URL Lambda reports, never from the request's headers.
 	sign := &signin.Handler{URL: svc.WebhookURL, Jobs: svc.Jobs, Store: e.Store, Secrets: e.Secrets, Notifier: e.Notifier, Logger: svc.Logger}
 	return &webhook.Handler{Push: svc, SignIn: sign, Logger: svc.Logger}, nil
 }

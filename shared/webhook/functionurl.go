@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -53,4 +54,24 @@ func FunctionURL(h http.Handler) func(context.Context, events.LambdaFunctionURLR
 		}
 		return resp, nil
 	}
+}
+
+// functionURLDomain is the form of a Lambda Function URL's domain:
+// <url-id>.lambda-url.<region>.on.aws (AWS Lambda developer guide,
+// "Lambda function URLs").
+var functionURLDomain = regexp.MustCompile(`^[a-z0-9]{1,64}\.lambda-url\.[a-z0-9-]{1,32}\.on\.aws$`)
+
+// SelfURL is the Function URL the Lambda service reports for an event
+// (requestContext.domainName, which Lambda sets from the URL it routed the
+// request through; the client's Host and X-Forwarded-* headers play no
+// part), as "https://<domain>/"; "" when the domain is not a Function URL
+// domain. The webhook uses it as its own URL when CONNECTOR_WEBHOOK_URL is
+// not set: a function cannot be given its own Function URL in its
+// environment (CloudFormation would see a circular dependency).
+func SelfURL(ev events.LambdaFunctionURLRequest) string {
+	d := strings.ToLower(ev.RequestContext.DomainName)
+	if !functionURLDomain.MatchString(d) {
+		return ""
+	}
+	return "https://" + d + "/"
 }

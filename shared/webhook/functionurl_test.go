@@ -117,3 +117,25 @@ func TestFixturesThroughTheFunctionURL(t *testing.T) {
 		t.Errorf("bad base64: got %d %q", resp.StatusCode, resp.Body)
 	}
 }
+
+func TestSelfURL(t *testing.T) {
+	tests := []struct {
+		name, domain, want string
+	}{
+		{"function url", "abcdef0123456789abcdef0123456789.lambda-url.eu-west-1.on.aws", "https://abcdef0123456789abcdef0123456789.lambda-url.eu-west-1.on.aws/"},
+		{"upper case", "ABC123.lambda-url.us-east-1.on.aws", "https://abc123.lambda-url.us-east-1.on.aws/"},
+		{"other host", "evil.example", ""},
+		{"scheme smuggled", "javascript://evil.example/x.lambda-url.eu-west-1.on.aws", ""},
+		{"suffix only", "x.lambda-url.eu-west-1.on.aws.evil.example", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev events.LambdaFunctionURLRequest
+			ev.RequestContext.DomainName = tt.domain
+			if got := webhook.SelfURL(ev); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
