@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -69,9 +70,10 @@ type Options struct {
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	now    func() time.Time
-	holder holder // this open of the state, recorded in the leases it takes
+	db      *bolt.DB
+	now     func() time.Time
+	holder  holder // this open of the state, recorded in the leases it takes
+	pidFile string // the pid file beside the state, removed on Close; "" when read-only
 
 	calls     chan *call    // to the writer goroutine
 	quit      chan struct{} // closed by Close
@@ -132,14 +134,17 @@ func Open(path string, opts *Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
+	var pidFile string
 	if !o.ReadOnly {
 		if err := writePID(path); err != nil {
 			_ = db.Close()
 			return nil, fmt.Errorf("boltstore: open %s: record the holding process: %w", path, err)
 		}
+		pidFile = pidPath(path)
 	}
 	s := &Store{
 		db:      db,
+		pidFile: pidFile,
 		now:     o.Now,
 		holder:  newHolder(),
 		calls:   make(chan *call),
@@ -155,6 +160,10 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.stopped
+		if s.pidFile != "" {
+			// Still under the lock: the next holder writes its own.
+			_ = os.Remove(s.pidFile)
+		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("boltstore: close: %w", err)
 		}
