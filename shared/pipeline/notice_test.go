@@ -32,11 +32,15 @@ func TestNoticesForDroppedAttachmentsAndRejectedSenders(t *testing.T) {
 		j.Processing.AllowNewRequestsFrom = []string{"*@customer.example"}
 		j.Notifications.NotifySenderOnReject = true
 	})
-	withExe := "Message-ID: <exe@customer.example>\r\nFrom: ann@customer.example\r\nSubject: tool\r\n" +
+	// Notices go only to senders whose domain passes DMARC (or aligned SPF)
+	// in the trusted Authentication-Results (RFC 8601).
+	withExe := "Authentication-Results: mx.desk.example; dmarc=pass header.from=customer.example\r\n" +
+		"Message-ID: <exe@customer.example>\r\nFrom: ann@customer.example\r\nSubject: tool\r\n" +
 		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
 		"--b\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Disposition: attachment; filename=setup.exe\r\n" +
 		"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
-	stranger := "Message-ID: <who@elsewhere.example>\r\nFrom: bob@elsewhere.example\r\nSubject: hello\r\n\r\nhi\r\n"
+	stranger := "Authentication-Results: mx.desk.example; dmarc=pass header.from=elsewhere.example\r\n" +
+		"Message-ID: <who@elsewhere.example>\r\nFrom: bob@elsewhere.example\r\nSubject: hello\r\n\r\nhi\r\n"
 	bounce := "Message-ID: <ooo@elsewhere.example>\r\nFrom: carl@elsewhere.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway\r\n"
 	e.deliver([]byte(withExe), []byte(stranger), []byte(bounce))
 	box := &noticeBox{}
