@@ -41,13 +41,33 @@ type Moto struct {
 // one difference: DynamoDB requests are served one at a time. moto applies
 // a transaction's items without isolation from a concurrent request, while
 // DynamoDB's TransactWriteItems is serializable; without the lock a test of
-// concurrent conditional writes would test moto, not the adapter. Other
-// services (SQS long polls among them) stay concurrent.
+// concurrent conditional writes would test moto, not the adapter. Likewise
+// moto's SQS ReceiveMessage checks a message's visibility and marks it
+// received without a lock, so two concurrent receivers can both get it
+// (SQS hides a received message from other receivers for its visibility
+// timeout): each scan of a queue runs under a lock, while the long-poll
+// wait between scans stays outside it, so long polls stay concurrent.
+// Other services stay concurrent.
 const serverScript = `
-import os, sys, threading
+import os, sys, threading, time
 os.environ.setdefault("MOTO_PORT", sys.argv[1])
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sqs.models import SQSBackend
+
+_receive = SQSBackend.receive_message
+_receive_lock = threading.Lock()
+
+def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names=None):
+    end = time.time() + (wait_seconds_timeout or 0)
+    while True:
+        with _receive_lock:
+            got = _receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+        if got or time.time() >= end:
+            return got
+        time.sleep(0.05)
+
+SQSBackend.receive_message = receive_message
 
 main_app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
