@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailgen"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 func main() {

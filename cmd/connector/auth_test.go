@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // authServers are Dovecots offering POP3, NTLM (SPA) and OAuth2, with

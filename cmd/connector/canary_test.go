@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // Canary values: each is a secret that must never be shown or stored.

@@ -20,8 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"mailconnector/shared/awstest"
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/request"
@@ -29,6 +27,8 @@ import (
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/dynamostore"
+	"mailconnector/shared/testkit/awstest"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 var plain, withTLS *dovecottest.Server

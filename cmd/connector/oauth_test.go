@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/graphtest"
 )
 
 // TestOAuthLoginStoresTheRefreshTokenAndTheJobSignsIn signs in by device

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"mailconnector/shared/connect"
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // memSecrets is a secrets.Resolver and secrets.Writer in memory.

@@ -20,11 +20,11 @@ import (
 	"time"
 
 	"mailconnector/shared/connect"
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // matrixUser numbers the users of the matrix tests, one per cell.

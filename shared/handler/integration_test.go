@@ -30,10 +30,8 @@ import (
 
 	"path/filepath"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/blob/s3blob"
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/job"
@@ -47,6 +45,8 @@ import (
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/dynamostore"
+	"mailconnector/shared/testkit/awstest"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 var (

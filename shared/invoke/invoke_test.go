@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"mailconnector/shared/awstest"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

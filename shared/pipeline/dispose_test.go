@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/run"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // errorMail is one accepted, one rejected (stranger) and one oversized

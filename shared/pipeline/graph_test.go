@@ -15,12 +15,12 @@ import (
 	"mailconnector/shared/connect"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/run"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/testkit/graphtest"
 )
 
 const graphTenant = "contoso"

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailgen"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/store"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // TestHostileCorpusGetsAnOutcome delivers the hostile corpus (the small

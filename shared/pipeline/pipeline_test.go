@@ -16,7 +16,6 @@ import (
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/fileblob"
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
@@ -29,6 +28,7 @@ import (
 	"mailconnector/shared/run"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 var dovecot *dovecottest.Server

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
@@ -17,6 +16,7 @@ import (
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // newPOP3Env is a POP3 job on the env's Dovecot user.

@@ -22,7 +22,6 @@ import (
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/job"
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/notify"
@@ -33,6 +32,7 @@ import (
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/graphtest"
 	"mailconnector/shared/webhook"
 )
 

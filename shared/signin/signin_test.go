@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"mailconnector/shared/job"
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/signin"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/graphtest"
 	"mailconnector/shared/webhook"
 )
 

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/blobtest"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

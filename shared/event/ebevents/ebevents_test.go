@@ -19,8 +19,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/event"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

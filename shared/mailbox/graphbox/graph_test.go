@@ -15,10 +15,10 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/graphbox"
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/graphtest"
 )
 
 // env is one mailbox on its own server with an app signed in by client

@@ -14,10 +14,10 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/graphbox"
-	"mailconnector/shared/mailbox/graphbox/graphtest"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/graphtest"
 )
 
 const (

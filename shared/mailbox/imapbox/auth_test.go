@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/imapbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // authServers are Dovecots that also offer NTLM (SPA) and OAuth2.

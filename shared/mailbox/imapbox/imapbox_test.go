@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/imapbox"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 var (

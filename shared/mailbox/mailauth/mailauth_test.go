@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 func TestMechanism(t *testing.T) {

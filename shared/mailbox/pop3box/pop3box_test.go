@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 var (

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/queue"
 	"mailconnector/shared/queue/queuetest"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

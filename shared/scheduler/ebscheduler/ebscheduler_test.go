@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/google/go-cmp/cmp"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/job"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/redact"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/testkit/awstest"
 )
 
 var moto *awstest.Moto

@@ -17,13 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
-	"mailconnector/shared/awstest"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/request"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/storetest"
+	"mailconnector/shared/testkit/awstest"
 )
 
 // moto is the one server of this test binary; every test gets its own

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/dovecottest"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 // dialIMAP connects and returns the greeting line.

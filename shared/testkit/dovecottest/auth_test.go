@@ -9,7 +9,7 @@ import (
 
 	"github.com/Azure/go-ntlmssp"
 
-	"mailconnector/shared/dovecottest"
+	"mailconnector/shared/testkit/dovecottest"
 )
 
 func TestNTHash(t *testing.T) {
