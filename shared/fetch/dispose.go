@@ -66,7 +66,7 @@ const keptOnServer = "kept on server"
 // most it is marked read, moved or left.
 func dispositionFor(j *job.Job, sess mailbox.Session, e ledger.Entry) (d mailbox.Disposition, ok bool, note string) {
 	d = mailbox.Disposition{Source: e.Source}
-	var act job.Disposition
+	var act job.SourceAction
 	var folder string
 	switch e.State {
 	case ledger.Processed, ledger.Duplicate:

@@ -118,8 +118,8 @@ func New(o Options) *Service {
 	return &Service{o: o}
 }
 
-// Request says how to run a job.
-type Request struct {
+// RunOptions says how to run a job.
+type RunOptions struct {
 	Trigger string // schedule, push, manual, continue
 	// Deadline stops the run early (a Lambda's deadline); zero: the job's
 	// MaxRunTime from now.
@@ -137,7 +137,7 @@ type Request struct {
 // The error is non-nil when the run failed (connection, store, blob or
 // queue trouble); message-level problems are recorded in the ledger and do
 // not fail the run.
-func (s *Service) Run(ctx context.Context, j *job.Job, req Request) (run.Run, error) {
+func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run, error) {
 	now := s.o.Now()
 	r := run.Run{JobID: j.ID, ID: newRunID(now), Trigger: req.Trigger, StartedAt: now, Status: run.Running}
 	log := s.o.Logger.With("job", j.ID, "run", r.ID)
@@ -212,7 +212,7 @@ type runState struct {
 	r        *run.Run
 	log      *slog.Logger
 	deadline time.Time
-	req      Request
+	req      RunOptions
 	sess     mailbox.Session
 	// keptErrors counts failed and rejected messages left on the server
 	// because the job keeps them or their raw copy is not stored.

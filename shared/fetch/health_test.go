@@ -72,7 +72,7 @@ jobs:
 	ctx := context.Background()
 	var counts []int
 	for i := 0; i < 4; i++ {
-		r, err := svc.Run(ctx, j, Request{Trigger: "schedule"})
+		r, err := svc.Run(ctx, j, RunOptions{Trigger: "schedule"})
 		if err == nil {
 			t.Fatal("got no error from a failing connection")
 		}
@@ -85,14 +85,14 @@ jobs:
 		t.Fatalf("got notices %+v, want one alert to the admin", n.notices)
 	}
 	failing = false
-	r, err := svc.Run(ctx, j, Request{Trigger: "schedule"})
+	r, err := svc.Run(ctx, j, RunOptions{Trigger: "schedule"})
 	if err != nil || r.ConsecutiveFailures != 0 {
 		t.Fatalf("got %v, %d; want a clean run", err, r.ConsecutiveFailures)
 	}
 	if len(n.notices) != 2 || n.notices[1].Kind != "recovery" {
 		t.Errorf("got notices %+v, want a recovery notice after the alert", n.notices)
 	}
-	if _, err := svc.Run(ctx, j, Request{Trigger: "schedule"}); err != nil {
+	if _, err := svc.Run(ctx, j, RunOptions{Trigger: "schedule"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(n.notices) != 2 {

@@ -34,7 +34,7 @@ type Jobs interface {
 
 // Runner runs a job: fetch.Service.
 type Runner interface {
-	Run(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error)
+	Run(ctx context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error)
 }
 
 // Invoker invokes the fetch function asynchronously with a payload.
@@ -111,7 +111,7 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 		log.Info("run skipped", "reason", res.Skipped)
 		return res, nil
 	}
-	req := fetch.Request{Trigger: trigger, MaxMessages: p.MaxMessages}
+	req := fetch.RunOptions{Trigger: trigger, MaxMessages: p.MaxMessages}
 	if dl, ok := ctx.Deadline(); ok {
 		req.Deadline = dl
 	}

@@ -212,11 +212,11 @@ func TestDeadLetterMarksTheLedgerFailedWithTheLastError(t *testing.T) {
 
 type fakeRunner struct {
 	mu   sync.Mutex
-	reqs []fetch.Request
+	reqs []fetch.RunOptions
 	fn   func() (run.Run, error)
 }
 
-func (f *fakeRunner) Run(_ context.Context, j *job.Job, req fetch.Request) (run.Run, error) {
+func (f *fakeRunner) Run(_ context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()

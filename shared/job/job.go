@@ -163,22 +163,22 @@ type Schedule struct {
 	EndDate   string `yaml:"endDate" json:"endDate,omitempty"`
 }
 
-// Disposition is what the connector does to a source message once its
+// SourceAction is what the connector does to a source message once its
 // outcome is known.
-type Disposition string
+type SourceAction string
 
 // The dispositions.
 const (
-	MarkRead Disposition = "markRead" // set \Seen (POP3: delete, unless keepOnServer)
-	Delete   Disposition = "delete"   // flag deleted (IMAP: expunged by purge) or delete
-	Move     Disposition = "move"     // move to a folder
-	Leave    Disposition = "leave"    // change nothing on the server
+	MarkRead SourceAction = "markRead" // set \Seen (POP3: delete, unless keepOnServer)
+	Delete   SourceAction = "delete"   // flag deleted (IMAP: expunged by purge) or delete
+	Move     SourceAction = "move"     // move to a folder
+	Leave    SourceAction = "leave"    // change nothing on the server
 )
 
 // Incoming is what happens to a source message after processing.
 type Incoming struct {
 	// OnSuccess: markRead (default), delete or move.
-	OnSuccess Disposition `yaml:"onSuccess" json:"onSuccess"`
+	OnSuccess SourceAction `yaml:"onSuccess" json:"onSuccess"`
 	// MoveTo is the folder for OnSuccess move.
 	MoveTo string `yaml:"moveTo" json:"moveTo,omitempty"`
 	// Purge expunges messages flagged deleted at the end of each session.
@@ -195,7 +195,7 @@ type OnError struct {
 	// Action: move (default, to Folder), markRead, delete or leave
 	// (the POP3 default: POP3 has no error folder). A message whose raw
 	// copy is not stored is never deleted.
-	Action Disposition `yaml:"action" json:"action"`
+	Action SourceAction `yaml:"action" json:"action"`
 	// Folder is the error folder, created if missing. Default "Connector Errors".
 	Folder string `yaml:"folder" json:"folder"`
 	// StopAfter stops a run after this many failed messages (0: never).

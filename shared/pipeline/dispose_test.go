@@ -79,7 +79,7 @@ func kept(runs []run.Run) int {
 func TestPOP3KeepsFailedMailUnlessTheJobSaysDelete(t *testing.T) {
 	tests := []struct {
 		name    string
-		onError job.Disposition
+		onError job.SourceAction
 		want    []string // Message-IDs left on the server
 		kept    int      // "kept on server" in the run notes
 	}{

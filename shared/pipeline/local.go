@@ -155,14 +155,14 @@ func (l *Local) Drain(ctx context.Context) error {
 // it back on the queue).
 func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run.Run, error) {
 	var runs []run.Run
-	req := fetch.Request{Trigger: trigger}
+	req := fetch.RunOptions{Trigger: trigger}
 	for {
 		r, err := l.o.Fetch.Run(ctx, j, req)
 		runs = append(runs, r)
 		if err != nil || !r.More {
 			return runs, err
 		}
-		req = fetch.Request{Trigger: "continue"}
+		req = fetch.RunOptions{Trigger: "continue"}
 	}
 }
 
@@ -171,7 +171,7 @@ func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run
 // must be started.
 func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueAll bool) ([]run.Run, error) {
 	var runs []run.Run
-	req := fetch.Request{Trigger: trigger, RequeueAll: requeueAll}
+	req := fetch.RunOptions{Trigger: trigger, RequeueAll: requeueAll}
 	for {
 		r, err := l.o.Fetch.Run(ctx, j, req)
 		runs = append(runs, r)
@@ -181,7 +181,7 @@ func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueA
 		if !r.More {
 			break
 		}
-		req = fetch.Request{Trigger: "continue"}
+		req = fetch.RunOptions{Trigger: "continue"}
 	}
 	if err := l.Drain(ctx); err != nil {
 		return runs, err

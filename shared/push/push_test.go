@@ -241,7 +241,7 @@ func TestMailDuringARunIsFetchedWithoutWaitingForThePoll(t *testing.T) {
 	// The runner of the first run delivers new mail after its scan, as if
 	// it came while the run went on; the notification comes meanwhile.
 	inner := w.fetch.Runner
-	w.fetch.Runner = runnerFunc(func(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error) {
+	w.fetch.Runner = runnerFunc(func(ctx context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error) {
 		r, err := inner.Run(ctx, j, req)
 		once.Do(func() {
 			late = w.deliver(2)
@@ -256,9 +256,9 @@ func TestMailDuringARunIsFetchedWithoutWaitingForThePoll(t *testing.T) {
 	}
 }
 
-type runnerFunc func(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error)
+type runnerFunc func(ctx context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error)
 
-func (f runnerFunc) Run(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error) {
+func (f runnerFunc) Run(ctx context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error) {
 	return f(ctx, j, req)
 }
 
@@ -469,7 +469,7 @@ func TestRenewWarnsWhenASignInFails(t *testing.T) {
 // for the fetch function followed by the queue-driven functions.
 type localRunner struct{ l *pipeline.Local }
 
-func (r localRunner) Run(ctx context.Context, j *job.Job, req fetch.Request) (run.Run, error) {
+func (r localRunner) Run(ctx context.Context, j *job.Job, req fetch.RunOptions) (run.Run, error) {
 	runs, err := r.l.RunJob(ctx, j, req.Trigger, false)
 	if len(runs) == 0 {
 		return run.Run{}, err
