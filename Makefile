@@ -15,9 +15,10 @@ run: ## run the connector locally (the demo without JOBS=FILE; ARGS=--once etc.)
 deps: ## install what the tests need (Dovecot, mbsync) from Debian packages
 	@bash scripts/deps.sh
 
-lint: ## gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them
+lint: ## gofmt, go vet, staticcheck, and go.mod/go.sum as go mod tidy leaves them
 	@out=$$(gofmt -l cmd shared functions 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 	@out=$$($(GO) list -deps ./cmd/connector ./functions/... | grep '/shared/testkit/'); if [ -n "$$out" ]; then echo "product code imports test support:"; echo "$$out"; exit 1; fi
 

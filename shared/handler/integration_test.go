@@ -75,25 +75,25 @@ var envN atomic.Int64
 
 // stack is one deployment: its own table, bucket, queues and mailbox user.
 type stack struct {
-	t                         *testing.T
-	user                      string
-	jobs                      *job.File
-	store                     *dynamostore.Store
-	blobs                     *s3blob.Store
-	sqs                       *sqs.Client
-	prepURL, rulesURL         string
-	prepDLQURL, rulesDLQURL   string
-	log                       *slog.Logger
-	fetch                     *handler.Fetch
-	invocations               sync.WaitGroup
-	follow                    atomic.Int64
-	prep, rulesH              *handler.Queue
-	dead                      *handler.DeadLetter
-	crash                     func(fetch.Step, []string) error
-	maxReceives               int
-	stopPollers               func()
-	fetchRunner               handler.Runner
-	processingErrs, sentToDLQ atomic.Int64
+	t                       *testing.T
+	user                    string
+	jobs                    *job.File
+	store                   *dynamostore.Store
+	blobs                   *s3blob.Store
+	sqs                     *sqs.Client
+	prepURL, rulesURL       string
+	prepDLQURL, rulesDLQURL string
+	log                     *slog.Logger
+	fetch                   *handler.Fetch
+	invocations             sync.WaitGroup
+	follow                  atomic.Int64
+	prep, rulesH            *handler.Queue
+	dead                    *handler.DeadLetter
+	crash                   func(fetch.Step, []string) error
+	maxReceives             int
+	stopPollers             func()
+	fetchRunner             handler.Runner
+	processingErrs          atomic.Int64
 }
 
 func newStack(t *testing.T, edit func(*job.Job), crash func(fetch.Step, []string) error) *stack {

@@ -122,7 +122,6 @@ type processor struct {
 	limitErr  *LimitError // the first hard limit the message went over
 	parts     int         // MIME entities seen
 	decoded   int64       // decoded bytes of all leaves
-	stored    int         // attachments stored
 	notStored int         // attachments past limits.maxAttachments
 }
 

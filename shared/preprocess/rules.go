@@ -350,7 +350,6 @@ func headerLine(labels string) *regexp.Regexp {
 }
 
 var (
-	headerFrom    = headerLine(fromLabels)
 	headerSent    = headerLine(sentLabels)
 	headerTo      = headerLine(toLabels)
 	headerSubject = headerLine(subjectLabels)

@@ -80,9 +80,7 @@ func TestREADMEExamplesLoad(t *testing.T) {
 	for _, p := range job.AddressParts {
 		names = append(names, "FIELD."+p)
 	}
-	for _, k := range []string{"allowNewRequestsFrom", "requestToken", "subjectWindow", "reopenClosed", "onMerged", "maxNewRequestsPerSenderPerHour", "noticeMessageIdDomain", "trustedAuthServIds"} {
-		names = append(names, k)
-	}
+	names = append(names, "allowNewRequestsFrom", "requestToken", "subjectWindow", "reopenClosed", "onMerged", "maxNewRequestsPerSenderPerHour", "noticeMessageIdDomain", "trustedAuthServIds")
 	for _, name := range names {
 		if name == "header" {
 			continue

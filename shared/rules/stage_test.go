@@ -89,7 +89,6 @@ type stageEnv struct {
 	st     *boltstore.Store
 	blobs  *fileblob.Store
 	stage  *Stage
-	box    *noticeBox
 	now    time.Time
 	record func(key string, state ledger.State, m message.Message)
 }

@@ -146,7 +146,7 @@ type Session struct {
 
 // newClient builds the SDK client and the raw client on one transport.
 func newClient(cfg Config) (*msgraph.GraphServiceClient, *http.Client, error) {
-	base := http.DefaultTransport
+	var base http.RoundTripper
 	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
 		base = cfg.HTTPClient.Transport
 	} else {

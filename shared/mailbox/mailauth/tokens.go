@@ -264,7 +264,6 @@ type source struct {
 	mu     sync.Mutex
 	creds  secrets.Credentials
 	notes  []string
-	wrote  bool
 	lastRT string
 }
 

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"mailconnector/shared/store"
 )
@@ -105,7 +106,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       o.ReadOnly,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("boltstore: open %s: another connector process holds the state directory (%s): %w", path, heldBy(path), err)
 	}
 	if err != nil {
@@ -293,7 +294,7 @@ func scanDesc(c *bolt.Cursor, prefix []byte, fn func(k, v []byte) (bool, error))
 	var k, v []byte
 	if succ := successor(prefix); succ == nil {
 		k, v = c.Last()
-	} else if k, v = c.Seek(succ); k == nil {
+	} else if k, _ = c.Seek(succ); k == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()
