@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
+
+	"mailconnector/shared/preprocess/htmltext"
 )
 
 // bodies turns the collected text and HTML parts into Text, HTML and
@@ -24,11 +26,11 @@ func (p *processor) bodies() {
 	cut := 0
 	for i := range p.html {
 		var n int
-		p.html[i], n = flattenHTML(p.html[i], maxHTMLDepth)
+		p.html[i], n = htmltext.Flatten(p.html[i], htmltext.MaxDepth)
 		cut += n
 	}
 	if cut > 0 {
-		p.warn("html: elements nested deeper than %d: %d flattened, their text kept", maxHTMLDepth, cut)
+		p.warn("html: elements nested deeper than %d: %d flattened, their text kept", htmltext.MaxDepth, cut)
 	}
 	text, rich := renditions(&p.tree)
 	if len(text) == 0 && len(rich) == 0 {
@@ -42,11 +44,11 @@ func (p *processor) bodies() {
 	}
 	htmlBody, hasHTML := p.richHTML(rich)
 	if hasHTML {
-		m.HTML = sanitizeHTML(htmlBody)
+		m.HTML = htmltext.Sanitize(htmlBody)
 	}
 	m.Text = p.plainText(text)
 	if m.Text == "" && hasHTML {
-		m.Text = htmlToText(parseHTML(htmlBody))
+		m.Text = htmltext.Text(htmltext.Parse(htmlBody))
 	}
 	if m.Text != "" {
 		m.VisibleText = visibleText(rules, m.Subject, m.Text, htmlBody, hasHTML)
@@ -152,7 +154,7 @@ func (p *processor) plainText(parts []*bodyNode) string {
 	for _, n := range parts {
 		var t string
 		if n.html {
-			t = htmlToText(parseHTML(p.html[n.idx]))
+			t = htmltext.Text(htmltext.Parse(p.html[n.idx]))
 		} else {
 			t = cleanText(p.plain[n.idx])
 		}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mailconnector/shared/preprocess/htmltext"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -69,6 +71,6 @@ func FuzzVisibleText(f *testing.F) {
 		if out2 := visibleText(rules, subject, text, "", false); text != "" && out2 == "" {
 			t.Fatalf("visible text (text mode) empty for %q", text)
 		}
-		_ = sanitizeHTML(s)
+		_ = htmltext.Sanitize(s)
 	})
 }

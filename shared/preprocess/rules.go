@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/preprocess/htmltext"
 )
 
 // A rule is one step that turns the text of a message into what the sender
@@ -164,17 +165,17 @@ func visibleText(rules []rule, subject, text, htmlBody string, hasHTML bool) str
 }
 
 func visibleFromHTML(rules []rule, forward bool, htmlBody string) string {
-	doc := parseHTML(htmlBody)
+	doc := htmltext.Parse(htmlBody)
 	st := &textState{forward: forward}
 	if hasRule(rules, "inline-replies") {
-		st.interleaved = isInterleaved(strings.Split(htmlToText(doc), "\n"))
+		st.interleaved = isInterleaved(strings.Split(htmltext.Text(doc), "\n"))
 	}
 	for _, r := range rules {
 		if r.html != nil {
 			r.html(doc, st)
 		}
 	}
-	st.lines = strings.Split(htmlToText(doc), "\n")
+	st.lines = strings.Split(htmltext.Text(doc), "\n")
 	return runText(rules, st)
 }
 
@@ -184,28 +185,7 @@ func runText(rules []rule, st *textState) string {
 			r.text(st)
 		}
 	}
-	return normalizeText(strings.Join(st.lines, "\n"))
-}
-
-// normalizeText trims trailing space from lines, drops blank lines at the
-// start and end and collapses runs of blank lines into one.
-func normalizeText(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	blank := 0
-	for _, l := range lines {
-		l = strings.TrimRight(l, " \t\r\u00a0")
-		if strings.TrimSpace(l) == "" {
-			blank++
-			continue
-		}
-		if blank > 0 && len(out) > 0 {
-			out = append(out, "")
-		}
-		blank = 0
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
+	return htmltext.NormalizeText(strings.Join(st.lines, "\n"))
 }
 
 // --- custom rules
@@ -759,33 +739,33 @@ func outlookHTML(doc *html.Node, st *textState) {
 		return
 	}
 	if n := findFirst(doc, func(n *html.Node) bool {
-		id := attr(n, "id")
+		id := htmltext.Attr(n, "id")
 		return id == "appendonsend" || id == "mail-editor-reference-message-container" || id == "OLK_SRC_BODY_SECTION"
 	}); n != nil {
-		cutFrom(n)
+		htmltext.CutFrom(n)
 		return
 	}
-	if n := findFirst(doc, func(n *html.Node) bool { return attr(n, "id") == "divRplyFwdMsg" }); n != nil {
-		if hr := prevElement(n); hr != nil && hr.DataAtom == atom.Hr {
+	if n := findFirst(doc, func(n *html.Node) bool { return htmltext.Attr(n, "id") == "divRplyFwdMsg" }); n != nil {
+		if hr := htmltext.PrevElement(n); hr != nil && hr.DataAtom == atom.Hr {
 			n = hr
 		}
-		cutFrom(n)
+		htmltext.CutFrom(n)
 		return
 	}
 	if n := findFirst(doc, func(n *html.Node) bool {
 		if n.DataAtom != atom.Div {
 			return false
 		}
-		style := strings.ToLower(strings.ReplaceAll(attr(n, "style"), " ", ""))
-		return strings.Contains(style, "border-top:solid") && headerFromValue.MatchString(textPrefix(n, 200))
+		style := strings.ToLower(strings.ReplaceAll(htmltext.Attr(n, "style"), " ", ""))
+		return strings.Contains(style, "border-top:solid") && headerFromValue.MatchString(htmltext.TextPrefix(n, 200))
 	}); n != nil {
-		cutFrom(n)
+		htmltext.CutFrom(n)
 		return
 	}
 	if n := findFirst(doc, func(n *html.Node) bool {
-		return (n.DataAtom == atom.Div || n.DataAtom == atom.P) && originalMessage.MatchString(textPrefix(n, 200))
+		return (n.DataAtom == atom.Div || n.DataAtom == atom.P) && originalMessage.MatchString(htmltext.TextPrefix(n, 200))
 	}); n != nil {
-		cutFrom(n)
+		htmltext.CutFrom(n)
 	}
 }
 
@@ -804,16 +784,16 @@ func replyHeadersHTML(doc *html.Node, st *textState) {
 		if candidates >= 20 {
 			return false // bound the work on hostile markup
 		}
-		prefix := textPrefix(n, 200)
+		prefix := htmltext.TextPrefix(n, 200)
 		if !headerFromValue.MatchString(prefix) {
 			return false
 		}
 		candidates++
 		// The header fields as lines: render the element.
-		lines := strings.Split(htmlToText(n), "\n")
+		lines := strings.Split(htmltext.Text(n), "\n")
 		return len(lines) > 1 && headerBlockAt(lines, 0)
 	}); n != nil {
-		cutFrom(n)
+		htmltext.CutFrom(n)
 	}
 }
 
@@ -842,11 +822,11 @@ func findFirst(doc *html.Node, pred func(*html.Node) bool) *html.Node {
 // (div.gmail_signature). With interleaved answers only the attribution and
 // the signature go.
 func gmailHTML(doc *html.Node, st *textState) {
-	removeAll(doc, func(n *html.Node) bool {
-		if hasClass(n, "gmail_signature") || hasClass(n, "gmail_attr") && !st.forward {
+	htmltext.RemoveAll(doc, func(n *html.Node) bool {
+		if htmltext.HasClass(n, "gmail_signature") || htmltext.HasClass(n, "gmail_attr") && !st.forward {
 			return true
 		}
-		return !st.forward && !st.interleaved && (hasClass(n, "gmail_quote") || hasClass(n, "gmail_quote_container"))
+		return !st.forward && !st.interleaved && (htmltext.HasClass(n, "gmail_quote") || htmltext.HasClass(n, "gmail_quote_container"))
 	})
 }
 
@@ -856,14 +836,14 @@ func appleHTML(doc *html.Node, st *textState) {
 	if st.forward || st.interleaved {
 		return
 	}
-	for _, n := range findAll(doc, func(n *html.Node) bool {
-		return n.DataAtom == atom.Blockquote && strings.EqualFold(attr(n, "type"), "cite")
+	for _, n := range htmltext.FindAll(doc, func(n *html.Node) bool {
+		return n.DataAtom == atom.Blockquote && strings.EqualFold(htmltext.Attr(n, "type"), "cite")
 	}) {
-		if prev := prevElement(n); prev != nil && isAttribution(textPrefix(prev, 300)) {
+		if prev := htmltext.PrevElement(n); prev != nil && isAttribution(htmltext.TextPrefix(prev, 300)) {
 			prev.Parent.RemoveChild(prev)
 		}
 		// The attribution inside the quote, as Apple Mail writes it.
-		if first := firstElement(n); first != nil && isAttribution(textPrefix(first, 300)) {
+		if first := htmltext.FirstElement(n); first != nil && isAttribution(htmltext.TextPrefix(first, 300)) {
 			n.RemoveChild(first)
 		}
 		n.Parent.RemoveChild(n)
@@ -873,14 +853,14 @@ func appleHTML(doc *html.Node, st *textState) {
 // thunderbirdHTML removes Thunderbird's attribution (div.moz-cite-prefix),
 // its quote (blockquote type=cite) and signature (.moz-signature).
 func thunderbirdHTML(doc *html.Node, st *textState) {
-	removeAll(doc, func(n *html.Node) bool { return hasClass(n, "moz-signature") })
+	htmltext.RemoveAll(doc, func(n *html.Node) bool { return htmltext.HasClass(n, "moz-signature") })
 	if st.forward || st.interleaved {
 		return
 	}
-	for _, n := range findAll(doc, func(n *html.Node) bool { return hasClass(n, "moz-cite-prefix") }) {
+	for _, n := range htmltext.FindAll(doc, func(n *html.Node) bool { return htmltext.HasClass(n, "moz-cite-prefix") }) {
 		for s := n.NextSibling; s != nil; s = s.NextSibling {
 			if s.Type == html.ElementNode {
-				if s.DataAtom == atom.Blockquote && strings.EqualFold(attr(s, "type"), "cite") {
+				if s.DataAtom == atom.Blockquote && strings.EqualFold(htmltext.Attr(s, "type"), "cite") {
 					s.Parent.RemoveChild(s)
 				}
 				break
@@ -893,31 +873,31 @@ func thunderbirdHTML(doc *html.Node, st *textState) {
 // yahooHTML removes Yahoo Mail's quote (div.yahoo_quoted) and its mobile
 // signature div.
 func yahooHTML(doc *html.Node, st *textState) {
-	removeAll(doc, func(n *html.Node) bool {
-		if strings.HasPrefix(attr(n, "id"), "ymail_android_signature") || strings.HasPrefix(attr(n, "id"), "ymail_ios_signature") {
+	htmltext.RemoveAll(doc, func(n *html.Node) bool {
+		if strings.HasPrefix(htmltext.Attr(n, "id"), "ymail_android_signature") || strings.HasPrefix(htmltext.Attr(n, "id"), "ymail_ios_signature") {
 			return true
 		}
-		return !st.forward && !st.interleaved && (hasClass(n, "yahoo_quoted") || strings.Contains(attr(n, "id"), "yahoo_quoted_"))
+		return !st.forward && !st.interleaved && (htmltext.HasClass(n, "yahoo_quoted") || strings.Contains(htmltext.Attr(n, "id"), "yahoo_quoted_"))
 	})
 }
 
 // protonHTML removes Proton Mail's quote and signature block.
 func protonHTML(doc *html.Node, st *textState) {
-	removeAll(doc, func(n *html.Node) bool {
-		if hasClass(n, "protonmail_signature_block") {
+	htmltext.RemoveAll(doc, func(n *html.Node) bool {
+		if htmltext.HasClass(n, "protonmail_signature_block") {
 			return true
 		}
-		return !st.forward && !st.interleaved && hasClass(n, "protonmail_quote")
+		return !st.forward && !st.interleaved && htmltext.HasClass(n, "protonmail_quote")
 	})
 }
 
 // zohoHTML removes Zoho Mail's quote (div.zmail_extra and its rule) and
 // its signature.
 func zohoHTML(doc *html.Node, st *textState) {
-	removeAll(doc, func(n *html.Node) bool {
-		if hasClass(n, "zmail_signature_below") || strings.HasPrefix(attr(n, "id"), "Zm-_Id_-Sgn") {
+	htmltext.RemoveAll(doc, func(n *html.Node) bool {
+		if htmltext.HasClass(n, "zmail_signature_below") || strings.HasPrefix(htmltext.Attr(n, "id"), "Zm-_Id_-Sgn") {
 			return true
 		}
-		return !st.forward && !st.interleaved && (hasClass(n, "zmail_extra") || hasClass(n, "zmail_extra_hr"))
+		return !st.forward && !st.interleaved && (htmltext.HasClass(n, "zmail_extra") || htmltext.HasClass(n, "zmail_extra_hr"))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/preprocess/htmltext"
 )
 
 func runRules(tb testing.TB, names []string, subject, text string) string {
@@ -138,7 +139,7 @@ func TestHTMLRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs, _ := rulesFor(&job.Job{Preprocessing: job.Preprocessing{Rules: []job.PreprocessRule{{Builtin: tt.rule}}}})
-			if got := visibleText(rs, "Re: x", htmlToText(parseHTML(tt.html)), tt.html, true); got != tt.want {
+			if got := visibleText(rs, "Re: x", htmltext.Text(htmltext.Parse(tt.html)), tt.html, true); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package preprocess
+package htmltext
 
 import (
 	"strings"
@@ -7,12 +7,12 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// maxHTMLDepth is the deepest nesting of elements kept in an HTML body.
+// MaxDepth is the deepest nesting of elements kept in an HTML body.
 // golang.org/x/net/html refuses a document whose stack of open elements
 // passes 512 (and the parser adds elements of its own: html, body,
 // tbody, tr, reconstructed formatting elements), so deeper elements are
 // flattened away before parsing: their tags go, their text stays.
-const maxHTMLDepth = 256
+const MaxDepth = 256
 
 // voidElements have no end tag (HTML Living Standard, "void elements").
 var voidElements = map[atom.Atom]bool{
@@ -21,12 +21,12 @@ var voidElements = map[atom.Atom]bool{
 	atom.Source: true, atom.Track: true, atom.Wbr: true, atom.Param: true, atom.Keygen: true,
 }
 
-// flattenHTML returns s with every element nested deeper than limit
+// Flatten returns s with every element nested deeper than limit
 // removed (start and end tag; the content stays in place), and how many
 // elements were removed. An s within the limit comes back as it is. One
 // pass of the tokenizer: time and memory grow linearly with s, whatever
 // its nesting.
-func flattenHTML(s string, limit int) (string, int) {
+func Flatten(s string, limit int) (string, int) {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var out strings.Builder
 	var kept []string    // open elements written out, at most limit
