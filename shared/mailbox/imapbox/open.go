@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -86,10 +85,12 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fail(mailbox.StepCertificate, err)
 	}
 
+	// The greeting is read here, not by imapclient, so that a port that
+	// is silent (implicit TLS) or speaks another protocol fails at once
+	// with what was found.
+	var plain net.Conn = conn
 	switch security {
-	case job.SecurityNone:
-		s.c = imapclient.New(conn, opts)
-		s.info.Security = "none"
+	case job.SecurityNone, job.SecuritySTARTTLS, job.SecuritySTARTTLSIfAvailable:
 	case job.SecurityTLS:
 		tc := tls.Client(conn, tlsConf)
 		if err := tc.HandshakeContext(dctx); err != nil {
@@ -97,10 +98,31 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			step, err := mailconn.TLSFailure(err)
 			return nil, fail(step, ctxErr(ctx, err))
 		}
-		s.c = imapclient.New(tc, opts)
+		plain = tc
+	default:
+		conn.Close()
+		return nil, fail(mailbox.StepTLS, fmt.Errorf("imapbox: security %q is not one of none, starttls-if-available, starttls, tls", security))
+	}
+	br := bufio.NewReader(plain)
+	greeting, err := readLine(br)
+	if err != nil {
+		conn.Close()
+		return nil, fail(mailbox.StepProtocol, ctxErr(ctx, mailconn.GreetingError("IMAP", err, security)))
+	}
+	if err := mailconn.CheckGreeting(job.IMAP, greeting); err != nil {
+		conn.Close()
+		return nil, fail(mailbox.StepProtocol, err)
+	}
+
+	switch security {
+	case job.SecurityNone:
+		s.c = imapclient.New(replay(plain, greeting, br), opts)
+		s.info.Security = "none"
+	case job.SecurityTLS:
+		s.c = imapclient.New(replay(plain, greeting, br), opts)
 		s.info.Security = "tls"
-	case job.SecuritySTARTTLS, job.SecuritySTARTTLSIfAvailable:
-		c, offered, err := startTLS(conn, tlsConf, opts, timeout)
+	default:
+		c, offered, err := startTLS(conn, greeting, br, tlsConf, opts)
 		switch {
 		case err != nil:
 			conn.Close()
@@ -124,9 +146,6 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			s.info.Security = "starttls"
 		}
 		s.c = c
-	default:
-		conn.Close()
-		return nil, fail(mailbox.StepTLS, fmt.Errorf("imapbox: security %q is not one of none, starttls-if-available, starttls, tls", security))
 	}
 	if err := s.c.WaitGreeting(); err != nil {
 		s.c.Close()
@@ -155,17 +174,12 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 
 var errGreeting = errors.New("imapbox: unexpected greeting")
 
-// startTLS reads the greeting and the capabilities itself (imapclient can
-// only STARTTLS unconditionally), then, when STARTTLS is offered, hands
+// startTLS checks the greeting and reads the capabilities itself
+// (imapclient can only STARTTLS unconditionally), then, when STARTTLS is offered, hands
 // the connection to imapclient.NewStartTLS with the greeting replayed
 // (RFC 3501 section 6.2.1; RFC 9051 section 6.2.1). When it is not
 // offered, it returns a plain client and offered false.
-func startTLS(conn net.Conn, tlsConf *tls.Config, opts *imapclient.Options, timeout time.Duration) (c *imapclient.Client, offered bool, err error) {
-	br := bufio.NewReader(conn)
-	greeting, err := readLine(br)
-	if err != nil {
-		return nil, false, fmt.Errorf("read greeting: %w", err)
-	}
+func startTLS(conn net.Conn, greeting string, br *bufio.Reader, tlsConf *tls.Config, opts *imapclient.Options) (c *imapclient.Client, offered bool, err error) {
 	upper := strings.ToUpper(greeting)
 	switch {
 	case strings.HasPrefix(upper, "* OK"):
@@ -204,10 +218,7 @@ func startTLS(conn net.Conn, tlsConf *tls.Config, opts *imapclient.Options, time
 			offered = true
 		}
 	}
-	// Replay the greeting and whatever else was read ahead.
-	rest, _ := br.Peek(br.Buffered())
-	replay := append([]byte(greeting), rest...)
-	pc := newPrefixConn(conn, replay)
+	pc := replay(conn, greeting, br)
 	if !offered {
 		return imapclient.New(pc, opts), false, nil
 	}
@@ -218,6 +229,13 @@ func startTLS(conn net.Conn, tlsConf *tls.Config, opts *imapclient.Options, time
 		return nil, true, err
 	}
 	return c, true, nil
+}
+
+// replay returns conn with the greeting and whatever else br read ahead
+// put back in front.
+func replay(conn net.Conn, greeting string, br *bufio.Reader) net.Conn {
+	rest, _ := br.Peek(br.Buffered())
+	return newPrefixConn(conn, append([]byte(greeting), rest...))
 }
 
 // readLine reads one CRLF-terminated line of at most 64 KiB.

@@ -118,6 +118,12 @@ func TLSFailure(err error) (mailbox.Step, error) {
 	case errors.As(err, &cv):
 		return mailbox.StepCertificate, fmt.Errorf("the server certificate was refused: %w", err)
 	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		if found := greetingProtocol(string(rh.RecordHeader[:])); found != "" {
+			return mailbox.StepTLS, fmt.Errorf("TLS handshake: the server answered in plain text (%q, %s greeting): is this a plain or STARTTLS port? use security starttls, or the implicit TLS port: %w", rh.RecordHeader[:], article(found), err)
+		}
+	}
 	return mailbox.StepTLS, fmt.Errorf("TLS handshake: %w", err)
 }
 

@@ -170,12 +170,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	// RFC 1939 section 4: the greeting.
 	greeting, err := s.p.readLine()
 	if err != nil {
-		hint := ""
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && security != job.SecurityTLS {
-			hint = " (no greeting: is this an implicit TLS port? use security tls)"
-		}
-		return closeWith(mailbox.StepProtocol, fmt.Errorf("read the POP3 greeting: %w%s", err, hint))
+		return closeWith(mailbox.StepProtocol, mailconn.GreetingError("POP3", err, security))
+	}
+	if err := mailconn.CheckGreeting(job.POP3, greeting); err != nil {
+		return closeWith(mailbox.StepProtocol, err)
 	}
 	if _, err := parseStatus("greeting", greeting); err != nil {
 		return closeWith(mailbox.StepProtocol, fmt.Errorf("the server's greeting is not +OK: %w", err))
