@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"mailconnector/shared/blob/blobcache"
 	"mailconnector/shared/blob/fileblob"
@@ -29,38 +30,15 @@ type common struct {
 	aws      bool
 }
 
-func (c *common) register(fs *flag.FlagSet) {
+func (c *common) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.jobsFile, "jobs", os.Getenv("CONNECTOR_JOBS"), "jobs file (YAML)")
 	def := os.Getenv("CONNECTOR_STATE")
 	if def == "" {
 		def = ".connector"
 	}
 	fs.StringVar(&c.stateDir, "state", def, "state directory")
-	fs.BoolVar(&c.verbose, "v", false, "log debug detail")
+	fs.BoolVarP(&c.verbose, "verbose", "v", false, "log debug detail")
 	fs.BoolVar(&c.aws, "aws", os.Getenv("CONNECTOR_AWS") == "1", "act on the deployed stack (CONNECTOR_TABLE, CONNECTOR_FETCH_FUNCTION, AWS credentials)")
-}
-
-// parse parses flags that may stand before or after the positional
-// arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, &exitError{code: 2}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("connector "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
 }
 
 func (c *common) logger(stderr io.Writer) *slog.Logger {
@@ -127,25 +105,15 @@ func (l *local) Close() error { return l.store.Close() }
 // opener opens mailbox sessions for jobs.
 type opener = connect.Opener
 
-// openJob parses `connector NAME JOB` and opens the job's mailbox; done
-// closes the session and the state. A connection failure is one line
-// naming the job and the step that failed.
-func openJob(ctx context.Context, name string, args []string, stderr io.Writer) (*job.Job, mailbox.Session, func(), error) {
-	var c common
-	fs := newFlagSet(name, stderr)
-	c.register(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if len(pos) != 1 {
-		return nil, nil, nil, &exitError{code: 2, msg: "usage: connector " + name + " JOB [--jobs FILE] [--state DIR] [--aws]"}
-	}
+// openJob finds the job named id and opens its mailbox; done closes the
+// session and the state. A connection failure is one line naming the job
+// and the step that failed.
+func openJob(ctx context.Context, c *common, id string) (*job.Job, mailbox.Session, func(), error) {
 	jobs, err := c.loadJobs()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	j, err := findJob(jobs, pos[0])
+	j, err := findJob(jobs, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -11,9 +11,13 @@
 //	connector preprocess FILE.eml [--jobs FILE --job ID]
 //	connector rules test --jobs FILE --job ID FILE.eml
 //	connector oauth login JOB [--jobs FILE]
+//	connector oauth link JOB --url WEBHOOK_URL [--jobs FILE]
+//	connector completion bash|zsh|fish|powershell
+//	connector version
 //
-// Every command takes --jobs FILE (default $CONNECTOR_JOBS) and --state DIR
-// (default $CONNECTOR_STATE, else ./.connector).
+// Every command takes --jobs FILE (default $CONNECTOR_JOBS), --state DIR
+// (default $CONNECTOR_STATE, else ./.connector), -v and --aws; flags may
+// stand before or after the arguments.
 package main
 
 import (
@@ -25,7 +29,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"mailconnector/shared/controlchar"
 	"mailconnector/shared/redact"
@@ -70,19 +77,39 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-const usage = `usage: connector <command> [arguments]
+// usageError is a command called with the wrong arguments: its usage
+// line, exit code 2.
+func usageError(cmd *cobra.Command) error {
+	return &exitError{code: 2, msg: "usage: " + cmd.UseLine()}
+}
 
-commands:
-  run [--once] [--job ID]     run the jobs file's jobs (no --jobs: the embedded demo)
-  test JOB                    test a job's connection (exit 0 when it works)
-  sample JOB                  show the oldest message of a job's folder; changes nothing
-  runs JOB                    show a job's recent runs and their errors
-  requests [ID]               list requests, or show one with its conversations
-  preprocess FILE.eml         print the preprocessed message as JSON
-  rules test --job ID FILE.eml  what the job's statements would do with a message; changes nothing
-  oauth login JOB             sign in as the mailbox's user (device code); stores the refresh token in the job's secret
+// exactArgs accepts n positional arguments, else fails with the usage line.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError(cmd)
+		}
+		return nil
+	}
+}
 
-every command takes --jobs FILE and --state DIR`
+// group is a command that only holds subcommands: called alone, or with
+// an unknown subcommand, it fails with their usage.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var lines []string
+			for _, sub := range cmd.Commands() {
+				lines = append(lines, sub.UseLine())
+			}
+			return &exitError{code: 2, msg: "usage: " + strings.Join(lines, "\n       ")}
+		},
+	}
+	g.AddCommand(subs...)
+	return g
+}
 
 // realMain runs one command. Everything it writes, and the error it
 // returns, has every secret value masked (redact): the secret resolvers
@@ -100,30 +127,50 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 		err = redact.Error(err)
 	}()
-	if len(args) == 0 {
-		return &exitError{code: 2, msg: usage}
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// app is what every command shares: the common flags and the output.
+type app struct {
+	common
+	stdout, stderr io.Writer
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "connector",
+		Short:         "Run and inspect Mail Connector jobs",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &exitError{code: 2, msg: fmt.Sprintf("connector: unknown command %q\n%s", args[0], cmd.UsageString())}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return &exitError{code: 2, msg: cmd.UsageString()}
+		},
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return cmdRun(ctx, rest, stdout, stderr)
-	case "test":
-		return cmdTest(ctx, rest, stdout, stderr)
-	case "sample":
-		return cmdSample(ctx, rest, stdout, stderr)
-	case "runs":
-		return cmdRuns(ctx, rest, stdout, stderr)
-	case "requests":
-		return cmdRequests(ctx, rest, stdout, stderr)
-	case "preprocess":
-		return cmdPreprocess(ctx, rest, stdout, stderr)
-	case "rules":
-		return cmdRules(ctx, rest, stdout, stderr)
-	case "oauth":
-		return cmdOAuth(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: %v\n%s", cmd.CommandPath(), err, cmd.UsageString())}
+	})
+	a.register(root.PersistentFlags())
+	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
+		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newVersionCmd(a))
+	var plain func(*cobra.Command)
+	plain = func(c *cobra.Command) {
+		// Each Use spells out its flags.
+		c.DisableFlagsInUseLine = true
+		for _, sub := range c.Commands() {
+			plain(sub)
+		}
 	}
-	return &exitError{code: 2, msg: fmt.Sprintf("connector: unknown command %q\n%s", cmd, usage)}
+	plain(root)
+	return root
 }

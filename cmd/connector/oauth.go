@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
@@ -17,20 +17,39 @@ import (
 	"mailconnector/shared/signin"
 )
 
-// cmdOAuth is `connector oauth login JOB`: the device code flow
+func newOAuthCmd(a *app) *cobra.Command {
+	login := &cobra.Command{
+		Use:   "login JOB [--jobs FILE] [--state DIR] [--aws]",
+		Short: "sign in as the mailbox's user (device code); stores the refresh token in the job's secret",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdOAuthLogin(cmd.Context(), &a.common, args[0], a.stdout)
+		},
+	}
+	var url string
+	link := &cobra.Command{
+		Use:   "link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]",
+		Short: "print a one-time sign-in link served by the deployed webhook",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if url == "" {
+				return usageError(cmd)
+			}
+			return cmdOAuthLink(cmd.Context(), &a.common, args[0], url, a.stdout)
+		},
+	}
+	link.Flags().StringVar(&url, "url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
+	return group("oauth", "delegated sign-in for oauth2 jobs", login, link)
+}
+
+// cmdOAuthLogin is `connector oauth login JOB`: the device code flow
 // (RFC 8628, https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code)
 // for a delegated sign-in. The administrator opens the printed address on
 // any device, enters the code and signs in as the mailbox's user; the
 // refresh token goes into the job's secret (secrets.yaml locally, Secrets
 // Manager with --aws), beside the clientId and tenantId already there.
-func cmdOAuth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "link" {
-		return cmdOAuthLink(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || args[0] != "login" {
-		return &exitError{code: 2, msg: "usage: connector oauth login JOB [--jobs FILE] [--state DIR] [--aws]\n       connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
-	}
-	j, b, err := oauthJob(ctx, "login", args[1:], stderr, nil)
+func cmdOAuthLogin(ctx context.Context, c *common, id string, stdout io.Writer) error {
+	j, b, err := oauthJob(ctx, c, "login", id)
 	if err != nil {
 		return err
 	}
@@ -86,52 +105,32 @@ func deviceConfig(j *job.Job, c secrets.Credentials) (*oauth2.Config, error) {
 // cmdOAuthLink is `connector oauth link JOB --url URL`: a one-time sign-in
 // link (valid an hour) served by the webhook function at URL (the stack's
 // WebhookUrl output), for an administrator who signs in with a browser.
-func cmdOAuthLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var base *string
-	j, b, err := oauthJob(ctx, "link", args, stderr, func(fs *flag.FlagSet) {
-		base = fs.String("url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
-	})
+func cmdOAuthLink(ctx context.Context, c *common, id, base string, stdout io.Writer) error {
+	if err := signin.CheckURL(base); err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--url: %v", err)}
+	}
+	j, b, err := oauthJob(ctx, c, "link", id)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	if *base == "" {
-		return &exitError{code: 2, msg: "usage: connector oauth link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]"}
-	}
-	if err := signin.CheckURL(*base); err != nil {
-		return &exitError{code: 2, msg: fmt.Sprintf("--url: %v", err)}
-	}
-	link, err := signin.NewLink(ctx, b.store, j.ID, *base, time.Now())
+	link, err := signin.NewLink(ctx, b.store, j.ID, base, time.Now())
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("job %s: store the sign-in link: %v", j.ID, err)}
 	}
 	fmt.Fprintf(stdout, "job %s: sign-in link (one use, valid %s):\n%s\n", j.ID, signin.LinkLifetime, link)
-	fmt.Fprintf(stdout, "  the app registration needs the redirect URI %s/callback\n", strings.TrimRight(*base, "/"))
+	fmt.Fprintf(stdout, "  the app registration needs the redirect URI %s/callback\n", strings.TrimRight(base, "/"))
 	return nil
 }
 
-// oauthJob parses `connector oauth NAME JOB` (with extra flags), finds the
-// job, checks it signs in with oauth2, and opens the backend.
-func oauthJob(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*job.Job, *backend, error) {
-	usage := "usage: connector oauth " + name + " JOB [--jobs FILE] [--state DIR] [--aws]"
-	var c common
-	fs := newFlagSet("oauth "+name, stderr)
-	c.register(fs)
-	if extra != nil {
-		extra(fs)
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(pos) != 1 {
-		return nil, nil, &exitError{code: 2, msg: usage}
-	}
+// oauthJob finds the job named id for `connector oauth NAME`, checks it
+// signs in with oauth2, and opens the backend.
+func oauthJob(ctx context.Context, c *common, name, id string) (*job.Job, *backend, error) {
 	jobs, err := c.loadJobs()
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := findJob(jobs, pos[0])
+	j, err := findJob(jobs, id)
 	if err != nil {
 		return nil, nil, err
 	}

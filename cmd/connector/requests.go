@@ -8,29 +8,38 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"mailconnector/shared/controlchar"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
 )
 
 // cmdRequests lists requests, or shows one request with its conversations.
-func cmdRequests(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("requests", stderr)
-	c.register(fs)
-	limit := fs.Int("limit", 50, "how many requests")
-	jobID := fs.String("job", "", "only this job's requests")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newRequestsCmd(a *app) *cobra.Command {
+	var limit int
+	var jobID string
+	cmd := &cobra.Command{
+		Use:   "requests [ID] [--job ID] [--limit N]",
+		Short: "list requests, or show one with its conversations",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdRequests(cmd.Context(), &a.common, args, jobID, limit, a.stdout)
+		},
 	}
+	cmd.Flags().IntVar(&limit, "limit", 50, "how many requests")
+	cmd.Flags().StringVar(&jobID, "job", "", "only this job's requests")
+	return cmd
+}
+
+func cmdRequests(ctx context.Context, c *common, pos []string, jobID string, limit int, stdout io.Writer) error {
 	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
 	if len(pos) == 0 {
-		rs, err := b.store.ListRequests(ctx, *jobID, *limit)
+		rs, err := b.store.ListRequests(ctx, jobID, limit)
 		if err != nil {
 			return fmt.Errorf("list requests: %w", err)
 		}

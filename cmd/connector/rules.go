@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/spf13/cobra"
+
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"mailconnector/shared/preprocess"
@@ -59,32 +61,34 @@ type dryMessage struct {
 	Warnings      []string `json:"warnings,omitempty"`
 }
 
-const rulesUsage = "usage: connector rules test --jobs FILE --job ID [--state DIR | --aws] FILE.eml"
+func newRulesCmd(a *app) *cobra.Command {
+	var jobID string
+	test := &cobra.Command{
+		Use:   "test --jobs FILE --job ID [--state DIR | --aws] FILE.eml",
+		Short: "what the job's statements would do with a message; changes nothing",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if jobID == "" {
+				return usageError(cmd)
+			}
+			return cmdRulesTest(cmd.Context(), &a.common, jobID, args[0], a.stdout)
+		},
+	}
+	test.Flags().StringVar(&jobID, "job", "", "the job whose statements decide")
+	return group("rules", "dry runs of a job's processing statements", test)
+}
 
-// cmdRules is `connector rules test --jobs FILE --job ID FILE.eml`: the
+// cmdRulesTest is `connector rules test --jobs FILE --job ID FILE.eml`: the
 // processing statements' decision on a saved message, changing nothing.
 // Threading looks requests up in the state (local, or --aws) when there is
 // one; without, the message threads to no request.
-func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "test" {
-		return &exitError{code: 2, msg: rulesUsage}
-	}
-	var c common
-	fs := newFlagSet("rules test", stderr)
-	c.register(fs)
-	jobID := fs.String("job", "", "the job whose statements decide")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *jobID == "" {
-		return &exitError{code: 2, msg: rulesUsage}
-	}
+func cmdRulesTest(ctx context.Context, c *common, jobID, file string, stdout io.Writer) error {
+	pos := []string{file}
 	jobs, err := c.loadJobs()
 	if err != nil {
 		return err
 	}
-	j, err := findJob(jobs, *jobID)
+	j, err := findJob(jobs, jobID)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"mailconnector/shared/controlchar"
 	"mailconnector/shared/demo"
 	"mailconnector/shared/event"
@@ -24,16 +26,31 @@ import (
 	"mailconnector/shared/store"
 )
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("run", stderr)
-	c.register(fs)
-	once := fs.Bool("once", false, "run each job once, wait for its mail to be processed, and exit")
-	only := fs.String("job", "", "run only this job (also when it is disabled)")
-	fetchOnly := fs.Bool("fetch-only", false, "with --once: fetch and record new mail, and leave its processing to the next run")
-	if _, err := parse(fs, args); err != nil {
-		return err
+// runFlags are the flags of `connector run`.
+type runFlags struct {
+	once      bool
+	only      string
+	fetchOnly bool
+}
+
+func newRunCmd(a *app) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [--once] [--job ID] [--fetch-only] [--jobs FILE] [--state DIR]",
+		Short: "run the jobs file's jobs (no --jobs: the embedded demo)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmdRun(cmd.Context(), &a.common, f, a.stdout, a.stderr)
+		},
 	}
+	cmd.Flags().BoolVar(&f.once, "once", false, "run each job once, wait for its mail to be processed, and exit")
+	cmd.Flags().StringVar(&f.only, "job", "", "run only this job (also when it is disabled)")
+	cmd.Flags().BoolVar(&f.fetchOnly, "fetch-only", false, "with --once: fetch and record new mail, and leave its processing to the next run")
+	return cmd
+}
+
+func cmdRun(ctx context.Context, c *common, f runFlags, stdout, stderr io.Writer) error {
+	once, only, fetchOnly := &f.once, &f.only, &f.fetchOnly
 	log := c.logger(stderr)
 	if c.jobsFile == "" && !c.verbose {
 		// The demo prints its results; its log only says what went wrong.

@@ -6,27 +6,33 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // cmdRuns shows a job's recent runs, newest first, with their errors.
-func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("runs", stderr)
-	c.register(fs)
-	limit := fs.Int("limit", 20, "how many runs")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newRunsCmd(a *app) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "runs JOB [--limit N] [--state DIR]",
+		Short: "show a job's recent runs and their errors",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdRuns(cmd.Context(), &a.common, args[0], limit, a.stdout)
+		},
 	}
-	if len(pos) != 1 {
-		return &exitError{code: 2, msg: "usage: connector runs JOB [--limit N] [--state DIR]"}
-	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
+	return cmd
+}
+
+func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Writer) error {
+	pos := []string{id}
 	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	runs, err := b.store.Runs(ctx, pos[0], *limit)
+	runs, err := b.store.Runs(ctx, pos[0], limit)
 	if err != nil {
 		return fmt.Errorf("list runs of job %s: %w", pos[0], err)
 	}

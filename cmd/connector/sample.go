@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/message"
@@ -17,8 +19,19 @@ import (
 // properties as JSON; where the session can preview (POP3 TOP) it reads
 // only the header and the first samplePreviewLines lines of the body. It
 // changes nothing on the server or in the state.
-func cmdSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	j, sess, done, err := openJob(ctx, "sample", args, stderr)
+func newSampleCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "sample JOB [--jobs FILE] [--state DIR] [--aws]",
+		Short: "show the oldest message of a job's folder; changes nothing",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdSample(cmd.Context(), &a.common, args[0], a.stdout)
+		},
+	}
+}
+
+func cmdSample(ctx context.Context, c *common, id string, stdout io.Writer) error {
+	j, sess, done, err := openJob(ctx, c, id)
 	if err != nil {
 		return err
 	}

@@ -5,13 +5,26 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // cmdTest is Test Connection: connect, secure, authenticate, open the
 // folder, and report what the server offers. On failure it prints one
 // line naming the step that failed and exits 1.
-func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	j, sess, done, err := openJob(ctx, "test", args, stderr)
+func newTestCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test JOB [--jobs FILE] [--state DIR] [--aws]",
+		Short: "test a job's connection (exit 0 when it works)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdTest(cmd.Context(), &a.common, args[0], a.stdout)
+		},
+	}
+}
+
+func cmdTest(ctx context.Context, c *common, id string, stdout io.Writer) error {
+	j, sess, done, err := openJob(ctx, c, id)
 	if err != nil {
 		return err
 	}
