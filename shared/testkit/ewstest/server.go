@@ -192,7 +192,9 @@ func (s *Server) ExpireSyncState(address string) {
 // Requests is the number of EWS and Autodiscover requests served.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
-// Count is the number of requests of one operation ("GetItem").
+// Count is the number of requests of one operation ("GetItem"), or
+// carrying one authentication scheme ("auth basic", "auth ntlm", "auth
+// bearer").
 func (s *Server) Count(op string) int64 {
 	if v, ok := s.ops.Load(op); ok {
 		return v.(*atomic.Int64).Load()

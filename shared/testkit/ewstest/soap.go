@@ -129,6 +129,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	scheme, data, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if scheme != "" {
+		s.count("auth " + strings.ToLower(scheme))
+	}
 	switch strings.ToLower(scheme) {
 	case "basic":
 		user, pass, _ := r.BasicAuth()
