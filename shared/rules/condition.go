@@ -137,65 +137,6 @@ func addressValues(part string, as ...message.Address) []string {
 	return out
 }
 
-// authResults reads the results of one method ("spf", "dkim", "dmarc")
-// from the Authentication-Results headers (RFC 8601 section 2.2:
-// "authserv-id [version] ; method=result ptype.property=value ; ...").
-// Only a trusted header counts (section 5: anyone upstream can add one):
-// those whose authserv-id is listed, or with no list the topmost one,
-// which the receiving server added. Several results (two DKIM
-// signatures) give several values; none gives "none".
-func authResults(m *message.Message, method string, trusted []string) []string {
-	var headers []string
-	for k, vs := range m.Headers {
-		if strings.EqualFold(k, "Authentication-Results") {
-			headers = vs
-			break
-		}
-	}
-	var out []string
-	for i, v := range headers {
-		parts := strings.Split(strings.Join(strings.Fields(v), " "), ";")
-		id := strings.Fields(parts[0])
-		if len(trusted) == 0 {
-			if i > 0 {
-				break
-			}
-		} else if len(id) == 0 || !containsFold(trusted, id[0]) {
-			continue
-		}
-		for _, part := range parts[1:] {
-			r, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(part)), method)
-			if !ok {
-				continue
-			}
-			// "spf=pass", "dkim = fail", "dkim/1=pass" (a method version).
-			r = strings.TrimLeft(r, "/0123456789 ")
-			r, ok = strings.CutPrefix(r, "=")
-			if !ok {
-				continue
-			}
-			r = strings.TrimSpace(r)
-			if i := strings.IndexAny(r, " \t("); i >= 0 {
-				r = r[:i]
-			}
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		return []string{"none"}
-	}
-	return out
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // test applies the condition's operator to one value. Text comparisons
 // ignore case; regex is as written (use (?i) to ignore case).
 func test(c *job.Condition, v string) bool {

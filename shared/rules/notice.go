@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
@@ -119,64 +118,4 @@ func senderAuthenticated(m *message.Message, trusted []string) bool {
 // same domain, or one a subdomain of the other.
 func aligned(a, b string) bool {
 	return a != "" && (a == b || strings.HasSuffix(a, "."+b) || strings.HasSuffix(b, "."+a))
-}
-
-// authResult is one "method=result ptype.property=value ..." of an
-// Authentication-Results header, lower-cased.
-type authResult struct {
-	method, result string
-	props          map[string]string
-}
-
-var (
-	authComment = regexp.MustCompile(`\([^()]*\)`)
-	authEquals  = regexp.MustCompile(`\s*=\s*`)
-)
-
-// trustedResults parses the trusted Authentication-Results headers of m:
-// those whose authserv-id is listed, or with no list the topmost one
-// (RFC 8601 section 5), as authResults does for conditions.
-func trustedResults(m *message.Message, trusted []string) []authResult {
-	var headers []string
-	for k, vs := range m.Headers {
-		if strings.EqualFold(k, "Authentication-Results") {
-			headers = vs
-			break
-		}
-	}
-	var out []authResult
-	for i, v := range headers {
-		if len(v) > 4096 {
-			v = v[:4096]
-		}
-		v = authEquals.ReplaceAllString(authComment.ReplaceAllString(strings.ToLower(v), " "), "=")
-		parts := strings.Split(v, ";")
-		id := strings.Fields(parts[0])
-		if len(trusted) == 0 {
-			if i > 0 {
-				break
-			}
-		} else if len(id) == 0 || !containsFold(trusted, id[0]) {
-			continue
-		}
-		for _, part := range parts[1:] {
-			f := strings.Fields(part)
-			if len(f) == 0 {
-				continue
-			}
-			method, result, ok := strings.Cut(f[0], "=")
-			if !ok {
-				continue
-			}
-			method, _, _ = strings.Cut(method, "/")
-			r := authResult{method: method, result: result, props: map[string]string{}}
-			for _, p := range f[1:] {
-				if k, v, ok := strings.Cut(p, "="); ok {
-					r.props[k] = strings.Trim(v, `"`)
-				}
-			}
-			out = append(out, r)
-		}
-	}
-	return out
 }
