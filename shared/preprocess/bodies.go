@@ -7,6 +7,7 @@ import (
 	"golang.org/x/net/html"
 
 	"mailconnector/shared/preprocess/htmltext"
+	"mailconnector/shared/preprocess/visible"
 )
 
 // bodies turns the collected text and HTML parts into Text, HTML and
@@ -19,7 +20,7 @@ import (
 // attachments never get here.
 func (p *processor) bodies() {
 	m := p.msg
-	rules, warnings := rulesFor(p.opts.Job)
+	heuristics, warnings := visible.ForJob(p.opts.Job)
 	for _, w := range warnings {
 		p.warn("%s", w)
 	}
@@ -51,7 +52,7 @@ func (p *processor) bodies() {
 		m.Text = htmltext.Text(htmltext.Parse(htmlBody))
 	}
 	if m.Text != "" {
-		m.VisibleText = visibleText(rules, m.Subject, m.Text, htmlBody, hasHTML)
+		m.VisibleText = heuristics.Text(m.Subject, m.Text, htmlBody, hasHTML)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"mailconnector/shared/message"
+	"mailconnector/shared/preprocess/visible"
 )
 
 // autoReplyPrefix matches the subject of an out-of-office or other
@@ -92,7 +93,7 @@ func classify(h textproto.Header, m *message.Message, reportType string) string 
 	// X-Failed-Recipients, Exchange X-MS-Exchange-Message-Is-Ndr.
 	if reportType == "delivery-status" || h.Has("X-Failed-Recipients") || h.Has("X-MS-Exchange-Message-Is-Ndr") ||
 		automated && (bounceSubject.MatchString(m.Subject) || bounceBody.MatchString(body)) ||
-		bounceSubject.MatchString(m.Subject) && bounceBody.MatchString(body) && !forwardSubject.MatchString(m.Subject) {
+		bounceSubject.MatchString(m.Subject) && bounceBody.MatchString(body) && !visible.IsForward(m.Subject) {
 		return message.Bounce
 	}
 	// RFC 3834 section 5: any Auto-Submitted value but "no" marks

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"mailconnector/shared/preprocess/htmltext"
+	"mailconnector/shared/preprocess/visible"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -61,14 +62,14 @@ func FuzzVisibleText(f *testing.F) {
 	} {
 		f.Add(s, "Re: x")
 	}
-	rules, _ := rulesFor(nil)
+	heuristics, _ := visible.ForJob(nil)
 	f.Fuzz(func(t *testing.T, s, subject string) {
 		text := cleanText(s)
-		out := visibleText(rules, subject, text, s, true)
+		out := heuristics.Text(subject, text, s, true)
 		if strings.TrimSpace(text) != "" && out == "" {
 			t.Fatalf("visible text empty for text %q", text)
 		}
-		if out2 := visibleText(rules, subject, text, "", false); text != "" && out2 == "" {
+		if out2 := heuristics.Text(subject, text, "", false); text != "" && out2 == "" {
 			t.Fatalf("visible text (text mode) empty for %q", text)
 		}
 		_ = htmltext.Sanitize(s)

@@ -1,13 +1,10 @@
 // Package preprocess turns one raw MIME message into a normalized
 // message.Message: decoded headers, the text and sanitized HTML bodies, the
-// visible new text (quoted history and signatures removed by ordered rules),
-// the class of auto-generated mail, and attachments streamed to a blob store.
-//
-// Built-in rules (rules.go) each have an HTML step, run on the parsed HTML
-// body, and a text step, run on the text; a job lists them by the names
-// in job.BuiltinPreprocessRules, in its order, with its own regexRemove
-// and cutBelow rules among them. A new built-in rule is an entry in
-// builtinRules plus its name in job.BuiltinPreprocessRules and the README.
+// visible new text (quoted history and signatures removed by the
+// heuristics of package visible, in the order of the job's preprocessing
+// rules), the class of auto-generated mail, and attachments streamed to a
+// blob store. HTML bodies are parsed, rendered as text and sanitized by
+// package htmltext.
 //
 // Charsets are decoded with go-message/charset and golang.org/x/text; a
 // missing, unknown or wrong label is detected from the bytes (charsets.go).

@@ -280,49 +280,6 @@ func TestRules(t *testing.T) {
 	}
 }
 
-func TestBuiltinRulesComplete(t *testing.T) {
-	for _, name := range job.BuiltinPreprocessRules {
-		if _, ok := builtinRules[name]; !ok {
-			t.Errorf("built-in rule %q has no implementation", name)
-		}
-	}
-	if len(builtinRules) != len(job.BuiltinPreprocessRules) {
-		t.Errorf("got %d built-in rules, want %d (job.BuiltinPreprocessRules)", len(builtinRules), len(job.BuiltinPreprocessRules))
-	}
-}
-
-func TestTextRules(t *testing.T) {
-	tests := []struct {
-		name string
-		rule func(*textState)
-		in   string
-		want string
-	}{
-		{"german attribution", quotedLines, "Danke!\n\nAm 04.03.2024 um 10:00 schrieb Max Mustermann <max@example.de>:\n> alt", "Danke!\n"},
-		{"spanish wrapped attribution", quotedLines, "Hola\nEl lun, 1 abr 2024 a las 18:30, Soporte\n(<s@example.com>) escribió:\n> x", "Hola"},
-		{"quote without attribution", quotedLines, "see:\n> a\nmine", "see:\nmine"},
-		{"outlook english", outlookText, "ok\nFrom: A\nSent: Monday\nTo: B\nSubject: x\nold", "ok"},
-		{"outlook needs a block", outlookText, "From: the manual\nit works", "From: the manual\nit works"},
-		{"original message", outlookText, "ok\n-----Ursprüngliche Nachricht-----\nVon: a", "ok"},
-		{"mobile german", mobileSignatures, "ok\nVon meinem iPhone gesendet", "ok"},
-		{"mobile outlook", mobileSignatures, "ok\nGet Outlook for iOS", "ok"},
-		{"mobile french", mobileSignatures, "ok\nEnvoyé de mon iPhone", "ok"},
-		{"not a mobile signature", mobileSignatures, "I sent from my iPhone yesterday", "I sent from my iPhone yesterday"},
-		{"delimiter without space", signatureDelimiter, "ok\n--\nsig", "ok"},
-		{"dashes in text stay", signatureDelimiter, "ok\n--- list ---\nmore", "ok\n--- list ---\nmore"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := &textState{lines: strings.Split(tt.in, "\n")}
-			tt.rule(st)
-			got := strings.Join(st.lines, "\n")
-			if got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestUnflow(t *testing.T) {
 	in := "a long \nline\n> quoted \n> more\n-- \nsig"
 	if got, want := unflow(in, false), "a long line\n> quoted more\n-- \nsig"; got != want {

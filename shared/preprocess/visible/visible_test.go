@@ -1,6 +1,7 @@
-package preprocess
+package visible
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -8,7 +9,7 @@ import (
 	"mailconnector/shared/preprocess/htmltext"
 )
 
-func runRules(tb testing.TB, names []string, subject, text string) string {
+func runHeuristics(tb testing.TB, names []string, subject, text string) string {
 	tb.Helper()
 	var rules []job.PreprocessRule
 	for _, n := range names {
@@ -18,11 +19,11 @@ func runRules(tb testing.TB, names []string, subject, text string) string {
 	if names == nil {
 		j = nil
 	}
-	rs, warnings := rulesFor(j)
+	hs, warnings := ForJob(j)
 	if len(warnings) > 0 {
-		tb.Fatalf("rulesFor: %q", warnings)
+		tb.Fatalf("ForJob: %q", warnings)
 	}
-	return visibleText(rs, subject, text, "", false)
+	return hs.Text(subject, text, "", false)
 }
 
 func TestReplyHeaders(t *testing.T) {
@@ -49,7 +50,7 @@ func TestReplyHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := runRules(t, []string{"reply-headers"}, "Re: x", tt.text); got != tt.want {
+			if got := runHeuristics(t, []string{"reply-headers"}, "Re: x", tt.text); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -58,13 +59,13 @@ func TestReplyHeaders(t *testing.T) {
 
 func TestForwardsKeepTheForwardedMessage(t *testing.T) {
 	text := "FYI\n\n-- \nAnn\n\n---------- Forwarded message ---------\nFrom: Vendor <v@example.com>\nDate: Mon\nSubject: Invoice\nTo: ann@example.com\n\nPlease pay.\n> older quote"
-	got := runRules(t, nil, "Fwd: Invoice", text)
+	got := runHeuristics(t, nil, "Fwd: Invoice", text)
 	want := "FYI\n\n---------- Forwarded message ---------\nFrom: Vendor <v@example.com>\nDate: Mon\nSubject: Invoice\nTo: ann@example.com\n\nPlease pay."
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	// The same text as a reply loses the history.
-	if got := runRules(t, nil, "Re: Invoice", text); got != "FYI" {
+	if got := runHeuristics(t, nil, "Re: Invoice", text); got != "FYI" {
 		t.Errorf("reply: got %q, want %q", got, "FYI")
 	}
 }
@@ -81,13 +82,13 @@ func TestInlineReplies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := runRules(t, tt.rules, "Re: x", text); got != tt.want {
+			if got := runHeuristics(t, tt.rules, "Re: x", text); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
 	// One answer below the quote is bottom posting, not interleaving.
-	if got := runRules(t, nil, "Re: x", "On Mon, Bob <b@example.org> wrote:\n> q\n\nmy answer"); got != "my answer" {
+	if got := runHeuristics(t, nil, "Re: x", "On Mon, Bob <b@example.org> wrote:\n> q\n\nmy answer"); got != "my answer" {
 		t.Errorf("bottom posting: got %q, want %q", got, "my answer")
 	}
 }
@@ -113,7 +114,7 @@ func TestSignatureRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := runRules(t, []string{tt.rule}, "Re: x", tt.in); got != tt.want {
+			if got := runHeuristics(t, []string{tt.rule}, "Re: x", tt.in); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -138,16 +139,16 @@ func TestHTMLRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs, _ := rulesFor(&job.Job{Preprocessing: job.Preprocessing{Rules: []job.PreprocessRule{{Builtin: tt.rule}}}})
-			if got := visibleText(rs, "Re: x", htmltext.Text(htmltext.Parse(tt.html)), tt.html, true); got != tt.want {
+			hs, _ := ForJob(&job.Job{Preprocessing: job.Preprocessing{Rules: []job.PreprocessRule{{Builtin: tt.rule}}}})
+			if got := hs.Text("Re: x", htmltext.Text(htmltext.Parse(tt.html)), tt.html, true); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestBuiltinRuleDocs(t *testing.T) {
-	docs := BuiltinRuleDocs()
+func TestBuiltinDocs(t *testing.T) {
+	docs := BuiltinDocs()
 	if len(docs) != len(job.BuiltinPreprocessRules) {
 		t.Fatalf("got %d docs, want %d", len(docs), len(job.BuiltinPreprocessRules))
 	}
@@ -161,7 +162,7 @@ func TestBuiltinRuleDocs(t *testing.T) {
 // TestReadmeListsBuiltinRules keeps the README's preprocessing section in
 // step with the code.
 func TestReadmeListsBuiltinRules(t *testing.T) {
-	readme := mustRead(t, "../../README.md")
+	readme := mustRead(t, "../../../README.md")
 	i := strings.Index(readme, "### `preprocessing`")
 	if i < 0 {
 		t.Fatal("README has no ### `preprocessing` section")
@@ -180,4 +181,56 @@ func TestReadmeListsBuiltinRules(t *testing.T) {
 			t.Errorf("README preprocessing section does not explain %s", want)
 		}
 	}
+}
+
+func TestBuiltinRulesComplete(t *testing.T) {
+	for _, name := range job.BuiltinPreprocessRules {
+		if _, ok := builtins[name]; !ok {
+			t.Errorf("built-in rule %q has no implementation", name)
+		}
+	}
+	if len(builtins) != len(job.BuiltinPreprocessRules) {
+		t.Errorf("got %d built-in rules, want %d (job.BuiltinPreprocessRules)", len(builtins), len(job.BuiltinPreprocessRules))
+	}
+}
+
+func TestTextRules(t *testing.T) {
+	tests := []struct {
+		name string
+		rule func(*textState)
+		in   string
+		want string
+	}{
+		{"german attribution", quotedLines, "Danke!\n\nAm 04.03.2024 um 10:00 schrieb Max Mustermann <max@example.de>:\n> alt", "Danke!\n"},
+		{"spanish wrapped attribution", quotedLines, "Hola\nEl lun, 1 abr 2024 a las 18:30, Soporte\n(<s@example.com>) escribió:\n> x", "Hola"},
+		{"quote without attribution", quotedLines, "see:\n> a\nmine", "see:\nmine"},
+		{"outlook english", outlookText, "ok\nFrom: A\nSent: Monday\nTo: B\nSubject: x\nold", "ok"},
+		{"outlook needs a block", outlookText, "From: the manual\nit works", "From: the manual\nit works"},
+		{"original message", outlookText, "ok\n-----Ursprüngliche Nachricht-----\nVon: a", "ok"},
+		{"mobile german", mobileSignatures, "ok\nVon meinem iPhone gesendet", "ok"},
+		{"mobile outlook", mobileSignatures, "ok\nGet Outlook for iOS", "ok"},
+		{"mobile french", mobileSignatures, "ok\nEnvoyé de mon iPhone", "ok"},
+		{"not a mobile signature", mobileSignatures, "I sent from my iPhone yesterday", "I sent from my iPhone yesterday"},
+		{"delimiter without space", signatureDelimiter, "ok\n--\nsig", "ok"},
+		{"dashes in text stay", signatureDelimiter, "ok\n--- list ---\nmore", "ok\n--- list ---\nmore"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &textState{lines: strings.Split(tt.in, "\n")}
+			tt.rule(st)
+			got := strings.Join(st.lines, "\n")
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func mustRead(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }
