@@ -271,3 +271,26 @@ func TestAutodiscover(t *testing.T) {
 		t.Errorf("got candidates %v", got)
 	}
 }
+
+func TestHardDelete(t *testing.T) {
+	b := newBox(t)
+	ids := deliver(b, 2)
+	cfg := b.config()
+	cfg.HardDelete = true
+	s := open(t, cfg)
+	sc, err := s.Scan(ctxT(t), "")
+	if err != nil || len(sc.Items) != 2 {
+		t.Fatalf("scan: %v", err)
+	}
+	if errs := s.Dispose(ctxT(t), []mailbox.Disposition{{Source: sc.Items[0].Source, Action: mailbox.Delete}}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	got := b.srv.Messages(b.user)
+	if len(got) != 1 || got[0].MessageID != ids[1] || got[0].Deleted {
+		t.Errorf("got %+v, want only %s left, not in Deleted Items", got, ids[1])
+	}
+	errs := s.Dispose(ctxT(t), []mailbox.Disposition{{Source: sc.Items[0].Source, Action: mailbox.MarkRead}})
+	if !errors.Is(errs[0], mailbox.ErrGone) {
+		t.Errorf("mark read of a deleted message: got %v, want ErrGone", errs[0])
+	}
+}

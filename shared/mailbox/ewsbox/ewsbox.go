@@ -12,7 +12,7 @@
 //     and the ledger keeps messages from being processed twice;
 //   - GetItem with MimeContent for Fetch, base64 decoded while it streams;
 //   - UpdateItem (IsRead), MoveItem and DeleteItem (MoveToDeletedItems)
-//     for Dispose.
+//     for Dispose (DeleteItem HardDelete when the job purges).
 //
 // A request answered ErrorServerBusy is retried after the server's
 // BackOffMilliseconds while the session's MaxWait allows, and then fails
@@ -78,6 +78,9 @@ type Config struct {
 	// MaxWait bounds the time spent waiting for ErrorServerBusy;
 	// default 2 minutes.
 	MaxWait time.Duration
+	// HardDelete makes Dispose delete remove messages for good
+	// (DeleteItem HardDelete) instead of moving them to Deleted Items.
+	HardDelete bool
 	// PageSize is SyncFolderItems' MaxChangesReturned; default 512.
 	PageSize int
 	// HTTPClient replaces the client built from Server (for a proxy or
@@ -93,7 +96,9 @@ type Session struct {
 	info     mailbox.Info
 	folderID string
 	pageSize int
-	folders  map[string]folderRef // by lower-case path as the job wrote it
+	// deleteType is DeleteItem's DeleteType for Dispose delete.
+	deleteType string
+	folders    map[string]folderRef // by lower-case path as the job wrote it
 	// rank orders the items Scan listed (oldest first), for Fetch.
 	rank map[string]int
 }
@@ -264,7 +269,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{c: c, pageSize: cfg.PageSize, folders: map[string]folderRef{}, rank: map[string]int{}}
+	s := &Session{c: c, pageSize: cfg.PageSize, deleteType: "MoveToDeletedItems", folders: map[string]folderRef{}, rank: map[string]int{}}
+	if cfg.HardDelete {
+		s.deleteType = "HardDelete"
+	}
 	if s.pageSize <= 0 {
 		s.pageSize = 512
 	}
@@ -376,7 +384,7 @@ func (s *Session) dispose(ctx context.Context, d mailbox.Disposition) error {
 			`<t:Updates><t:SetItemField><t:FieldURI FieldURI="message:IsRead"/><t:Message><t:IsRead>true</t:IsRead></t:Message></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`
 	case mailbox.Delete:
 		op = "DeleteItem"
-		body = `<m:DeleteItem DeleteType="MoveToDeletedItems"><m:ItemIds>` + id + `</m:ItemIds></m:DeleteItem>`
+		body = `<m:DeleteItem DeleteType="` + s.deleteType + `"><m:ItemIds>` + id + `</m:ItemIds></m:DeleteItem>`
 	case mailbox.Move:
 		to, _, err := s.resolve(ctx, d.Folder, true)
 		if err != nil {
