@@ -14,6 +14,8 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 	htmlcharset "golang.org/x/net/html/charset"
+
+	"mailconnector/shared/preprocess/tnef"
 )
 
 // contentType returns the lower-case media type and parameters of an
@@ -409,7 +411,7 @@ func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Rea
 		p.warn("%s: winmail.dat larger than %d bytes: kept as an attachment", partName(path), maxTNEF)
 		return p.attachment(h, ct, disp, filename, io.MultiReader(bytes.NewReader(buf), r), path)
 	}
-	m, err := decodeTNEF(buf)
+	m, err := tnef.Decode(buf, decodeCharset)
 	if m == nil {
 		p.warn("%s: winmail.dat is not TNEF: kept as an attachment", partName(path))
 		return p.attachment(h, ct, disp, filename, bytes.NewReader(buf), path)
@@ -430,7 +432,7 @@ func (p *processor) tnef(h textproto.Header, ct, disp, filename string, r io.Rea
 	case strings.TrimSpace(m.Body) != "":
 		p.tnefPlain = append(p.tnefPlain, m.Body)
 	case len(m.RTF) > 0:
-		if text, isHTML := rtfToText(m.RTF); isHTML {
+		if text, isHTML := tnef.RTFText(m.RTF, decodeCharset); isHTML {
 			p.tnefHTML = append(p.tnefHTML, text)
 		} else {
 			p.tnefPlain = append(p.tnefPlain, text)

@@ -10,7 +10,7 @@
 // missing, unknown or wrong label is detected from the bytes (charsets.go).
 // Header fields may hold RFC 2047 encoded words, malformed ones included,
 // and raw 8-bit text. winmail.dat (TNEF) parts are unwrapped into their
-// body and attachments (tnef.go). DropNotices builds the notices of a
+// body and attachments (package tnef). DropNotices builds the notices of a
 // job's attachments.notifyOnDrop for the rules stage to send.
 //
 // The message is read once, as a stream: attachments go straight from the

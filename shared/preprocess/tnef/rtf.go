@@ -1,6 +1,11 @@
-package preprocess
+package tnef
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"hash/crc32"
 	"strconv"
 	"strings"
 )
@@ -15,11 +20,11 @@ var rtfSkipped = map[string]bool{
 	"filetbl": true, "revtbl": true, "pgdsctbl": true, "bkmkstart": true, "bkmkend": true,
 }
 
-// rtfToText renders RTF as text, or, for RTF that encapsulates HTML
+// RTFText renders RTF as text, or, for RTF that encapsulates HTML
 // (\fromhtml1, as Outlook stores HTML mail; [MS-OXRTFEX] 2.1.3), returns
 // the HTML with isHTML true. It reads control words, groups, \'hh bytes in
 // the document's ANSI code page and \uN characters; it never fails.
-func rtfToText(rtf []byte) (out string, isHTML bool) {
+func RTFText(rtf []byte, dec Decoder) (out string, isHTML bool) {
 	type state struct {
 		skip    bool
 		htmlrtf bool
@@ -30,7 +35,7 @@ func rtfToText(rtf []byte) (out string, isHTML bool) {
 	cs := "windows-1252"
 	flush := func() {
 		if len(pending) > 0 {
-			b.WriteString(decodeCharset(pending, cs))
+			b.WriteString(dec.decode(pending, cs))
 			pending = pending[:0]
 		}
 	}
@@ -101,13 +106,16 @@ func rtfToText(rtf []byte) (out string, isHTML bool) {
 			i++
 			switch sym {
 			case '\'':
-				if i+1 < len(s) && isHex(s[i]) && isHex(s[i+1]) {
-					if skipChars > 0 {
-						skipChars--
-					} else if !st.skip && !(fromHTML && st.htmlrtf) {
-						pending = append(pending, unhex(s[i])<<4|unhex(s[i+1]))
+				var hb [1]byte
+				if i+1 < len(s) {
+					if _, err := hex.Decode(hb[:], s[i:i+2]); err == nil {
+						if skipChars > 0 {
+							skipChars--
+						} else if !st.skip && !(fromHTML && st.htmlrtf) {
+							pending = append(pending, hb[0])
+						}
+						i += 2
 					}
-					i += 2
 				}
 			case '\\', '{', '}':
 				emit(string(sym))
@@ -195,3 +203,88 @@ func rtfToText(rtf []byte) (out string, isHTML bool) {
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// rtfDictionary is the initial dictionary of compressed RTF
+// ([MS-OXRTFCP] 2.1.2.1).
+const rtfDictionary = `{\rtf1\ansi\mac\deff0\deftab720{\fonttbl;}{\f0\fnil \froman \fswiss \fmodern \fscript \fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\colortbl\red0\green0\blue0` + "\r\n" + `\par \pard\plain\f0\fs20\b\i\u\tab\tx`
+
+// maxRTF bounds the decompressed RTF.
+const maxRTF = 8 << 20
+
+// decompressRTF decompresses PR_RTF_COMPRESSED ([MS-OXRTFCP] 2.2.3):
+// "MELA" streams are stored raw, "LZFu" streams use a 4096-byte ring
+// dictionary preloaded with rtfDictionary.
+func decompressRTF(b []byte) ([]byte, error) {
+	if len(b) < 16 {
+		return nil, errors.New("compressed RTF: header cut short")
+	}
+	compSize := binary.LittleEndian.Uint32(b)
+	rawSize := binary.LittleEndian.Uint32(b[4:])
+	magic := binary.LittleEndian.Uint32(b[8:])
+	crc := binary.LittleEndian.Uint32(b[12:])
+	data := b[16:]
+	if int64(compSize)-12 < int64(len(data)) && compSize >= 12 {
+		data = data[:compSize-12]
+	}
+	switch magic {
+	case 0x414c454d: // "MELA": not compressed
+		if int(rawSize) < len(data) {
+			data = data[:rawSize]
+		}
+		return bytes.Clone(data), nil
+	case 0x75465a4c: // "LZFu"
+	default:
+		return nil, errors.New("compressed RTF: unknown compression type")
+	}
+	if rtfCRC(data) != crc {
+		return nil, errors.New("compressed RTF: CRC mismatch")
+	}
+	var dict [4096]byte
+	copy(dict[:], rtfDictionary)
+	wpos := len(rtfDictionary)
+	limit := min(int(rawSize), maxRTF)
+	out := make([]byte, 0, min(limit, 1<<20))
+	for i := 0; i < len(data); {
+		control := data[i]
+		i++
+		for bit := 0; bit < 8 && i < len(data); bit++ {
+			if control&(1<<bit) == 0 {
+				c := data[i]
+				i++
+				out = append(out, c)
+				dict[wpos] = c
+				wpos = (wpos + 1) & 4095
+			} else {
+				if i+1 >= len(data) {
+					return out, nil
+				}
+				ref := int(data[i])<<8 | int(data[i+1])
+				i += 2
+				off, n := ref>>4, ref&15+2
+				if off == wpos {
+					return out, nil // the end marker
+				}
+				for k := 0; k < n; k++ {
+					c := dict[(off+k)&4095]
+					out = append(out, c)
+					dict[wpos] = c
+					wpos = (wpos + 1) & 4095
+				}
+			}
+			if len(out) >= limit {
+				return out[:limit], nil
+			}
+		}
+	}
+	return out, nil
+}
+
+// rtfCRC is the CRC-32 of [MS-OXRTFCP] 2.1.3.2: the IEEE table, initial
+// value 0 and no final inversion.
+func rtfCRC(b []byte) uint32 {
+	crc := uint32(0)
+	for _, c := range b {
+		crc = crc32.IEEETable[byte(crc)^c] ^ (crc >> 8)
+	}
+	return crc
+}

@@ -1,19 +1,19 @@
-package preprocess
-
-// A small reader for Transport Neutral Encapsulation Format (winmail.dat,
-// application/ms-tnef), as specified in [MS-OXTNEF]. It is written here
-// because no maintained Go TNEF library is available on the module proxy
-// (github.com/teamwork/tnef is not served there). It reads what a
-// helpdesk needs: the attachments (data, long file name, MIME type) and
-// the body (attBody, PR_BODY, PR_BODY_HTML, or PR_RTF_COMPRESSED turned
-// into text); everything else is skipped.
+// Package tnef reads Transport Neutral Encapsulation Format (winmail.dat,
+// application/ms-tnef), as specified in [MS-OXTNEF], and the RTF bodies
+// it carries ([MS-OXRTFCP] compression; RTF and [MS-OXRTFEX] encapsulated
+// HTML turned into text). It reads what a helpdesk needs: the attachments
+// (data, long file name, MIME type) and the body (attBody, PR_BODY,
+// PR_BODY_HTML, or PR_RTF_COMPRESSED turned into text); everything else
+// is skipped. It is written by hand because no maintained Go TNEF library
+// is available on the module proxy (github.com/teamwork/tnef is not
+// served there).
+package tnef
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"strings"
 	"unicode/utf16"
 )
@@ -50,10 +50,23 @@ const (
 	mapiFlagMultiValued = 0x1000
 )
 
-var errTNEF = errors.New("not a valid TNEF stream")
+// ErrInvalid is returned for a stream that is not TNEF or is cut short.
+var ErrInvalid = errors.New("not a valid TNEF stream")
 
-// tnefAttachment is one attachment of a TNEF stream.
-type tnefAttachment struct {
+// A Decoder turns bytes in a named charset into UTF-8; charset is "" when
+// the stream names no code page. Decoding (labels, aliases, detection) is
+// the caller's: a nil Decoder takes the bytes as UTF-8.
+type Decoder func(raw []byte, charset string) string
+
+func (d Decoder) decode(raw []byte, charset string) string {
+	if d == nil {
+		return strings.ToValidUTF8(string(raw), "\uFFFD")
+	}
+	return d(raw, charset)
+}
+
+// Attachment is one attachment of a TNEF stream.
+type Attachment struct {
 	Title    string // attAttachTitle (often an 8.3 name)
 	LongName string // PR_ATTACH_LONG_FILENAME
 	MimeType string // PR_ATTACH_MIME_TAG
@@ -61,66 +74,68 @@ type tnefAttachment struct {
 }
 
 // Name is the best file name of the attachment.
-func (a *tnefAttachment) Name() string {
+func (a *Attachment) Name() string {
 	if a.LongName != "" {
 		return a.LongName
 	}
 	return a.Title
 }
 
-// tnefMessage is what a TNEF stream holds for a helpdesk.
-type tnefMessage struct {
+// Message is what a TNEF stream holds for a helpdesk.
+type Message struct {
 	Body        string // plain text
 	HTML        string
 	RTF         []byte // decompressed RTF, if the body is only there
-	Attachments []*tnefAttachment
+	Attachments []*Attachment
 	codepage    uint32
 }
 
-// decodeTNEF reads a whole TNEF stream.
-func decodeTNEF(b []byte) (*tnefMessage, error) {
+// Decode reads a whole TNEF stream. A stream that does not start as TNEF
+// returns a nil Message; one cut short or followed by junk returns what
+// was read with an error wrapping ErrInvalid.
+func Decode(b []byte, dec Decoder) (*Message, error) {
 	if len(b) < 6 || binary.LittleEndian.Uint32(b) != tnefSignature {
-		return nil, errTNEF
+		return nil, ErrInvalid
 	}
-	m := &tnefMessage{}
-	var cur *tnefAttachment
+	m := &Message{}
+	var cur *Attachment
 	for pos := 6; pos < len(b); {
 		// level (1), id (4), length (4), data, checksum (2): 2.1.3.3
 		if len(b)-pos < 9 {
-			return m, fmt.Errorf("tnef: attribute header cut short at offset %d: %w", pos, errTNEF)
+			return m, fmt.Errorf("tnef: attribute header cut short at offset %d: %w", pos, ErrInvalid)
 		}
 		level := b[pos]
 		id := binary.LittleEndian.Uint32(b[pos+1:])
 		n := binary.LittleEndian.Uint32(b[pos+5:])
 		pos += 9
 		if uint64(n)+2 > uint64(len(b)-pos) {
-			return m, fmt.Errorf("tnef: attribute 0x%08x longer than the stream: %w", id, errTNEF)
+			return m, fmt.Errorf("tnef: attribute 0x%08x longer than the stream: %w", id, ErrInvalid)
 		}
 		data := b[pos : pos+int(n)]
 		pos += int(n) + 2
 		switch {
 		case id == attAttachRendData:
-			cur = &tnefAttachment{}
+			cur = &Attachment{}
 			m.Attachments = append(m.Attachments, cur)
 		case id == attAttachData && cur != nil:
 			cur.Data = data
 		case id == attAttachTitle && cur != nil:
-			cur.Title = cString(data, m.codepage)
+			cur.Title = cString(data, m.codepage, dec)
 		case id == attAttachment && cur != nil:
 			props := readMAPIProps(data)
 			if v, ok := props[prAttachLongName]; ok {
-				cur.LongName = v.str(m.codepage)
+				cur.LongName = v.str(m.codepage, dec)
 			} else if v, ok := props[prAttachFilename]; ok && cur.Title == "" {
-				cur.Title = v.str(m.codepage)
+				cur.Title = v.str(m.codepage, dec)
 			}
 			if v, ok := props[prAttachMimeTag]; ok {
-				cur.MimeType = strings.ToLower(v.str(m.codepage))
+				cur.MimeType = strings.ToLower(v.str(m.codepage, dec))
 			}
 			if v, ok := props[prAttachDataObj]; ok && cur.Data == nil && v.kind == 0x0102 {
 				cur.Data = v.raw
 			}
 		case id == attBody && level == 1:
-			m.Body = cString(data, m.codepage)
+			m.Body = cString(data, m.codepage, dec)
 		case id == attOemCodepage && len(data) >= 4:
 			m.codepage = binary.LittleEndian.Uint32(data)
 		case id == attMAPIProps && level == 1:
@@ -129,10 +144,10 @@ func decodeTNEF(b []byte) (*tnefMessage, error) {
 				m.codepage = binary.LittleEndian.Uint32(v.raw)
 			}
 			if v, ok := props[prBody]; ok && m.Body == "" {
-				m.Body = v.str(m.codepage)
+				m.Body = v.str(m.codepage, dec)
 			}
 			if v, ok := props[prBodyHTML]; ok {
-				m.HTML = v.str(m.codepage)
+				m.HTML = v.str(m.codepage, dec)
 			}
 			if v, ok := props[prRTFCompressed]; ok {
 				if rtf, err := decompressRTF(v.raw); err == nil {
@@ -152,11 +167,11 @@ type mapiValue struct {
 
 // str reads a string property: PT_UNICODE (0x001F) is UTF-16LE, PT_STRING8
 // (0x001E) and PT_BINARY (0x0102) are bytes in the message's code page.
-func (v mapiValue) str(codepage uint32) string {
+func (v mapiValue) str(codepage uint32, dec Decoder) string {
 	if v.kind == 0x001F {
 		return utf16String(v.raw)
 	}
-	return cString(v.raw, codepage)
+	return cString(v.raw, codepage, dec)
 }
 
 // readMAPIProps reads an attMAPIProps or attAttachment value
@@ -295,7 +310,7 @@ func (r *byteReader) u32() (uint32, bool) {
 }
 
 // cString reads a NUL-terminated 8-bit string in a Windows code page.
-func cString(b []byte, codepage uint32) string {
+func cString(b []byte, codepage uint32, dec Decoder) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
@@ -303,7 +318,7 @@ func cString(b []byte, codepage uint32) string {
 	if codepage != 0 {
 		cs = codepageCharset(codepage)
 	}
-	return decodeCharset(b, cs)
+	return dec.decode(b, cs)
 }
 
 // codepageCharset names the charset of a Windows code page.
@@ -345,89 +360,4 @@ func utf16String(b []byte) string {
 		u = append(u, c)
 	}
 	return string(utf16.Decode(u))
-}
-
-// rtfDictionary is the initial dictionary of compressed RTF
-// ([MS-OXRTFCP] 2.1.2.1).
-const rtfDictionary = `{\rtf1\ansi\mac\deff0\deftab720{\fonttbl;}{\f0\fnil \froman \fswiss \fmodern \fscript \fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\colortbl\red0\green0\blue0` + "\r\n" + `\par \pard\plain\f0\fs20\b\i\u\tab\tx`
-
-// maxRTF bounds the decompressed RTF.
-const maxRTF = 8 << 20
-
-// decompressRTF decompresses PR_RTF_COMPRESSED ([MS-OXRTFCP] 2.2.3):
-// "MELA" streams are stored raw, "LZFu" streams use a 4096-byte ring
-// dictionary preloaded with rtfDictionary.
-func decompressRTF(b []byte) ([]byte, error) {
-	if len(b) < 16 {
-		return nil, errors.New("compressed RTF: header cut short")
-	}
-	compSize := binary.LittleEndian.Uint32(b)
-	rawSize := binary.LittleEndian.Uint32(b[4:])
-	magic := binary.LittleEndian.Uint32(b[8:])
-	crc := binary.LittleEndian.Uint32(b[12:])
-	data := b[16:]
-	if int64(compSize)-12 < int64(len(data)) && compSize >= 12 {
-		data = data[:compSize-12]
-	}
-	switch magic {
-	case 0x414c454d: // "MELA": not compressed
-		if int(rawSize) < len(data) {
-			data = data[:rawSize]
-		}
-		return bytes.Clone(data), nil
-	case 0x75465a4c: // "LZFu"
-	default:
-		return nil, errors.New("compressed RTF: unknown compression type")
-	}
-	if rtfCRC(data) != crc {
-		return nil, errors.New("compressed RTF: CRC mismatch")
-	}
-	var dict [4096]byte
-	copy(dict[:], rtfDictionary)
-	wpos := len(rtfDictionary)
-	limit := min(int(rawSize), maxRTF)
-	out := make([]byte, 0, min(limit, 1<<20))
-	for i := 0; i < len(data); {
-		control := data[i]
-		i++
-		for bit := 0; bit < 8 && i < len(data); bit++ {
-			if control&(1<<bit) == 0 {
-				c := data[i]
-				i++
-				out = append(out, c)
-				dict[wpos] = c
-				wpos = (wpos + 1) & 4095
-			} else {
-				if i+1 >= len(data) {
-					return out, nil
-				}
-				ref := int(data[i])<<8 | int(data[i+1])
-				i += 2
-				off, n := ref>>4, ref&15+2
-				if off == wpos {
-					return out, nil // the end marker
-				}
-				for k := 0; k < n; k++ {
-					c := dict[(off+k)&4095]
-					out = append(out, c)
-					dict[wpos] = c
-					wpos = (wpos + 1) & 4095
-				}
-			}
-			if len(out) >= limit {
-				return out[:limit], nil
-			}
-		}
-	}
-	return out, nil
-}
-
-// rtfCRC is the CRC-32 of [MS-OXRTFCP] 2.1.3.2: the IEEE table, initial
-// value 0 and no final inversion.
-func rtfCRC(b []byte) uint32 {
-	crc := uint32(0)
-	for _, c := range b {
-		crc = crc32.IEEETable[byte(crc)^c] ^ (crc >> 8)
-	}
-	return crc
 }
