@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,6 +71,13 @@ func LoadFile(path string) (*File, error) {
 // Parse decodes a jobs file, applies defaults and validates every job.
 // Unknown keys are errors, so a typo never silently turns a feature off.
 func Parse(b []byte) (*File, error) {
+	doc, err := parseNode(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode jobs file: %w", err)
+	}
+	if ks := unknownKeys(doc, reflect.TypeFor[File](), ""); len(ks) > 0 {
+		return nil, ks
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var f File
@@ -293,12 +301,19 @@ var secretPattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 func (j *Job) validate(add func(field, format string, args ...any)) {
 	s := &j.Server
+	known := true
 	switch s.Protocol {
 	case IMAP, POP3, Graph, EWS:
 	case "":
+		known = false
 		add("server.protocol", "required: one of imap, pop3, graph, ews")
 	default:
-		add("server.protocol", "%q is not one of imap, pop3, graph, ews", s.Protocol)
+		known = false
+		if strings.EqualFold(string(s.Protocol), "mapi") {
+			add("server.protocol", "MAPI over HTTP is not supported: it is Outlook's own RPC protocol; Exchange Online and Exchange 2013 and later also serve EWS, Graph and IMAP (see the README, section \"MAPI\")")
+		} else {
+			add("server.protocol", "%q is not one of imap, pop3, graph, ews", s.Protocol)
+		}
 	}
 	switch s.Protocol {
 	case IMAP, POP3:
@@ -331,7 +346,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 			add("push.enabled", "only for protocol graph: other protocols are polled on the schedule")
 		}
 	}
-	if s.Port < 1 || s.Port > 65535 {
+	if (known || s.Port != 0) && (s.Port < 1 || s.Port > 65535) { // an unknown protocol has no default port
 		add("server.port", "%d is not a port (1-65535)", s.Port)
 	}
 	if strings.TrimSpace(s.Folder) != s.Folder || strings.ContainsAny(s.Folder, "*%\r\n") {

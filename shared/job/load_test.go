@@ -124,7 +124,7 @@ jobs:
 		{"unknown key", `
 jobs:
   - id: a
-    sever: {}`, "field sever not found"},
+    sever: {}`, `jobs[0]: unknown key "sever" (did you mean "server"?)`},
 		{"protocol", `
 jobs:
   - id: a
@@ -174,7 +174,7 @@ jobs:
 		{"duration", base + `    limits: {maxRunTime: soon}`, `not a duration`},
 		{"on merged", base + `    processing: {onMerged: ignore}`, `job "sup": processing.onMerged: "ignore" is not one of follow, create`},
 		{"sender cap", base + `    processing: {maxNewRequestsPerSenderPerHour: -5}`, `job "sup": processing.maxNewRequestsPerSenderPerHour: must not be negative`},
-		{"statement typo", base + `    processing: {statements: [{action: create, contine: true}]}`, `field contine not found`},
+		{"statement typo", base + `    processing: {statements: [{action: create, contine: true}]}`, `jobs[0].processing.statements[0]: unknown key "contine" (did you mean "continue"?)`},
 		{"duplicate statement names", base + `    processing: {statements: [{name: a, action: create}, {name: a, action: ignore}]}`, `job "sup": processing.statements[1].name: "a" is also the name of statements[0]`},
 		{"set on ignore", base + `    processing: {statements: [{action: ignore, set: {queue: x}}]}`, `job "sup": processing.statements[0].set: sets request fields, but ignore makes no request`},
 		{"set on update", base + `    processing: {statements: [{action: update, set: {priority: High}}]}`, `job "sup": processing.statements[0].set: sets request fields, but update makes no request`},
@@ -254,7 +254,7 @@ jobs:
 jobs:
   - id: a
     server: {protocol: imap, host: h, security: tls, mailbox: x@example.com, auth: {secret: s}}`, `job "a": server.mailbox: only for protocol graph`},
-		{"notifyOnDrop typo", base + `    attachments: {notifyOnDrop: {senders: true}}`, `field senders not found`},
+		{"notifyOnDrop typo", base + `    attachments: {notifyOnDrop: {senders: true}}`, `jobs[0].attachments.notifyOnDrop: unknown key "senders" (did you mean "sender"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

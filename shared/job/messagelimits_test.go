@@ -48,6 +48,11 @@ func TestMessageLimitsValidated(t *testing.T) {
 		{"header size", `{maxHeaderSize: 1KB}`, `limits.maxHeaderSize: 1024 bytes is not between`},
 		{"decoded size", `{maxDecodedSize: 2GB}`, `limits.maxDecodedSize: 2147483648 bytes is not between`},
 		{"not a size", `{maxHeaderSize: lots}`, `line 5: "lots" is not a size`},
+		{"zero parts", `{maxParts: 0}`, `job "a": limits.maxParts: must not be zero ("0"); leave it out for the default`},
+		{"zero depth", `{maxDepth: 0}`, `job "a": limits.maxDepth: must not be zero`},
+		{"zero attachments", `{maxAttachments: 0}`, `job "a": limits.maxAttachments: must not be zero`},
+		{"zero header size", `{maxHeaderSize: 0KB}`, `job "a": limits.maxHeaderSize: must not be zero ("0KB")`},
+		{"zero decoded size", `{maxDecodedSize: 0}`, `job "a": limits.maxDecodedSize: must not be zero`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,11 @@ var zeroKeys = []struct{ section, key string }{
 	{"schedule", "every"},
 	{"limits", "batchSize"},
 	{"limits", "maxRunTime"},
+	{"limits", "maxParts"},
+	{"limits", "maxDepth"},
+	{"limits", "maxAttachments"},
+	{"limits", "maxHeaderSize"},
+	{"limits", "maxDecodedSize"},
 }
 
 // explicitZeros reports the zeroKeys written as zero in the jobs file b.
@@ -66,11 +71,14 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// isZero says whether a scalar is a zero number or a zero duration.
+// isZero says whether a scalar is a zero number, duration or size.
 func isZero(v string) bool {
 	v = strings.TrimSpace(v)
 	if d, err := time.ParseDuration(v); err == nil {
 		return d == 0
+	}
+	if n, err := ParseSize(v); err == nil {
+		return n == 0
 	}
 	return strings.Trim(v, "0") == "" && v != ""
 }
