@@ -66,7 +66,13 @@ func TextPrefix(n *html.Node, max int) string {
 // FirstElement is the first child element, skipping whitespace text and
 // comments; nil if text comes first.
 func FirstElement(n *html.Node) *html.Node {
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
+	return element(n.FirstChild, func(c *html.Node) *html.Node { return c.NextSibling })
+}
+
+// element is the first element from n on, following next, skipping
+// whitespace text and comments; nil if text comes first.
+func element(n *html.Node, next func(*html.Node) *html.Node) *html.Node {
+	for c := n; c != nil; c = next(c) {
 		switch c.Type {
 		case html.ElementNode:
 			return c
@@ -122,17 +128,7 @@ func CutFrom(n *html.Node) {
 }
 
 // PrevElement is the previous sibling element, skipping whitespace text
-// and comments.
+// and comments; nil if text comes first.
 func PrevElement(n *html.Node) *html.Node {
-	for s := n.PrevSibling; s != nil; s = s.PrevSibling {
-		switch s.Type {
-		case html.ElementNode:
-			return s
-		case html.TextNode:
-			if strings.TrimSpace(s.Data) != "" {
-				return nil
-			}
-		}
-	}
-	return nil
+	return element(n.PrevSibling, func(s *html.Node) *html.Node { return s.PrevSibling })
 }

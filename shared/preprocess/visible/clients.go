@@ -20,17 +20,7 @@ func appleText(st *textState) { st.lines = dropLines(st.lines, appleSignature) }
 var appleSignature = regexp.MustCompile(`(?i)^\s*(sent from my (iphone|ipad|apple watch|mac)|von meinem (iphone|ipad) gesendet|envoy[ée] de mon (iphone|ipad)|enviado desde mi (iphone|ipad)|enviado do meu (iphone|ipad)|inviato da (iphone|ipad)|verstuurd vanaf mijn (iphone|ipad)|skickat från min (iphone|ipad)|sendt fra min (iphone|ipad)|wysłane z (mojego )?(iphone|ipad)('a)?|отправлено с (iphone|ipad)|(iphone|ipad)から送信|(从|發自|发自)我的\s?(iphone|ipad)(发送)?)\s*\.?\s*$`)
 
 // thunderbirdText cuts at Thunderbird's -------- Original Message --------.
-func thunderbirdText(st *textState) {
-	if st.forward || st.interleaved {
-		return
-	}
-	for i, l := range st.lines {
-		if originalMessage.MatchString(l) {
-			st.cut(i)
-			return
-		}
-	}
-}
+func thunderbirdText(st *textState) { st.cutHistoryAt(originalMessage) }
 
 var yahooSignature = regexp.MustCompile(`(?i)^\s*(sent from yahoo mail (for|on) (iphone|ipad|android)|yahoo mail: search, organi[sz]e, conquer|gesendet von yahoo mail (für|auf) (iphone|android)|envoy[ée] de yahoo mail (pour|sur) (iphone|android)|enviado desde yahoo mail (para|con) (iphone|android))\s*\.?\s*$`)
 
@@ -47,17 +37,7 @@ func protonText(st *textState) {
 // X <x@example.com> wrote ----" and its German and French forms.
 var zohoAttribution = regexp.MustCompile(`(?i)^\s*-{3,}\s*(on|am|le|el)\s.*\s` + attributionVerb + `\s*-{3,}\s*$`)
 
-func zohoText(st *textState) {
-	if st.forward || st.interleaved {
-		return
-	}
-	for i, l := range st.lines {
-		if zohoAttribution.MatchString(l) {
-			st.cut(i)
-			return
-		}
-	}
-}
+func zohoText(st *textState) { st.cutHistoryAt(zohoAttribution) }
 
 // androidSignature matches the "Sent from" lines of Android mail apps.
 var androidSignature = regexp.MustCompile(`(?i)^\s*(` +

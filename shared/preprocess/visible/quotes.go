@@ -111,6 +111,20 @@ func isInterleaved(lines []string) bool { return answersAfterQuotes(lines) >= 2 
 // cut keeps the lines above i.
 func (st *textState) cut(i int) { st.lines = st.lines[:i] }
 
+// cutHistoryAt cuts at the first line re matches, unless the message is
+// a forward or interleaved answers keep the quotes.
+func (st *textState) cutHistoryAt(re *regexp.Regexp) {
+	if st.forward || st.interleaved {
+		return
+	}
+	for i, l := range st.lines {
+		if re.MatchString(l) {
+			st.cut(i)
+			return
+		}
+	}
+}
+
 var forwardSeparator = regexp.MustCompile(`(?i)^\s*(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|mensagem encaminhada|doorgestuurd bericht|vidarebefordrat meddelande|videresendt meddelelse|przekazana wiadomość|пересылаемое сообщение|転送されたメッセージ|转发的邮件)\s*-{2,}|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)\s*$`)
 
 // quotedLines removes runs of ">"-quoted lines and the attribution line
@@ -121,8 +135,23 @@ func quotedLines(st *textState) {
 		return
 	}
 	lines := st.lines
+	drop := attributionsAboveQuotes(lines, len(lines))
+	out := lines[:0:0]
+	for i, l := range lines {
+		if drop[i] || isQuoted(l) {
+			continue
+		}
+		out = append(out, l)
+	}
+	st.lines = out
+}
+
+// attributionsAboveQuotes marks the attribution line (up to three lines
+// when it wraps) just above each run of quoted lines that starts before
+// line n.
+func attributionsAboveQuotes(lines []string, n int) []bool {
 	drop := make([]bool, len(lines))
-	for i := 0; i < len(lines); i++ {
+	for i := 0; i < n; i++ {
 		if !isQuoted(lines[i]) || (i > 0 && isQuoted(lines[i-1])) {
 			continue
 		}
@@ -136,14 +165,7 @@ func quotedLines(st *textState) {
 			}
 		}
 	}
-	out := lines[:0:0]
-	for i, l := range lines {
-		if drop[i] || isQuoted(l) {
-			continue
-		}
-		out = append(out, l)
-	}
-	st.lines = out
+	return drop
 }
 
 // contextLines is how many quoted lines inline-replies keeps above each
@@ -174,21 +196,7 @@ func inlineReplies(st *textState) {
 		}
 	}
 	// The attribution lines above each quoted run go.
-	drop := make([]bool, len(lines))
-	for i := 0; i <= last; i++ {
-		if !isQuoted(lines[i]) || (i > 0 && isQuoted(lines[i-1])) {
-			continue
-		}
-		j := i - 1
-		for j >= 0 && isBlank(lines[j]) {
-			j--
-		}
-		if start, ok := attributionAt(lines, j); ok {
-			for m := start; m <= j; m++ {
-				drop[m] = true
-			}
-		}
-	}
+	drop := attributionsAboveQuotes(lines, last+1)
 	var out []string
 	var quote []string // the current quoted run
 	for i := 0; i <= last; i++ {
