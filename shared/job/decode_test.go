@@ -1,7 +1,11 @@
 package job
 
 import (
+	"reflect"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestParseErrorsANewcomerHits: a YAML error names the line it is on, an
@@ -70,6 +74,20 @@ func TestSuggestKey(t *testing.T) {
 	for _, tt := range tests {
 		if got := suggestKey(tt.key, known); got != tt.want {
 			t.Errorf("suggestKey(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}
+
+// TestFieldChecksNameRealFields: every path in the table of field checks
+// is a key path of the jobs file.
+func TestFieldChecksNameRealFields(t *testing.T) {
+	for _, c := range fieldChecks {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte("jobs: [{"+strings.ReplaceAll(c.field, ".", ": {")+": 1"+strings.Repeat("}", strings.Count(c.field, "."))+"}]"), &doc); err != nil {
+			t.Fatalf("%s: %v", c.field, err)
+		}
+		if ks := unknownKeys(&doc, reflect.TypeFor[File](), ""); len(ks) > 0 {
+			t.Errorf("field check %s: got %v, want a field of the jobs file", c.field, ks)
 		}
 	}
 }

@@ -87,7 +87,7 @@ func Parse(b []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("decode jobs file: %w", err)
 	}
-	zeros := explicitZeros(b)
+	zeros := explicitZeros(doc)
 	if err := f.Validate(); err != nil {
 		var es Errors
 		if errors.As(err, &es) {
@@ -301,14 +301,11 @@ var secretPattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 func (j *Job) validate(add func(field, format string, args ...any)) {
 	s := &j.Server
-	known := true
 	switch s.Protocol {
 	case IMAP, POP3, Graph, EWS:
 	case "":
-		known = false
 		add("server.protocol", "required: one of imap, pop3, graph, ews")
 	default:
-		known = false
 		if strings.EqualFold(string(s.Protocol), "mapi") {
 			add("server.protocol", "MAPI over HTTP is not supported: it is Outlook's own RPC protocol; Exchange Online and Exchange 2013 and later also serve EWS, Graph and IMAP (see the README, section \"MAPI\")")
 		} else {
@@ -345,9 +342,6 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		if j.Push.Enabled {
 			add("push.enabled", "only for protocol graph: other protocols are polled on the schedule")
 		}
-	}
-	if (known || s.Port != 0) && (s.Port < 1 || s.Port > 65535) { // an unknown protocol has no default port
-		add("server.port", "%d is not a port (1-65535)", s.Port)
 	}
 	if strings.TrimSpace(s.Folder) != s.Folder || strings.ContainsAny(s.Folder, "*%\r\n") {
 		add("server.folder", "%q is not a folder name", s.Folder)
@@ -415,9 +409,6 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	case Move, MarkRead, Delete, Leave:
 	default:
 		add("incoming.onError.action", "%q is not one of move, markRead, delete, leave", in.OnError.Action)
-	}
-	if in.OnError.StopAfter < 0 {
-		add("incoming.onError.stopAfter", "must not be negative")
 	}
 	checkFolder("incoming.moveTo", in.MoveTo, add)
 	checkFolder("incoming.onError.folder", in.OnError.Folder, add)
@@ -500,12 +491,6 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	default:
 		add("processing.onMerged", "%q is not one of follow, create", p.OnMerged)
 	}
-	if p.MaxNewRequestsPerSenderPerHour < 0 {
-		add("processing.maxNewRequestsPerSenderPerHour", "must not be negative (0: no cap)")
-	}
-	if p.SubjectWindow < 0 {
-		add("processing.subjectWindow", "must not be negative (0: off)")
-	}
 	if !strings.Contains(p.RequestToken, "{number}") {
 		add("processing.requestToken", "%q must contain {number}", p.RequestToken)
 	} else if strings.Count(p.RequestToken, "{number}") > 1 {
@@ -521,9 +506,6 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 
 	a := &j.Attachments
-	if a.MaxSize < 0 {
-		add("attachments.maxSize", "must not be negative")
-	}
 	if len(a.AllowExtensions) > 0 && len(a.BlockExtensions) > 0 {
 		add("attachments", "set allowExtensions or blockExtensions, not both")
 	}
@@ -546,29 +528,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 			add(fmt.Sprintf("notifications.admins[%d]", i), "%q is not an address", addr)
 		}
 	}
-	if j.Notifications.ConnectionFailures < 0 {
-		add("notifications.connectionFailures", "must not be negative")
-	}
-	if n := j.Notifications.SenderNoticesPerAddressPerHour; n < 0 || n > 60 {
-		add("notifications.senderNoticesPerAddressPerHour", "%d is not between 1 and 60", n)
-	}
-	if n := j.Notifications.SenderNoticesPerHour; n < 0 || n > 10000 {
-		add("notifications.senderNoticesPerHour", "%d is not between 1 and 10000", n)
-	}
-	l := &j.Limits
-	if l.MaxMessagesPerRun < 0 {
-		add("limits.maxMessagesPerRun", "must not be negative")
-	}
-	if l.BatchSize < 1 || l.BatchSize > 1000 {
-		add("limits.batchSize", "%d is not between 1 and 1000", l.BatchSize)
-	}
-	if l.MaxMessageSize < 0 {
-		add("limits.maxMessageSize", "must not be negative")
-	}
-	if d := l.MaxRunTime.D(); d < 0 || d > MaxRunTime {
-		add("limits.maxRunTime", "%s is over 15m or negative (a run is one Lambda invocation, at most 15 minutes)", d)
-	}
-	l.validateMessage(add)
+	j.checkFields(add)
 }
 
 // RequestFields are the request fields a statement may set.

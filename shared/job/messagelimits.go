@@ -38,22 +38,3 @@ func (l *Limits) applyMessageDefaults() {
 		l.MaxDecodedSize = DefaultMaxDecodedSize
 	}
 }
-
-// validateMessage checks the message limits, naming the field.
-func (l *Limits) validateMessage(add func(field, format string, args ...any)) {
-	count := func(field string, v, max int) {
-		if v < 1 || v > max {
-			add(field, "%d is not between 1 and %d", v, max)
-		}
-	}
-	count("limits.maxParts", l.MaxParts, maxMaxParts)
-	count("limits.maxDepth", l.MaxDepth, maxMaxDepth)
-	count("limits.maxAttachments", l.MaxAttachments, maxMaxAttachments)
-	size := func(field string, v Size, min, max int64) {
-		if int64(v) < min || int64(v) > max {
-			add(field, "%d bytes is not between %d and %d", int64(v), min, max)
-		}
-	}
-	size("limits.maxHeaderSize", l.MaxHeaderSize, 16<<10, maxMaxHeaderSize)
-	size("limits.maxDecodedSize", l.MaxDecodedSize, 1<<20, maxMaxDecodedSize)
-}

@@ -1,7 +1,6 @@
 package job
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -14,26 +13,11 @@ import (
 // and a Lambda runs at most 15 minutes.
 const MaxRunTime = 15 * time.Minute
 
-// zeroKeys are the keys whose zero value the jobs file may not state: left
-// out they take a default, but an explicit zero is a mistake (a schedule
-// that never waits, a batch of nothing, a run with no time).
-var zeroKeys = []struct{ section, key string }{
-	{"schedule", "every"},
-	{"limits", "batchSize"},
-	{"limits", "maxRunTime"},
-	{"limits", "maxParts"},
-	{"limits", "maxDepth"},
-	{"limits", "maxAttachments"},
-	{"limits", "maxHeaderSize"},
-	{"limits", "maxDecodedSize"},
-}
-
-// explicitZeros reports the zeroKeys written as zero in the jobs file b.
-// Defaults cannot tell them apart from keys left out, so it reads the
-// document itself.
-func explicitZeros(b []byte) Errors {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil || len(doc.Content) == 0 {
+// explicitZeros reports the fieldChecks with noZero written as zero in the
+// jobs file doc. Defaults cannot tell them apart from keys left out, so it
+// reads the document itself.
+func explicitZeros(doc *yaml.Node) Errors {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil
 	}
 	jobs := mapValue(doc.Content[0], "jobs")
@@ -46,12 +30,18 @@ func explicitZeros(b []byte) Errors {
 		if n := mapValue(j, "id"); n != nil {
 			id = n.Value
 		}
-		for _, zk := range zeroKeys {
-			n := mapValue(mapValue(j, zk.section), zk.key)
+		for _, c := range fieldChecks {
+			if !c.noZero {
+				continue
+			}
+			n := j
+			for _, key := range strings.Split(c.field, ".") {
+				n = mapValue(n, key)
+			}
 			if n == nil || n.Kind != yaml.ScalarNode || !isZero(n.Value) {
 				continue
 			}
-			errs = append(errs, &FieldError{Job: id, Index: i, Field: zk.section + "." + zk.key,
+			errs = append(errs, &FieldError{Job: id, Index: i, Field: c.field,
 				Msg: fmt.Sprintf("must not be zero (%q); leave it out for the default", n.Value)})
 		}
 	}
