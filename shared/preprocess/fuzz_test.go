@@ -49,7 +49,7 @@ func FuzzProcess(f *testing.F) {
 }
 
 // FuzzVisibleText runs the text pipeline alone (HTML to text, every
-// built-in rule, in text and HTML mode) on arbitrary text: it must not
+// built-in visible-text heuristic, in text and HTML mode) on arbitrary text: it must not
 // panic and must never return "" for a text that has content.
 func FuzzVisibleText(f *testing.F) {
 	for _, s := range []string{

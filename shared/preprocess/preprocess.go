@@ -55,7 +55,7 @@ const MaxBodyBytes = 4 << 20
 // Options configure Process. A nil *Options means defaults.
 type Options struct {
 	// Job supplies the preprocessing rules, the attachment policy and the
-	// limits. Nil means defaults: every built-in rule in its default order,
+	// limits. Nil means defaults: every built-in visible-text heuristic in order,
 	// attachments up to job.DefaultAttachmentMaxSize, empty ones dropped.
 	Job *job.Job
 	// Blobs receives the kept attachments. Nil: attachments are measured

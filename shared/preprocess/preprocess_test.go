@@ -252,7 +252,7 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestRules(t *testing.T) {
+func TestPreprocessingRules(t *testing.T) {
 	body := "Thanks, fixed.\n\nSent from my iPhone\n\n-- \nJane\n\nOn Tue, Jan 2, 2024 at 9:00 AM Bob\n<bob@example.org> wrote:\n> old\n"
 	yes, no := true, false
 	tests := []struct {

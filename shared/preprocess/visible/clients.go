@@ -60,9 +60,7 @@ var androidSignature = regexp.MustCompile(`(?i)^\s*(` +
 // at Samsung Email's "-------- Original message --------" block.
 func androidText(st *textState) {
 	st.lines = dropLines(st.lines, androidSignature)
-	if !st.forward && !st.interleaved {
-		thunderbirdText(st)
-	}
+	thunderbirdText(st) // -------- Original message --------
 }
 
 // mobileSignature matches the one-line signatures mobile mail apps add.

@@ -93,9 +93,9 @@ func TestInlineReplies(t *testing.T) {
 	}
 }
 
-func TestSignatureRules(t *testing.T) {
+func TestSignatureHeuristics(t *testing.T) {
 	tests := []struct {
-		name, rule, in, want string
+		name, builtin, in, want string
 	}{
 		{"android samsung", "android", "ok\n\nSent from my Galaxy", "ok"},
 		{"android yahoo", "android", "ok\nSent from Yahoo Mail on Android", "ok"},
@@ -114,16 +114,16 @@ func TestSignatureRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := runHeuristics(t, []string{tt.rule}, "Re: x", tt.in); got != tt.want {
+			if got := runHeuristics(t, []string{tt.builtin}, "Re: x", tt.in); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestHTMLRules(t *testing.T) {
+func TestHTMLHeuristics(t *testing.T) {
 	tests := []struct {
-		name, rule, html, want string
+		name, builtin, html, want string
 	}{
 		{"outlook web", "outlook", `<div>new</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> a</div><div>old</div>`, "new"},
 		{"new outlook", "outlook", `<div>new</div><div id="mail-editor-reference-message-container"><div>old</div></div>`, "new"},
@@ -139,7 +139,7 @@ func TestHTMLRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hs, _ := ForJob(&job.Job{Preprocessing: job.Preprocessing{Rules: []job.PreprocessRule{{Builtin: tt.rule}}}})
+			hs, _ := ForJob(&job.Job{Preprocessing: job.Preprocessing{Rules: []job.PreprocessRule{{Builtin: tt.builtin}}}})
 			if got := hs.Text("Re: x", htmltext.Text(htmltext.Parse(tt.html)), tt.html, true); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
@@ -154,7 +154,7 @@ func TestBuiltinDocs(t *testing.T) {
 	}
 	for _, d := range docs {
 		if d[1] == "" {
-			t.Errorf("built-in rule %q has no description", d[0])
+			t.Errorf("built-in heuristic %q has no description", d[0])
 		}
 	}
 }
@@ -187,23 +187,23 @@ func TestReadmeListsBuiltinRules(t *testing.T) {
 	}
 }
 
-func TestBuiltinRulesComplete(t *testing.T) {
+func TestBuiltinHeuristicsComplete(t *testing.T) {
 	for _, name := range job.BuiltinPreprocessRules {
 		if _, ok := builtins[name]; !ok {
-			t.Errorf("built-in rule %q has no implementation", name)
+			t.Errorf("built-in heuristic %q has no implementation", name)
 		}
 	}
 	if len(builtins) != len(job.BuiltinPreprocessRules) {
-		t.Errorf("got %d built-in rules, want %d (job.BuiltinPreprocessRules)", len(builtins), len(job.BuiltinPreprocessRules))
+		t.Errorf("got %d built-in heuristics, want %d (job.BuiltinPreprocessRules)", len(builtins), len(job.BuiltinPreprocessRules))
 	}
 }
 
-func TestTextRules(t *testing.T) {
+func TestTextHeuristics(t *testing.T) {
 	tests := []struct {
-		name string
-		rule func(*textState)
-		in   string
-		want string
+		name      string
+		heuristic func(*textState)
+		in        string
+		want      string
 	}{
 		{"german attribution", quotedLines, "Danke!\n\nAm 04.03.2024 um 10:00 schrieb Max Mustermann <max@example.de>:\n> alt", "Danke!\n"},
 		{"spanish wrapped attribution", quotedLines, "Hola\nEl lun, 1 abr 2024 a las 18:30, Soporte\n(<s@example.com>) escribió:\n> x", "Hola"},
@@ -221,7 +221,7 @@ func TestTextRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &textState{lines: strings.Split(tt.in, "\n")}
-			tt.rule(st)
+			tt.heuristic(st)
 			got := strings.Join(st.lines, "\n")
 			if got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
