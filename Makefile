@@ -38,8 +38,9 @@ build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o build/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
-clean: ## remove build output and local state
-	rm -rf bin build .connector
+clean: ## remove build output and local state; keeps .connector/secrets.yaml
+	rm -rf bin build
+	@if [ -d .connector ]; then find .connector -mindepth 1 -maxdepth 1 ! -name secrets.yaml -exec rm -rf {} +; fi
 
 # --- Deploy: the CDK app in infra/ (a Go module of its own), the CDK CLI
 # pinned in package.json. See README.md, "Deploy".

@@ -24,13 +24,15 @@ func New(log *slog.Logger) *Notifier {
 	return &Notifier{log: log}
 }
 
-// Notify logs n at Warn for an alert, else at Info. It never fails.
+// Notify logs n at Warn for an alert, else at Info, saying it was not
+// sent. It never fails.
 func (n *Notifier) Notify(ctx context.Context, notice notify.Notice) error {
 	level := slog.LevelInfo
 	if notice.Kind == notify.Alert {
 		level = slog.LevelWarn
 	}
 	n.log.LogAttrs(ctx, level, "notice",
+		slog.String("sent", "(not sent: no mail transport configured)"),
 		slog.String("kind", notice.Kind),
 		slog.String("jobId", notice.JobID),
 		slog.Any("to", notice.To),

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -71,7 +72,7 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (secrets.Credentials
 		secrets.Register(c)
 		return c, nil
 	}
-	data, err := os.ReadFile(r.file)
+	data, err := readFile(r.file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return secrets.Credentials{}, fmt.Errorf("localsecrets: resolve %q: not in environment variable %s, and %s does not exist: %w", ref, env, r.file, secrets.ErrNotFound)
 	}
@@ -87,6 +88,35 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (secrets.Credentials
 	}
 	secrets.Register(c)
 	return c, nil
+}
+
+// readFile reads the secrets file, refusing one that group or others may
+// read (as fetchmail refuses such a .fetchmailrc): it holds passwords and
+// refresh tokens.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &PermissionError{File: name, Mode: perm}
+	}
+	return io.ReadAll(f)
+}
+
+// PermissionError is a secrets file that group or others may read.
+type PermissionError struct {
+	File string
+	Mode fs.FileMode
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%s is readable by group or others (mode %04o); refusing it: run chmod 600 %s", e.File, uint32(e.Mode), e.File)
 }
 
 // describeJSON says what is wrong with JSON without quoting any of it

@@ -36,7 +36,7 @@ func (r *Resolver) WriteBack(ctx context.Context, ref string, c secrets.Credenti
 	}
 	writeMu.Lock()
 	defer writeMu.Unlock()
-	data, err := os.ReadFile(r.file)
+	data, err := readFile(r.file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("localsecrets: write back %q: %w", ref, err)
 	}
