@@ -59,13 +59,13 @@ func (h authHarness) server() *dovecottest.Server {
 
 func (h authHarness) New(t *testing.T) mailboxtest.Box {
 	srv := h.server()
-	b := &box{h: harness{security: h.security, mechanism: h.auth.Mechanism, srv: srv}, srv: srv,
-		user: fmt.Sprintf("a%d", userSeq.Add(1)), password: fmt.Sprintf("pw-%d-%d", time.Now().UnixNano(), userSeq.Load())}
-	if err := srv.AddUser(b.user, b.password); err != nil {
+	b := &mailboxtest.DovecotBox{Srv: srv, User: fmt.Sprintf("a%d", userSeq.Add(1)), Password: fmt.Sprintf("pw-%d-%d", time.Now().UnixNano(), userSeq.Load()),
+		Protocol: job.IMAP, Security: h.security, Auth: h.auth}
+	if err := srv.AddUser(b.User, b.Password); err != nil {
 		t.Fatal(err)
 	}
-	h.a.oauth.AddClient("app-"+b.user, b.password, b.user)
-	return &authBox{box: b, auth: h.auth}
+	h.a.oauth.AddClient("app-"+b.User, b.Password, b.User)
+	return b
 }
 
 // Open: for OAuth2 the suite's password is the client secret of a client
@@ -82,31 +82,11 @@ func (h authHarness) Open(ctx context.Context, srv job.Server, creds secrets.Cre
 }
 
 func (h authHarness) TLS(t *testing.T, b mailboxtest.Box) (job.Server, string, bool) {
-	bx := b.(*authBox)
-	if bx.srv != h.a.tls {
-		if err := h.a.tls.AddUser(bx.user, bx.password); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return job.Server{Protocol: job.IMAP, Host: "127.0.0.1", Port: h.a.tls.Port(dovecottest.IMAPS), Security: job.SecurityTLS,
-		Folder: "INBOX", Auth: h.auth, Timeout: job.Duration(10 * time.Second)}, h.a.tls.CAFile(), true
+	return b.(*mailboxtest.DovecotBox).TLSServer(t, h.a.tls)
 }
 
 func (h authHarness) NoTLS(t *testing.T) (job.Server, bool) {
-	return job.Server{Protocol: job.IMAP, Host: "127.0.0.1", Port: h.a.plainText.Port(dovecottest.IMAP), Security: job.SecuritySTARTTLS,
-		Folder: "INBOX", Auth: h.auth, Timeout: job.Duration(10 * time.Second)}, true
-}
-
-type authBox struct {
-	*box
-	auth job.Auth
-}
-
-func (b *authBox) Server() job.Server {
-	s := b.box.Server()
-	s.Auth = b.auth
-	s.Auth.Secret = "test"
-	return s
+	return mailboxtest.DovecotServer(h.a.plainText, job.IMAP, job.SecuritySTARTTLS, h.auth), true
 }
 
 var authWays = []job.Auth{
@@ -134,8 +114,8 @@ func TestAuthMethods(t *testing.T) {
 				h := authHarness{a: a, security: sec, auth: au}
 				t.Run(h.Name(), func(t *testing.T) {
 					t.Parallel()
-					b := h.New(t).(*authBox)
-					raw := mailboxtest.Message(b.user+"@combo", 300)
+					b := h.New(t).(*mailboxtest.DovecotBox)
+					raw := mailboxtest.Message(b.User+"@combo", 300)
 					b.Deliver(t, "", raw)
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					defer cancel()

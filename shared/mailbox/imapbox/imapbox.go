@@ -104,12 +104,7 @@ func (s *Session) Info() mailbox.Info {
 // ctx ends first, which unblocks whatever command is waiting (the session
 // is unusable afterwards).
 func (s *Session) begin(ctx context.Context) (end func()) {
-	endIO := s.conn.begin()
-	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
-	return func() {
-		stop()
-		endIO()
-	}
+	return s.conn.BeginContext(ctx)
 }
 
 // ctxErr prefers the context's error to the I/O error it caused.

@@ -83,8 +83,9 @@ func (h harness) server() *dovecottest.Server {
 
 func (h harness) New(t *testing.T) mailboxtest.Box {
 	srv := h.server()
-	b := &box{h: h, srv: srv, user: fmt.Sprintf("u%d", userSeq.Add(1)), password: fmt.Sprintf("pw-%d-%d", time.Now().UnixNano(), userSeq.Load())}
-	if err := srv.AddUser(b.user, b.password); err != nil {
+	b := &mailboxtest.DovecotBox{Srv: srv, User: fmt.Sprintf("u%d", userSeq.Add(1)), Password: fmt.Sprintf("pw-%d-%d", time.Now().UnixNano(), userSeq.Load()),
+		Protocol: job.IMAP, Security: h.security, Auth: job.Auth{Method: job.AuthPassword, Mechanism: h.mechanism}}
+	if err := srv.AddUser(b.User, b.Password); err != nil {
 		t.Fatal(err)
 	}
 	return b
@@ -99,87 +100,11 @@ func (h harness) Open(ctx context.Context, srv job.Server, creds secrets.Credent
 }
 
 func (h harness) TLS(t *testing.T, b mailboxtest.Box) (job.Server, string, bool) {
-	bx := b.(*box)
-	if bx.srv != withTLS {
-		if err := withTLS.AddUser(bx.user, bx.password); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return job.Server{
-		Protocol: job.IMAP, Host: "127.0.0.1", Port: withTLS.Port(dovecottest.IMAPS), Security: job.SecurityTLS,
-		Folder: "INBOX", Auth: job.Auth{Method: job.AuthPassword, Mechanism: h.mechanism}, Timeout: job.Duration(10 * time.Second),
-	}, withTLS.CAFile(), true
+	return b.(*mailboxtest.DovecotBox).TLSServer(t, withTLS)
 }
 
 func (h harness) NoTLS(t *testing.T) (job.Server, bool) {
-	return job.Server{
-		Protocol: job.IMAP, Host: "127.0.0.1", Port: withoutTLS.Port(dovecottest.IMAP), Security: job.SecuritySTARTTLS,
-		Folder: "INBOX", Auth: job.Auth{Method: job.AuthPassword, Mechanism: h.mechanism}, Timeout: job.Duration(10 * time.Second),
-	}, true
-}
-
-type box struct {
-	h              harness
-	srv            *dovecottest.Server
-	user, password string
-}
-
-func (b *box) Server() job.Server {
-	s := job.Server{
-		Protocol: job.IMAP, Host: "127.0.0.1", Security: b.h.security, Folder: "INBOX",
-		Auth:    job.Auth{Method: job.AuthPassword, Secret: "test", Mechanism: b.h.mechanism},
-		Timeout: job.Duration(10 * time.Second),
-	}
-	switch b.h.security {
-	case job.SecurityTLS:
-		s.Port = b.srv.Port(dovecottest.IMAPS)
-	default:
-		s.Port = b.srv.Port(dovecottest.IMAP)
-	}
-	if b.srv.TLS() {
-		s.CAFile = b.srv.CAFile()
-	}
-	return s
-}
-
-func (b *box) Credentials() secrets.Credentials {
-	return secrets.Credentials{Username: b.user, Password: b.password}
-}
-
-func (b *box) Deliver(t testing.TB, folder string, raw []byte) {
-	t.Helper()
-	if err := b.srv.Deliver(b.user, folder, raw); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (b *box) State(t testing.TB) []mailboxtest.MessageState {
-	t.Helper()
-	msgs, err := b.srv.Messages(b.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []mailboxtest.MessageState
-	for _, m := range msgs {
-		out = append(out, mailboxtest.MessageState{
-			MessageID: strings.Trim(m.MessageID, "<>"),
-			Folder:    strings.ReplaceAll(m.Folder, ".", "/"),
-			Seen:      m.Seen,
-			Deleted:   m.Deleted,
-		})
-	}
-	return out
-}
-
-func (b *box) ResetValidity(t testing.TB) {
-	t.Helper()
-	v, err := b.srv.UIDValidity(b.user, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.srv.SetUIDValidity(b.user, "INBOX", v+1000); err != nil {
-		t.Fatal(err)
-	}
+	return mailboxtest.DovecotServer(withoutTLS, job.IMAP, job.SecuritySTARTTLS, job.Auth{Method: job.AuthPassword, Mechanism: h.mechanism}), true
 }
 
 func TestConformance(t *testing.T) {

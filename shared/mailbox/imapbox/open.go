@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -34,27 +32,9 @@ var ErrNoSTARTTLS = errors.New("imapbox: server does not offer STARTTLS")
 // folder. Failures are *mailbox.ConnectError naming the step.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
 	srv := cfg.Server
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	timeout := srv.Timeout.D()
-	if timeout <= 0 {
-		timeout = job.DefaultTimeout
-	}
-	security := srv.Security
-	if security == "" {
-		security = job.SecuritySTARTTLSIfAvailable
-	}
-	port := srv.Port
-	if port == 0 {
-		port = job.DefaultPort(job.IMAP, security)
-	}
-	addr := net.JoinHostPort(srv.Host, strconv.Itoa(port))
-	fail := func(step mailbox.Step, err error) error {
-		log.Debug("imapbox: connect failed", "server", addr, "step", string(step), "err", err)
-		return &mailbox.ConnectError{Step: step, Server: addr, Err: err}
-	}
+	ep := mailconn.NewEndpoint(job.IMAP, srv, cfg.Logger)
+	log, timeout, security, port, addr := ep.Log, ep.Timeout, ep.Security, ep.Port, ep.Addr
+	fail := func(step mailbox.Step, err error) error { return ep.Fail("imapbox", step, err) }
 
 	// Steps DNS and TCP (mailconn, as every adapter), then TLS, bounded
 	// by the timeout.
@@ -70,10 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	log.Debug("imapbox: connected", "server", addr, "security", string(security))
 
 	conn := newTimeoutConn(raw, timeout)
-	end := conn.begin()
-	defer end()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer conn.BeginContext(ctx)()
 
 	s := &Session{conn: conn, log: log, timeout: timeout, created: map[string]bool{}, port: port}
 	s.info = mailbox.Info{Protocol: "imap", Server: addr, Unseen: -1}

@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -154,6 +155,18 @@ func (c *TimeoutConn) Begin() (end func()) {
 	}
 }
 
+// BeginContext is Begin, and also closes the connection if ctx ends
+// before the returned func is called, which unblocks whatever waits on it
+// (the connection is unusable afterwards).
+func (c *TimeoutConn) BeginContext(ctx context.Context) (end func()) {
+	endIO := c.Begin()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	return func() {
+		stop()
+		endIO()
+	}
+}
+
 func (c *TimeoutConn) Read(b []byte) (int, error) {
 	for {
 		if c.busy.Load() > 0 {
@@ -184,3 +197,39 @@ func (c *TimeoutConn) SetReadDeadline(time.Time) error { return nil }
 
 // SetWriteDeadline is ignored (see SetDeadline).
 func (c *TimeoutConn) SetWriteDeadline(time.Time) error { return nil }
+
+// Endpoint is the job's server with the defaults applied, as every
+// adapter reads it before it connects.
+type Endpoint struct {
+	Log      *slog.Logger // never nil: a discarding logger by default
+	Timeout  time.Duration
+	Security job.Security // starttls-if-available by default
+	Port     int          // the protocol's port for the security by default
+	Addr     string       // host:port, for errors and logs
+}
+
+// NewEndpoint applies the defaults to srv for proto.
+func NewEndpoint(proto job.Protocol, srv job.Server, log *slog.Logger) Endpoint {
+	e := Endpoint{Log: log, Timeout: srv.Timeout.D(), Security: srv.Security, Port: srv.Port}
+	if e.Log == nil {
+		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if e.Timeout <= 0 {
+		e.Timeout = job.DefaultTimeout
+	}
+	if e.Security == "" {
+		e.Security = job.SecuritySTARTTLSIfAvailable
+	}
+	if e.Port == 0 {
+		e.Port = job.DefaultPort(proto, e.Security)
+	}
+	e.Addr = net.JoinHostPort(srv.Host, strconv.Itoa(e.Port))
+	return e
+}
+
+// Fail logs a failed step at debug level, prefixed with the adapter's
+// name, and returns it as a *mailbox.ConnectError.
+func (e Endpoint) Fail(adapter string, step mailbox.Step, err error) error {
+	e.Log.Debug(adapter+": connect failed", "server", e.Addr, "step", string(step), "err", err)
+	return &mailbox.ConnectError{Step: step, Server: e.Addr, Err: err}
+}

@@ -114,27 +114,9 @@ var (
 // Failures are *mailbox.ConnectError naming the step.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
 	srv := cfg.Server
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	timeout := srv.Timeout.D()
-	if timeout <= 0 {
-		timeout = job.DefaultTimeout
-	}
-	security := srv.Security
-	if security == "" {
-		security = job.SecuritySTARTTLSIfAvailable
-	}
-	port := srv.Port
-	if port == 0 {
-		port = job.DefaultPort(job.POP3, security)
-	}
-	addr := net.JoinHostPort(srv.Host, strconv.Itoa(port))
-	fail := func(step mailbox.Step, err error) error {
-		log.Debug("pop3box: connect failed", "server", addr, "step", string(step), "err", err)
-		return &mailbox.ConnectError{Step: step, Server: addr, Err: mailconn.CtxErr(ctx, err)}
-	}
+	ep := mailconn.NewEndpoint(job.POP3, srv, cfg.Logger)
+	log, timeout, security, port, addr := ep.Log, ep.Timeout, ep.Security, ep.Port, ep.Addr
+	fail := func(step mailbox.Step, err error) error { return ep.Fail("pop3box", step, mailconn.CtxErr(ctx, err)) }
 	tlsConf, err := mailconn.TLSConfig(srv)
 	if err != nil {
 		return nil, fail(mailbox.StepCertificate, err)
@@ -145,10 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	tc := mailconn.NewTimeoutConn(raw, timeout)
-	end := tc.Begin()
-	defer end()
-	stop := context.AfterFunc(ctx, func() { tc.Close() })
-	defer stop()
+	defer tc.BeginContext(ctx)()
 
 	s := &Session{tc: tc, log: log, timeout: timeout, deleted: map[string]bool{}}
 	s.info = mailbox.Info{Protocol: "pop3", Server: addr, Folder: Folder, Unseen: -1}
@@ -356,12 +335,7 @@ func (s *Session) Info() mailbox.Info {
 // begin starts an operation under the job's timeout; ctx ending closes
 // the connection (the session is unusable afterwards).
 func (s *Session) begin(ctx context.Context) (end func()) {
-	endIO := s.tc.Begin()
-	stop := context.AfterFunc(ctx, func() { s.tc.Close() })
-	return func() {
-		stop()
-		endIO()
-	}
+	return s.tc.BeginContext(ctx)
 }
 
 // usable reports why the session cannot be used, or nil; s.mu is held.

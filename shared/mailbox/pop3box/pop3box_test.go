@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -111,8 +110,8 @@ func newUser(t testing.TB, srv *dovecottest.Server) (user, password string) {
 
 func (h harness) New(t *testing.T) mailboxtest.Box {
 	srv := h.server()
-	b := &box{h: h, srv: srv}
-	b.user, b.password = newUser(t, srv)
+	b := &mailboxtest.DovecotBox{Srv: srv, Protocol: job.POP3, Security: h.security, Auth: h.auth}
+	b.User, b.Password = newUser(t, srv)
 	return b
 }
 
@@ -131,78 +130,12 @@ func (h harness) Open(ctx context.Context, srv job.Server, creds secrets.Credent
 }
 
 func (h harness) TLS(t *testing.T, b mailboxtest.Box) (job.Server, string, bool) {
-	bx := b.(*box)
-	if bx.srv != withTLS {
-		if err := withTLS.AddUser(bx.user, bx.password); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return job.Server{
-		Protocol: job.POP3, Host: "127.0.0.1", Port: withTLS.Port(dovecottest.POP3S), Security: job.SecurityTLS,
-		Auth: h.auth, Timeout: job.Duration(10 * time.Second),
-	}, withTLS.CAFile(), true
+	return b.(*mailboxtest.DovecotBox).TLSServer(t, withTLS)
 }
 
 func (h harness) NoTLS(t *testing.T) (job.Server, bool) {
-	return job.Server{
-		Protocol: job.POP3, Host: "127.0.0.1", Port: withoutTLS.Port(dovecottest.POP3), Security: job.SecuritySTARTTLS,
-		Auth: h.auth, Timeout: job.Duration(10 * time.Second),
-	}, true
+	return mailboxtest.DovecotServer(withoutTLS, job.POP3, job.SecuritySTARTTLS, h.auth), true
 }
-
-type box struct {
-	h              harness
-	srv            *dovecottest.Server
-	user, password string
-}
-
-func (b *box) Server() job.Server {
-	s := job.Server{
-		Protocol: job.POP3, Host: "127.0.0.1", Security: b.h.security, Auth: b.h.auth,
-		Timeout: job.Duration(10 * time.Second),
-	}
-	s.Auth.Secret = "test"
-	if b.h.security == job.SecurityTLS {
-		s.Port = b.srv.Port(dovecottest.POP3S)
-	} else {
-		s.Port = b.srv.Port(dovecottest.POP3)
-	}
-	if b.srv.TLS() {
-		s.CAFile = b.srv.CAFile()
-	}
-	return s
-}
-
-func (b *box) Credentials() secrets.Credentials {
-	return secrets.Credentials{Username: b.user, Password: b.password}
-}
-
-func (b *box) Deliver(t testing.TB, folder string, raw []byte) {
-	t.Helper()
-	if err := b.srv.Deliver(b.user, folder, raw); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (b *box) State(t testing.TB) []mailboxtest.MessageState {
-	t.Helper()
-	msgs, err := b.srv.Messages(b.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []mailboxtest.MessageState
-	for _, m := range msgs {
-		out = append(out, mailboxtest.MessageState{
-			MessageID: strings.Trim(m.MessageID, "<>"),
-			Folder:    strings.ReplaceAll(m.Folder, ".", "/"),
-			Seen:      m.Seen,
-			Deleted:   m.Deleted,
-		})
-	}
-	return out
-}
-
-func (b *box) ResetValidity(t testing.TB) { t.Fatal("POP3 has no UIDVALIDITY") }
 
 // TestConformance runs the suite in every security mode (USER/PASS), and
 // with every way to sign in (over TLS).
@@ -225,8 +158,8 @@ func TestEveryCombination(t *testing.T) {
 			h := harness{security: sec, auth: a}
 			t.Run(h.Name(), func(t *testing.T) {
 				t.Parallel()
-				b := h.New(t).(*box)
-				raw := mailboxtest.Message(b.user+"@combo", 300)
+				b := h.New(t).(*mailboxtest.DovecotBox)
+				raw := mailboxtest.Message(b.User+"@combo", 300)
 				b.Deliver(t, "", raw)
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
