@@ -35,15 +35,7 @@ func (e *UnknownKey) Error() string {
 // UnknownKeys is every unknown key of a jobs file.
 type UnknownKeys []*UnknownKey
 
-func (ks UnknownKeys) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid jobs file:")
-	for _, k := range ks {
-		b.WriteString("\n  ")
-		b.WriteString(k.Error())
-	}
-	return b.String()
-}
+func (ks UnknownKeys) Error() string { return listProblems(ks) }
 
 // parseNode reads the jobs file as a YAML node tree. A syntax error names
 // the line the problem is on: the YAML parser names the line where the

@@ -388,7 +388,10 @@ func (e *FieldError) Error() string {
 // Errors is every validation problem of a jobs file.
 type Errors []*FieldError
 
-func (es Errors) Error() string {
+func (es Errors) Error() string { return listProblems(es) }
+
+// listProblems writes the problems of a jobs file, one a line.
+func listProblems[E error](es []E) string {
 	var b strings.Builder
 	b.WriteString("invalid jobs file:")
 	for _, e := range es {

@@ -136,30 +136,16 @@ func (f *File) Validate() error {
 }
 
 func (j *Job) applyDefaults() {
-	if j.Name == "" {
-		j.Name = j.ID
-	}
+	orDefault(&j.Name, j.ID)
 	s := &j.Server
-	if s.Folder == "" {
-		s.Folder = DefaultFolder
-	}
-	if s.Timeout == 0 {
-		s.Timeout = Duration(DefaultTimeout)
-	}
-	if s.Auth.Method == "" {
-		s.Auth.Method = AuthPassword
-	}
+	orDefault(&s.Folder, DefaultFolder)
+	orDefault(&s.Timeout, Duration(DefaultTimeout))
+	orDefault(&s.Auth.Method, AuthPassword)
 	if s.Protocol == Graph {
-		if s.Cloud == "" {
-			s.Cloud = CloudGlobal
-		}
-		if s.Security == "" {
-			s.Security = SecurityTLS
-		}
+		orDefault(&s.Cloud, CloudGlobal)
+		orDefault(&s.Security, SecurityTLS)
 	}
-	if s.Port == 0 {
-		s.Port = DefaultPort(s.Protocol, s.Security)
-	}
+	orDefault(&s.Port, DefaultPort(s.Protocol, s.Security))
 	if j.Schedule.Expression == "" && j.Schedule.Every == 0 && j.Schedule.At == "" {
 		j.Schedule.Every = Duration(DefaultEvery)
 	}
@@ -167,9 +153,7 @@ func (j *Job) applyDefaults() {
 		j.Schedule.Occurrence = "daily"
 	}
 	in := &j.Incoming
-	if in.OnSuccess == "" {
-		in.OnSuccess = MarkRead
-	}
+	orDefault(&in.OnSuccess, MarkRead)
 	if in.OnError.Action == "" {
 		in.OnError.Action = Move
 		if s.Protocol == POP3 {
@@ -179,49 +163,33 @@ func (j *Job) applyDefaults() {
 			in.OnError.Action = Leave
 		}
 	}
-	if in.OnError.Folder == "" {
-		in.OnError.Folder = DefaultErrorFolder
-	}
-	if j.Processing.RequestToken == "" {
-		j.Processing.RequestToken = DefaultRequestToken
-	}
-	if j.Processing.OnMerged == "" {
-		j.Processing.OnMerged = "follow"
-	}
-	if j.Processing.NoticeMessageIDDomain == "" {
-		j.Processing.NoticeMessageIDDomain = DefaultNoticeDomain
-	}
+	orDefault(&in.OnError.Folder, DefaultErrorFolder)
+	orDefault(&j.Processing.RequestToken, DefaultRequestToken)
+	orDefault(&j.Processing.OnMerged, "follow")
+	orDefault(&j.Processing.NoticeMessageIDDomain, DefaultNoticeDomain)
 
-	if j.Attachments.MaxSize == 0 {
-		j.Attachments.MaxSize = DefaultAttachmentMaxSize
-	}
+	orDefault(&j.Attachments.MaxSize, DefaultAttachmentMaxSize)
 	if j.Attachments.DropEmpty == nil {
 		t := true
 		j.Attachments.DropEmpty = &t
 	}
-	if j.Notifications.ConnectionFailures == 0 {
-		j.Notifications.ConnectionFailures = DefaultConnectionFailures
-	}
-	if j.Notifications.SenderNoticesPerAddressPerHour == 0 {
-		j.Notifications.SenderNoticesPerAddressPerHour = DefaultSenderNoticesPerAddressPerHour
-	}
-	if j.Notifications.SenderNoticesPerHour == 0 {
-		j.Notifications.SenderNoticesPerHour = DefaultSenderNoticesPerHour
-	}
+	orDefault(&j.Notifications.ConnectionFailures, DefaultConnectionFailures)
+	orDefault(&j.Notifications.SenderNoticesPerAddressPerHour, DefaultSenderNoticesPerAddressPerHour)
+	orDefault(&j.Notifications.SenderNoticesPerHour, DefaultSenderNoticesPerHour)
 	l := &j.Limits
-	if l.MaxMessagesPerRun == 0 {
-		l.MaxMessagesPerRun = DefaultMaxMessagesPerRun
-	}
-	if l.MaxMessageSize == 0 {
-		l.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if l.BatchSize == 0 {
-		l.BatchSize = DefaultBatchSize
-	}
-	if l.MaxRunTime == 0 {
-		l.MaxRunTime = Duration(DefaultMaxRunTime)
-	}
+	orDefault(&l.MaxMessagesPerRun, DefaultMaxMessagesPerRun)
+	orDefault(&l.MaxMessageSize, DefaultMaxMessageSize)
+	orDefault(&l.BatchSize, DefaultBatchSize)
+	orDefault(&l.MaxRunTime, Duration(DefaultMaxRunTime))
 	l.applyMessageDefaults()
+}
+
+// orDefault sets *v to def when it is zero (left out of the jobs file).
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // DefaultPort is the well-known port of a protocol and security mode.

@@ -22,19 +22,9 @@ const (
 
 // applyMessageDefaults fills the unset message limits.
 func (l *Limits) applyMessageDefaults() {
-	if l.MaxParts == 0 {
-		l.MaxParts = DefaultMaxParts
-	}
-	if l.MaxDepth == 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxAttachments == 0 {
-		l.MaxAttachments = DefaultMaxAttachments
-	}
-	if l.MaxHeaderSize == 0 {
-		l.MaxHeaderSize = DefaultMaxHeaderSize
-	}
-	if l.MaxDecodedSize == 0 {
-		l.MaxDecodedSize = DefaultMaxDecodedSize
-	}
+	orDefault(&l.MaxParts, DefaultMaxParts)
+	orDefault(&l.MaxDepth, DefaultMaxDepth)
+	orDefault(&l.MaxAttachments, DefaultMaxAttachments)
+	orDefault(&l.MaxHeaderSize, DefaultMaxHeaderSize)
+	orDefault(&l.MaxDecodedSize, DefaultMaxDecodedSize)
 }
