@@ -294,3 +294,31 @@ func TestHardDelete(t *testing.T) {
 		t.Errorf("mark read of a deleted message: got %v, want ErrGone", errs[0])
 	}
 }
+
+func TestDelegate(t *testing.T) {
+	b := newBox(t)
+	const shared = "sales@contoso.example"
+	b.srv.AddMailbox(shared)
+	b.srv.Deliver(shared, "Inbox/Orders", mailboxtest.Message("order-1@ews", 100))
+	cfg := b.config()
+	cfg.Mailbox, cfg.Delegate, cfg.Server.Folder = shared, true, "Inbox/Orders"
+	if step := connectStep(t, cfg); step != mailbox.StepAuth {
+		t.Errorf("without full access: got step %s, want %s", step, mailbox.StepAuth)
+	}
+	b.srv.AllowDelegate(b.user, shared)
+	s := open(t, cfg)
+	sc, err := s.Scan(ctxT(t), "")
+	if err != nil || len(sc.Items) != 1 {
+		t.Fatalf("scan of the delegated mailbox: got %v with %d items, want its 1 message", err, len(sc.Items))
+	}
+	errs := s.Dispose(ctxT(t), []mailbox.Disposition{{Source: sc.Items[0].Source, Action: mailbox.Move, Folder: "Inbox/Orders/Done"}})
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if m := b.srv.Messages(shared); len(m) != 1 || m[0].Folder != "Inbox/Orders/Done" {
+		t.Errorf("got delegated mailbox %+v, want the message in Inbox/Orders/Done", m)
+	}
+	if own := b.srv.Messages(b.user); len(own) != 0 {
+		t.Errorf("the sign-in account's mailbox got %d messages, want none", len(own))
+	}
+}

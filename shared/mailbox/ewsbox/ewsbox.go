@@ -19,7 +19,8 @@
 // with mailbox.ErrThrottled. The server's version comes from the
 // ServerVersionInfo header. Authentication is Basic, NTLM (go-ntlmssp's
 // Negotiator) or an OAuth2 bearer token; a Mailbox distinct from the
-// sign-in account is reached through ExchangeImpersonation.
+// sign-in account is reached through ExchangeImpersonation or, as a
+// delegate, by naming it in the distinguished folder ids.
 package ewsbox
 
 import (
@@ -71,8 +72,10 @@ type Config struct {
 	// TokenSource gives the bearer token.
 	TokenSource oauth2.TokenSource
 	// Mailbox is the SMTP address to read when it is not the sign-in
-	// account's: it is reached through ExchangeImpersonation.
-	Mailbox string
+	// account's: it is reached through ExchangeImpersonation, or with
+	// Delegate as a delegate (full access) naming it in the folder ids.
+	Mailbox  string
+	Delegate bool
 	// Version is the RequestServerVersion; default DefaultVersion.
 	Version string
 	// MaxWait bounds the time spent waiting for ErrorServerBusy;
@@ -162,7 +165,11 @@ func newClient(cfg Config) (*client, error) {
 		c.sleep = sleepCtx
 	}
 	if cfg.Mailbox != "" && !strings.EqualFold(cfg.Mailbox, cfg.Username) {
-		c.impersonate = cfg.Mailbox
+		if cfg.Delegate {
+			c.delegate = cfg.Mailbox
+		} else {
+			c.impersonate = cfg.Mailbox
+		}
 	}
 	if c.http == nil {
 		timeout := cfg.timeout()
@@ -296,6 +303,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	auth := map[AuthMethod]string{AuthBasic: "Basic", AuthNTLM: "NTLM", AuthBearer: "Bearer"}[cfg.Auth]
 	if c.impersonate != "" {
 		auth += " (impersonating " + c.impersonate + ")"
+	}
+	if c.delegate != "" {
+		auth += " (delegate of " + c.delegate + ")"
 	}
 	s.folderID = id
 	s.info = mailbox.Info{Protocol: "ews", Server: hostOf(c.url), Security: security, Auth: auth,

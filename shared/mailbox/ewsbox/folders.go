@@ -34,11 +34,11 @@ func (s *Session) resolve(ctx context.Context, path string, create bool) (string
 	if f, ok := s.folders[key]; ok {
 		return f.id, f.name, nil
 	}
-	parent := `<t:DistinguishedFolderId Id="msgfolderroot"/>`
+	parent := s.c.distinguished("msgfolderroot")
 	var names []string
 	id := ""
 	if strings.EqualFold(levels[0], "inbox") {
-		m, err := s.c.callOne(ctx, "GetFolder", `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="folder:DisplayName"/></t:AdditionalProperties></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>`)
+		m, err := s.c.callOne(ctx, "GetFolder", `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="folder:DisplayName"/></t:AdditionalProperties></m:FolderShape><m:FolderIds>`+s.c.distinguished("inbox")+`</m:FolderIds></m:GetFolder>`)
 		if err != nil {
 			return "", "", err
 		}

@@ -188,6 +188,7 @@ type client struct {
 	url         string
 	version     string // RequestServerVersion
 	impersonate string
+	delegate    string // the mailbox named in distinguished folder ids
 	auth        func(*http.Request) error
 	maxWait     time.Duration
 	sleep       func(context.Context, time.Duration) error
@@ -289,6 +290,15 @@ func (c *client) callOne(ctx context.Context, op, body string) (*node, error) {
 		return nil, err
 	}
 	return ms[0], codeOf(op, ms[0])
+}
+
+// distinguished is a DistinguishedFolderId, naming the delegate's
+// mailbox if there is one.
+func (c *client) distinguished(id string) string {
+	if c.delegate == "" {
+		return `<t:DistinguishedFolderId Id="` + id + `"/>`
+	}
+	return `<t:DistinguishedFolderId Id="` + id + `"><t:Mailbox><t:EmailAddress>` + esc(c.delegate) + `</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`
 }
 
 func (c *client) noteVersion(env *node) {

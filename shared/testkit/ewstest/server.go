@@ -27,7 +27,7 @@
 //
 // What it simplifies: SyncFolderItems reports only Create changes; item
 // ids change when an item changes folder (as in Exchange); delegate access
-// through a Mailbox element is not served, impersonation is.
+// is checked per mailbox (full access), not per folder.
 package ewstest
 
 import (
@@ -77,6 +77,7 @@ type Server struct {
 type account struct {
 	name, password, address string
 	impersonate             bool
+	delegate                map[string]bool // mailboxes it has full access to, lower case
 }
 
 type box struct {
@@ -164,6 +165,18 @@ func (s *Server) AllowImpersonation(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.accounts[strings.ToLower(name)].impersonate = true
+}
+
+// AllowDelegate gives the account full access to the mailbox address,
+// which it reaches by naming it in a DistinguishedFolderId's Mailbox.
+func (s *Server) AllowDelegate(name, address string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[strings.ToLower(name)]
+	if a.delegate == nil {
+		a.delegate = map[string]bool{}
+	}
+	a.delegate[strings.ToLower(address)] = true
 }
 
 // AddToken makes token a valid bearer token for the account name.

@@ -264,7 +264,12 @@ func (s *Server) serveEWS(w http.ResponseWriter, acct *account, env *node) {
 		fault(w, "ErrorServerBusy", "The server cannot service this request right now. Try again later.", backoff)
 		return
 	}
-	b := s.mailbox(acct.address)
+	b, code := s.delegated(acct, op)
+	if code != "" {
+		s.mu.Unlock()
+		fault(w, code, "The account does not have full access to the mailbox.", 0)
+		return
+	}
 	if h := env.find("Header"); h != nil {
 		if imp := h.find("ExchangeImpersonation"); imp != nil {
 			addr := imp.text("PrimarySmtpAddress")
@@ -315,6 +320,33 @@ func (s *Server) serveEWS(w http.ResponseWriter, acct *account, env *node) {
 		nsSoap, MajorVersion, MinorVersion, BuildNumber, Version, nsTypes, name, nsMessages, nsTypes)
 	out(w)
 	fmt.Fprintf(w, `</m:ResponseMessages></m:%sResponse></s:Body></s:Envelope>`, name)
+}
+
+// delegated is the mailbox a request addresses without impersonation:
+// one named in a DistinguishedFolderId's Mailbox, or the one holding the
+// folder or item ids it names, among those the account may open; the
+// account's own otherwise.
+func (s *Server) delegated(acct *account, op *node) (*box, string) {
+	own := s.mailbox(acct.address)
+	if m := op.find("Mailbox"); m != nil {
+		addr := strings.ToLower(m.text("EmailAddress"))
+		switch {
+		case addr == strings.ToLower(acct.address):
+			return own, ""
+		case !acct.delegate[addr] || s.boxes[addr] == nil:
+			return nil, "ErrorAccessDenied"
+		}
+		return s.boxes[addr], ""
+	}
+	for _, n := range append(op.findAll("FolderId"), op.findAll("ItemId")...) {
+		id := n.attr("Id")
+		for addr := range acct.delegate {
+			if b := s.boxes[addr]; b != nil && (b.folders[id] != nil || b.items[id] != nil) {
+				return b, ""
+			}
+		}
+	}
+	return own, ""
 }
 
 // respond writes one response message: inner is nil for an error.
