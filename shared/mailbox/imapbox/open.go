@@ -285,18 +285,10 @@ func (s *Session) authenticate(srv job.Server, cfg Config) error {
 		slices.Sort(offered)
 		return fmt.Errorf("the server does not offer AUTH=%s on this connection (it offers: %s)", mech, strings.Join(offered, " "))
 	}
-	o := mailauth.Options{Host: srv.Host, Port: s.port}
-	if srv.Auth.Method == job.AuthOAuth2 {
-		tok, notes, err := mailauth.AccessToken(cfg.TokenSource, creds)
-		if err != nil {
-			return err
-		}
-		o.Token = tok
-		// A rotated refresh token written back (or not) belongs in the
-		// run record.
-		s.info.Notes = append(s.info.Notes, notes...)
-	}
-	c, err := mailauth.Client(mech, creds, o)
+	c, notes, err := mailauth.ClientFor(mech, srv, s.port, creds, cfg.TokenSource)
+	// A rotated refresh token written back (or not) belongs in the run
+	// record.
+	s.info.Notes = append(s.info.Notes, notes...)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@
 // kept in the job's secret, refreshed before it expires, a rotated refresh
 // token written back to the secret.
 //
-// The adapters (imapbox, pop3box) ask Choose which mechanism the job
-// wants, then run the SASL exchange with the client it returns. No error
+// The adapters (imapbox, pop3box) ask Mechanism which mechanism the job
+// wants, then run the SASL exchange with the client ClientFor returns. No error
 // of this package holds a password or a token.
 package mailauth
 
@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+	"golang.org/x/oauth2"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/secrets"
@@ -111,6 +112,21 @@ func Client(mech string, creds secrets.Credentials, o Options) (sasl.Client, err
 		return NewOAuthBearerClient(creds.Username, o.Token, o.Host, o.Port), nil
 	}
 	return nil, fmt.Errorf("%w: SASL mechanism %q", ErrUnsupported, mech)
+}
+
+// ClientFor returns the SASL client of mech for the job's server on port:
+// for auth method oauth2 with an access token from ts (AccessToken),
+// whose notes belong in the run record. The IMAP and POP3 adapters share
+// this one path from a job to a SASL client.
+func ClientFor(mech string, srv job.Server, port int, creds secrets.Credentials, ts oauth2.TokenSource) (c sasl.Client, notes []string, err error) {
+	o := Options{Host: srv.Host, Port: port}
+	if srv.Auth.Method == job.AuthOAuth2 {
+		if o.Token, notes, err = AccessToken(ts, creds); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, err = Client(mech, creds, o)
+	return c, notes, err
 }
 
 // Detailer is a SASL client that learnt why the server refused it (the
