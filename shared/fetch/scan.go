@@ -159,7 +159,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		if err != nil {
 			return fmt.Errorf("job %s: record %d messages in the ledger: %w", jobID, len(entries), err)
 		}
-		var dups []ledger.Entry
+		var dups, retries []ledger.Entry
 		for i, rr := range res {
 			e := entries[i]
 			switch {
@@ -171,6 +171,13 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				if rr.Existing.State == ledger.Stored {
 					requeue = append(requeue, rr.Existing)
 				}
+			case errors.Is(rr.Err, store.ErrDuplicate) && sentAway(rr.Existing):
+				// Moved back after its outcome sent it away: a new attempt
+				// under the current rules. The fingerprint stays with the
+				// first entry, so this one is recorded without it.
+				rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", rr.Existing.Key, "earlier", rr.Existing.State)
+				e.RetryOf, e.Fingerprint = rr.Existing.Key, ""
+				retries = append(retries, e)
 			case errors.Is(rr.Err, store.ErrDuplicate):
 				// Same bytes under another identity: the server renumbered
 				// the folder, or the message was copied. It is recorded so
@@ -186,6 +193,26 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				return fmt.Errorf("job %s: record %s in the ledger: %w", jobID, e.Source, rr.Err)
 			}
 		}
+		if len(retries) > 0 {
+			rres, err := st.Record(ctx, retries)
+			if err != nil {
+				return fmt.Errorf("job %s: record messages moved back: %w", jobID, err)
+			}
+			for i, rr := range rres {
+				switch {
+				case rr.Err == nil:
+					requeue = append(requeue, retries[i])
+					rs.r.Fetched++
+					rs.r.MovedBack++
+				case errors.Is(rr.Err, store.ErrExists):
+					if rr.Existing.State == ledger.Stored {
+						requeue = append(requeue, rr.Existing)
+					}
+				default:
+					return fmt.Errorf("job %s: record %s in the ledger: %w", jobID, retries[i].Source, rr.Err)
+				}
+			}
+		}
 		if len(dups) > 0 {
 			if _, err := st.Record(ctx, dups); err != nil {
 				return fmt.Errorf("job %s: record duplicates: %w", jobID, err)
@@ -197,6 +224,16 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		return err
 	}
 	return rs.enqueue(ctx, requeue)
+}
+
+// sentAway reports whether e's outcome (rejected or failed) took the
+// message out of the job's folder: moved to the error folder, or deleted.
+// Such a message seen again was put back on purpose.
+func sentAway(e ledger.Entry) bool {
+	if e.State != ledger.Rejected && e.State != ledger.Failed {
+		return false
+	}
+	return e.Disposed && (strings.HasPrefix(e.Disposition, string(mailbox.Move)) || e.Disposition == string(mailbox.Delete))
 }
 
 // headSniffer keeps the header section of a message (up to 64 KB) as it

@@ -4,6 +4,17 @@
 // its fingerprint (Message-ID plus SHA-256 of the raw bytes) keeps a message
 // that the server renumbered from being processed twice, and its state says
 // which stage owns the message now.
+//
+// A message that an administrator moves back into the job's folder after
+// its outcome sent it away as rejected or failed (moved to the error folder,
+// or deleted) is taken again as a new entry under its new identity, linked
+// to the earlier one by RetryOf: it is processed once more under the current
+// preprocessing rules and processing statements. Its fingerprint stays
+// indexed to the earlier entry, so every later appearance is judged against
+// that one. Any other message with a fingerprint already recorded is a
+// Duplicate and makes no request. A message whose Message-ID already made a
+// request or conversation makes no second one, whichever entry carries it:
+// the rules stage records it as processed with the request it made.
 package ledger
 
 import (
@@ -81,24 +92,28 @@ func Fingerprint(messageID, sha256hex string) string {
 
 // Entry is one ledger record.
 type Entry struct {
-	JobID        string    `json:"jobId"`
-	Key          string    `json:"key"` // Source.Key()
-	Source       Source    `json:"source"`
-	Fingerprint  string    `json:"fingerprint"`
-	MessageID    string    `json:"messageId,omitempty"`
-	Size         int64     `json:"size"`
-	RawKey       string    `json:"rawKey"`                   // blob key of the raw MIME
-	NormKey      string    `json:"normKey,omitempty"`        // blob key of the normalized message
-	State        State     `json:"state"`                    // see the State constants
-	Reason       string    `json:"reason,omitempty"`         // why Rejected or Failed
-	Warnings     []string  `json:"warnings,omitempty"`       // processed, but with something to know
-	RequestID    string    `json:"requestId,omitempty"`      // request created or updated
-	Conversation string    `json:"conversationId,omitempty"` // conversation added
-	DuplicateOf  string    `json:"duplicateOf,omitempty"`    // key of the original, for Duplicate
-	RunID        string    `json:"runId,omitempty"`          // run that fetched it
-	Attempts     int       `json:"attempts,omitempty"`       // times a stage tried it
-	FetchedAt    time.Time `json:"fetchedAt"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	JobID        string   `json:"jobId"`
+	Key          string   `json:"key"` // Source.Key()
+	Source       Source   `json:"source"`
+	Fingerprint  string   `json:"fingerprint"`
+	MessageID    string   `json:"messageId,omitempty"`
+	Size         int64    `json:"size"`
+	RawKey       string   `json:"rawKey"`                   // blob key of the raw MIME
+	NormKey      string   `json:"normKey,omitempty"`        // blob key of the normalized message
+	State        State    `json:"state"`                    // see the State constants
+	Reason       string   `json:"reason,omitempty"`         // why Rejected or Failed
+	Warnings     []string `json:"warnings,omitempty"`       // processed, but with something to know
+	RequestID    string   `json:"requestId,omitempty"`      // request created or updated
+	Conversation string   `json:"conversationId,omitempty"` // conversation added
+	DuplicateOf  string   `json:"duplicateOf,omitempty"`    // key of the original, for Duplicate
+	// RetryOf is the key of the earlier entry of the same message, whose
+	// outcome (rejected or failed) sent it out of the job's folder; this
+	// entry is a new attempt at it.
+	RetryOf   string    `json:"retryOf,omitempty"`
+	RunID     string    `json:"runId,omitempty"`    // run that fetched it
+	Attempts  int       `json:"attempts,omitempty"` // times a stage tried it
+	FetchedAt time.Time `json:"fetchedAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// Disposed is set once the mailbox was told what became of the message
 	// (marked read, deleted, moved). Disposition says what was done.
 	Disposed    bool   `json:"disposed,omitempty"`

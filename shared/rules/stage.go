@@ -136,8 +136,13 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 			}
 			continue
 		}
-		d, err := s.engine.Decide(ctx, j, m)
+		d, made, err := s.madeAlready(ctx, m)
 		if err != nil {
+			return fmt.Errorf("job %s: message %s: %w", p.JobID, p.Key, err)
+		}
+		if made != "" {
+			e.RequestID = made
+		} else if d, err = s.engine.Decide(ctx, j, m); err != nil {
 			return fmt.Errorf("job %s: message %s: decide: %w", p.JobID, p.Key, err)
 		}
 		out, err := s.commit(ctx, j, e, m, d)
@@ -155,6 +160,24 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 			return fmt.Errorf("job %s: message %s: store outcome: %w", p.JobID, p.Key, err)
 		}
 	}
+}
+
+// madeAlready finds the request that m's own Message-ID already made or
+// joined (an earlier copy of the same message, retried or moved back): m
+// then makes no second one, and the decision says so.
+func (s *Stage) madeAlready(ctx context.Context, m *message.Message) (Decision, string, error) {
+	if m.MessageID == "" {
+		return Decision{}, "", nil
+	}
+	r, err := s.o.Store.RequestByMessageID(ctx, m.MessageID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Decision{}, "", nil
+	case err != nil:
+		return Decision{}, "", fmt.Errorf("look up message id %q: %w", m.MessageID, err)
+	}
+	reason := fmt.Sprintf("already made request %d (same Message-ID): no second request", r.Number)
+	return Decision{Action: Ignore, Reason: reason, Why: []string{reason}}, r.ID, nil
 }
 
 type depthKey struct{}

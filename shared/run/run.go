@@ -32,10 +32,13 @@ type Run struct {
 	Fetched    int   `json:"fetched"`
 	Bytes      int64 `json:"bytes"`
 	Duplicates int   `json:"duplicates"`
-	Requeued   int   `json:"requeued"`
-	Disposed   int   `json:"disposed"`
-	ErrorMails int   `json:"errorMails"`
-	Oversized  int   `json:"oversized"`
+	// MovedBack counts messages taken again after an administrator put
+	// them back from the error folder (counted in Fetched too).
+	MovedBack  int `json:"movedBack,omitempty"`
+	Requeued   int `json:"requeued"`
+	Disposed   int `json:"disposed"`
+	ErrorMails int `json:"errorMails"`
+	Oversized  int `json:"oversized"`
 	// More is true when mail was left for a follow-up run; Backlog is how
 	// many messages it left.
 	More    bool `json:"more"`
