@@ -27,7 +27,10 @@ type common struct {
 	jobsFile string
 	stateDir string
 	verbose  bool
-	aws      bool
+	quiet    bool
+	// logFormat is text or json.
+	logFormat string
+	aws       bool
 }
 
 func (c *common) register(fs *pflag.FlagSet) {
@@ -38,15 +41,29 @@ func (c *common) register(fs *pflag.FlagSet) {
 	}
 	fs.StringVar(&c.stateDir, "state", def, "state directory")
 	fs.BoolVarP(&c.verbose, "verbose", "v", false, "log debug detail")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "log warnings and errors only")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.aws, "aws", os.Getenv("CONNECTOR_AWS") == "1", "act on the deployed stack (CONNECTOR_TABLE, CONNECTOR_FETCH_FUNCTION, AWS credentials)")
 }
 
 func (c *common) logger(stderr io.Writer) *slog.Logger {
 	lvl := slog.LevelInfo
+	if c.quiet {
+		lvl = slog.LevelWarn
+	}
 	if c.verbose {
 		lvl = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	return c.loggerAt(stderr, lvl)
+}
+
+// loggerAt is a logger in the chosen format at level lvl.
+func (c *common) loggerAt(stderr io.Writer, lvl slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
 }
 
 // loadJobs reads the jobs file; it is required for every command but run.

@@ -84,9 +84,13 @@ func usageError(cmd *cobra.Command) error {
 }
 
 // exactArgs accepts n positional arguments, else fails with the usage line.
-func exactArgs(n int) cobra.PositionalArgs {
+func exactArgs(n int) cobra.PositionalArgs { return argsBetween(n, n) }
+
+// argsBetween accepts min to max positional arguments, else fails with
+// the usage line.
+func argsBetween(min, max int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
+		if len(args) < min || len(args) > max {
 			return usageError(cmd)
 		}
 		return nil
@@ -153,6 +157,12 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return &exitError{code: 2, msg: cmd.UsageString()}
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.logFormat != "text" && a.logFormat != "json" {
+				return cmd.FlagErrorFunc()(cmd, fmt.Errorf("--log-format %q: want text or json", a.logFormat))
+			}
+			return nil
 		},
 	}
 	root.SetOut(stdout)

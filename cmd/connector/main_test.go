@@ -293,7 +293,7 @@ func TestRunOnceWithAJobsFileAndBadConfig(t *testing.T) {
 	bad := writeJobs(t, plain, u, "    incoming: {onSuccess: shred}\n")
 	_, _, err = cli(t, "run", "--once", "--jobs", bad, "--state", state)
 	code, msg := exitMsg(err)
-	if code != 1 || !strings.Contains(msg, `job "support": incoming.onSuccess: "shred"`) {
+	if code != exitConfig || !strings.Contains(msg, `job "support": incoming.onSuccess: "shred"`) {
 		t.Errorf("got exit %d %q, want the job and field named", code, msg)
 	}
 	_, _, err = cli(t, "test", "nosuch", "--jobs", jobs)

@@ -6,23 +6,24 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"mailconnector/shared/controlchar"
+	"mailconnector/shared/job"
 	"mailconnector/shared/request"
+	"mailconnector/shared/rules"
 	"mailconnector/shared/store"
 )
 
-// cmdRequests lists requests, or shows one request with its conversations.
 func newRequestsCmd(a *app) *cobra.Command {
 	var limit int
 	var jobID string
 	cmd := &cobra.Command{
 		Use:   "requests [ID] [--job ID] [--limit N]",
 		Short: "list requests, or show one with its conversations",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  argsBetween(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmdRequests(cmd.Context(), &a.common, args, jobID, limit, a.stdout)
 		},
@@ -32,37 +33,36 @@ func newRequestsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func cmdRequests(ctx context.Context, c *common, pos []string, jobID string, limit int, stdout io.Writer) error {
+// cmdRequests lists requests, or shows one request with its conversations.
+func cmdRequests(ctx context.Context, c *common, args []string, jobID string, limit int, stdout io.Writer) error {
 	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	if len(pos) == 0 {
+	if len(args) == 0 {
 		rs, err := b.store.ListRequests(ctx, jobID, limit)
 		if err != nil {
 			return fmt.Errorf("list requests: %w", err)
 		}
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NUMBER\tJOB\tSTATUS\tCREATED\tREQUESTER\tTITLE")
+		tw := newTable("NUMBER", "JOB", "STATUS", "CREATED", "REQUESTER", "TITLE")
 		for _, r := range rs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.JobID, r.Status,
+			tw.row(strconv.FormatInt(r.Number, 10), r.JobID, string(r.Status),
 				r.CreatedAt.Local().Format("2006-01-02 15:04"), shown(r.Requester.Address), truncate(r.Title, 60))
 		}
-		return tw.Flush()
+		return tw.write(stdout)
 	}
 	var r request.Request
-	n, perr := strconv.ParseInt(pos[0], 10, 64)
-	if perr == nil {
+	if n, ok := c.requestNumber(args[0]); ok {
 		r, err = b.store.RequestByNumber(ctx, n)
 	} else {
-		r, err = b.store.Request(ctx, pos[0])
+		r, err = b.store.Request(ctx, args[0])
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return &exitError{code: 1, msg: fmt.Sprintf("connector: no request %s", pos[0])}
+		return &exitError{code: 1, msg: fmt.Sprintf("connector: no request %s", args[0])}
 	}
 	if err != nil {
-		return fmt.Errorf("read request %s: %w", pos[0], err)
+		return fmt.Errorf("read request %s: %w", args[0], err)
 	}
 	convs, err := b.store.Conversations(ctx, r.ID)
 	if err != nil {
@@ -82,9 +82,39 @@ func cmdRequests(ctx context.Context, c *common, pos []string, jobID string, lim
 			if a.Dropped != "" {
 				fmt.Fprintf(stdout, "  [attachment %s dropped: %s]\n", shown(a.Filename), shown(a.Dropped))
 			} else {
-				fmt.Fprintf(stdout, "  [attachment %s, %s, %d bytes]\n", shown(a.Filename), shown(a.ContentType), a.Size)
+				fmt.Fprintf(stdout, "  [attachment %s, %s, %s]\n", shown(a.Filename), shown(a.ContentType), size(a.Size))
 			}
 		}
 	}
 	return nil
+}
+
+// requestNumber reads a request number as the operator may give it: 42,
+// or the subject token ([REQ-000042], REQ-000042) in the default format or
+// a format of the jobs file.
+func (c *common) requestNumber(arg string) (int64, bool) {
+	if n, err := strconv.ParseInt(arg, 10, 64); err == nil {
+		return n, true
+	}
+	formats := []string{job.DefaultRequestToken}
+	if c.jobsFile != "" {
+		if f, err := job.LoadFile(c.jobsFile); err == nil {
+			for _, j := range f.Jobs {
+				formats = append(formats, j.Processing.RequestToken)
+			}
+		}
+	}
+	for _, format := range formats {
+		// The token as written, or without its brackets.
+		for _, f := range []string{format, strings.Trim(format, "[]()<> ")} {
+			if !strings.Contains(f, "{number}") {
+				continue
+			}
+			if sm := rules.TokenPattern(f).FindStringSubmatch(arg); sm != nil && sm[0] == arg {
+				n, err := strconv.ParseInt(sm[1], 10, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
 }

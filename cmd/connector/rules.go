@@ -83,7 +83,6 @@ func newRulesCmd(a *app) *cobra.Command {
 // Threading looks requests up in the state (local, or --aws) when there is
 // one; without, the message threads to no request.
 func cmdRulesTest(ctx context.Context, c *common, jobID, file string, stdout io.Writer) error {
-	pos := []string{file}
 	jobs, err := c.loadJobs()
 	if err != nil {
 		return err
@@ -92,7 +91,7 @@ func cmdRulesTest(ctx context.Context, c *common, jobID, file string, stdout io.
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := os.Open(file)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("connector: %v", err)}
 	}
@@ -100,7 +99,7 @@ func cmdRulesTest(ctx context.Context, c *common, jobID, file string, stdout io.
 	// Without blob or attachment stores, preprocessing writes nothing.
 	m, err := preprocess.Process(ctx, f, &preprocess.Options{Job: j})
 	if err != nil {
-		return fmt.Errorf("preprocess %s: %w", pos[0], err)
+		return fmt.Errorf("preprocess %s: %w", file, err)
 	}
 	lookup, done, err := c.dryRunLookup(ctx)
 	if err != nil {

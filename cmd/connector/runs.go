@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 )
 
-// cmdRuns shows a job's recent runs, newest first, with their errors.
 func newRunsCmd(a *app) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
@@ -25,36 +24,57 @@ func newRunsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// cmdRuns shows a job's recent runs, newest first, with their errors.
 func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Writer) error {
-	pos := []string{id}
+	if c.jobsFile != "" {
+		jobs, err := c.loadJobs()
+		if err != nil {
+			return err
+		}
+		if _, err := findJob(jobs, id); err != nil {
+			return err
+		}
+	}
 	b, err := c.backend(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	runs, err := b.store.Runs(ctx, pos[0], limit)
+	runs, err := b.store.Runs(ctx, id, limit)
 	if err != nil {
-		return fmt.Errorf("list runs of job %s: %w", pos[0], err)
+		return fmt.Errorf("list runs of job %s: %w", id, err)
+	}
+	if len(runs) == 0 && c.jobsFile == "" {
+		// Without the jobs file, a job that never ran and a misspelt
+		// name look the same.
+		return &exitError{code: 1, msg: fmt.Sprintf("connector: no runs of job %q recorded in %s (--jobs FILE tells whether the job exists)", id, where(c))}
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stdout, "job %s has no runs recorded in %s\n", pos[0], c.stateDir)
+		fmt.Fprintf(stdout, "job %s has no runs recorded in %s\n", id, where(c))
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tDURATION\tTRIGGER\tSTATUS\tFETCHED\tBYTES\tDUPLICATES\tDISPOSED\tERROR MAILS")
+	tw := newTable("STARTED", "DURATION", "TRIGGER", "STATUS", "FETCHED", "SIZE", "DUPLICATES", "DISPOSED", "ERROR MAILS")
 	for _, r := range runs {
 		d := "-"
 		if !r.EndedAt.IsZero() {
 			d = r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"), d,
-			r.Trigger, r.Status, r.Fetched, r.Bytes, r.Duplicates, r.Disposed, r.ErrorMails)
+		tw.row(r.StartedAt.Local().Format("2006-01-02 15:04:05"), d, r.Trigger, string(r.Status), strconv.Itoa(r.Fetched), size(r.Bytes),
+			strconv.Itoa(r.Duplicates), strconv.Itoa(r.Disposed), strconv.Itoa(r.ErrorMails))
 		for _, n := range r.Notes {
-			fmt.Fprintf(tw, "  note: %s\n", shown(n))
+			tw.line("  note: %s", shown(n))
 		}
 		for _, e := range r.Errors {
-			fmt.Fprintf(tw, "  error: %s\n", shown(e))
+			tw.line("  error: %s", shown(e))
 		}
 	}
-	return tw.Flush()
+	return tw.write(stdout)
+}
+
+// where names the state a command reads: the directory, or the deployed stack.
+func where(c *common) string {
+	if c.aws {
+		return "the deployed stack"
+	}
+	return c.stateDir
 }

@@ -15,10 +15,6 @@ import (
 	"mailconnector/shared/preprocess"
 )
 
-// cmdSample fetches the oldest message of a job's folder and prints its
-// properties as JSON; where the session can preview (POP3 TOP) it reads
-// only the header and the first samplePreviewLines lines of the body. It
-// changes nothing on the server or in the state.
 func newSampleCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sample JOB [--jobs FILE] [--state DIR] [--aws]",
@@ -30,6 +26,10 @@ func newSampleCmd(a *app) *cobra.Command {
 	}
 }
 
+// cmdSample fetches the oldest message of a job's folder and prints its
+// properties as JSON; where the session can preview (POP3 TOP) it reads
+// only the header and the first samplePreviewLines lines of the body. It
+// changes nothing on the server or in the state.
 func cmdSample(ctx context.Context, c *common, id string, stdout io.Writer) error {
 	j, sess, done, err := openJob(ctx, c, id)
 	if err != nil {

@@ -9,9 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// cmdTest is Test Connection: connect, secure, authenticate, open the
-// folder, and report what the server offers. On failure it prints one
-// line naming the step that failed and exits 1.
 func newTestCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "test JOB [--jobs FILE] [--state DIR] [--aws]",
@@ -23,6 +20,9 @@ func newTestCmd(a *app) *cobra.Command {
 	}
 }
 
+// cmdTest is Test Connection: connect, secure, authenticate, open the
+// folder, and report what the server offers. On failure it prints one
+// line naming the step that failed and exits 1.
 func cmdTest(ctx context.Context, c *common, id string, stdout io.Writer) error {
 	j, sess, done, err := openJob(ctx, c, id)
 	if err != nil {
