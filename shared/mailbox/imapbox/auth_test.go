@@ -1,11 +1,9 @@
 package imapbox_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -114,32 +112,7 @@ func TestAuthMethods(t *testing.T) {
 				h := authHarness{a: a, security: sec, auth: au}
 				t.Run(h.Name(), func(t *testing.T) {
 					t.Parallel()
-					b := h.New(t).(*mailboxtest.DovecotBox)
-					raw := mailboxtest.Message(b.User+"@combo", 300)
-					b.Deliver(t, "", raw)
-					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-					defer cancel()
-					s, err := h.Open(ctx, b.Server(), b.Credentials())
-					if err != nil {
-						t.Fatalf("open: %v", err)
-					}
-					defer s.Close()
-					info := s.Info()
-					want := map[job.Security]string{job.SecurityNone: "none", job.SecuritySTARTTLSIfAvailable: "none", job.SecuritySTARTTLS: "starttls", job.SecurityTLS: "tls"}[sec]
-					if info.Security != want {
-						t.Errorf("got security %q, want %q", info.Security, want)
-					}
-					if gotNote := len(info.Notes) > 0; gotNote != (sec == job.SecuritySTARTTLSIfAvailable) {
-						t.Errorf("got notes %q, want a note only for the starttls-if-available fallback", info.Notes)
-					}
-					sc, err := s.Scan(ctx, "")
-					if err != nil || len(sc.Items) != 1 {
-						t.Fatalf("scan: got %v %v, want 1 item", sc, err)
-					}
-					var got []byte
-					if err := s.Fetch(ctx, sc.Items, func(_ mailbox.Item, r io.Reader) error { got, err = io.ReadAll(r); return err }); err != nil || !bytes.Equal(got, raw) {
-						t.Errorf("fetch: got %d bytes %v, want the %d delivered", len(got), err, len(raw))
-					}
+					mailboxtest.OpenOne(t, h, sec)
 				})
 			}
 		}

@@ -1,10 +1,8 @@
 package pop3box_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -158,37 +156,10 @@ func TestEveryCombination(t *testing.T) {
 			h := harness{security: sec, auth: a}
 			t.Run(h.Name(), func(t *testing.T) {
 				t.Parallel()
-				b := h.New(t).(*mailboxtest.DovecotBox)
-				raw := mailboxtest.Message(b.User+"@combo", 300)
-				b.Deliver(t, "", raw)
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				s, err := h.Open(ctx, b.Server(), b.Credentials())
-				if err != nil {
-					t.Fatalf("open: %v", err)
-				}
-				defer s.Close()
-				info := s.Info()
+				info := mailboxtest.OpenOne(t, h, sec)
 				want := map[job.Security]string{job.SecurityNone: "none", job.SecuritySTARTTLSIfAvailable: "none", job.SecuritySTARTTLS: "starttls", job.SecurityTLS: "tls"}[sec]
 				if info.Protocol != "pop3" || info.Security != want || info.Messages != 1 || info.Folder != "INBOX" {
 					t.Errorf("got %+v, want pop3, security %s, 1 message in INBOX", info, want)
-				}
-				if gotNote := len(info.Notes) > 0; gotNote != (sec == job.SecuritySTARTTLSIfAvailable) {
-					t.Errorf("got notes %q, want a note only for the starttls-if-available fallback", info.Notes)
-				}
-				sc, err := s.Scan(ctx, "")
-				if err != nil || len(sc.Items) != 1 {
-					t.Fatalf("scan: got %v %v, want 1 item", sc, err)
-				}
-				var got []byte
-				if err := s.Fetch(ctx, sc.Items, func(it mailbox.Item, r io.Reader) error {
-					got, err = io.ReadAll(r)
-					return err
-				}); err != nil {
-					t.Fatalf("fetch: %v", err)
-				}
-				if !bytes.Equal(got, raw) {
-					t.Errorf("fetch: got %d bytes, want the %d delivered", len(got), len(raw))
 				}
 			})
 		}
