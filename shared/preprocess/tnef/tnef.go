@@ -291,22 +291,29 @@ func (r *byteReader) skip(n int) bool {
 	return true
 }
 
+// take returns the next n bytes; when fewer are left, it reads nothing.
+func (r *byteReader) take(n int) ([]byte, bool) {
+	if !r.has(n) {
+		return nil, false
+	}
+	r.pos += n
+	return r.b[r.pos-n : r.pos], true
+}
+
 func (r *byteReader) u16() (uint16, bool) {
-	if !r.has(2) {
+	b, ok := r.take(2)
+	if !ok {
 		return 0, false
 	}
-	v := binary.LittleEndian.Uint16(r.b[r.pos:])
-	r.pos += 2
-	return v, true
+	return binary.LittleEndian.Uint16(b), true
 }
 
 func (r *byteReader) u32() (uint32, bool) {
-	if !r.has(4) {
+	b, ok := r.take(4)
+	if !ok {
 		return 0, false
 	}
-	v := binary.LittleEndian.Uint32(r.b[r.pos:])
-	r.pos += 4
-	return v, true
+	return binary.LittleEndian.Uint32(b), true
 }
 
 // cString reads a NUL-terminated 8-bit string in a Windows code page.
