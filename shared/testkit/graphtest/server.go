@@ -97,7 +97,11 @@ type Request struct {
 }
 
 // Start starts a server over plain http; tb.Cleanup stops it.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB) *Server { return start(tb, false) }
+
+// start starts a server on 127.0.0.1, over https when secure;
+// tb.Cleanup stops it.
+func start(tb testing.TB, secure bool) *Server {
 	s := newServer()
 	s.hs = httptest.NewUnstartedServer(s)
 	s.hs.Listener.Close()
@@ -106,7 +110,11 @@ func Start(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	s.hs.Listener = ln
-	s.hs.Start()
+	if secure {
+		s.hs.StartTLS()
+	} else {
+		s.hs.Start()
+	}
 	tb.Cleanup(s.Close)
 	return s
 }
@@ -114,16 +122,7 @@ func Start(tb testing.TB) *Server {
 // StartTLS starts a server over https with a self-signed certificate for
 // 127.0.0.1, and writes that certificate to caFile for a client to trust.
 func StartTLS(tb testing.TB) (s *Server, caFile string) {
-	s = newServer()
-	s.hs = httptest.NewUnstartedServer(s)
-	s.hs.Listener.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.hs.Listener = ln
-	s.hs.StartTLS()
-	tb.Cleanup(s.Close)
+	s = start(tb, true)
 	caFile = filepath.Join(tb.TempDir(), "graphtest-ca.pem")
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.hs.Certificate().Raw})
 	if err := os.WriteFile(caFile, block, 0o600); err != nil {
