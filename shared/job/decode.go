@@ -1,7 +1,6 @@
 package job
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -39,8 +38,9 @@ func (ks UnknownKeys) Error() string { return listProblems(ks) }
 
 // parseNode reads the jobs file as a YAML node tree. A syntax error names
 // the line the problem is on: the YAML parser names the line where the
-// enclosing block began (for a bad indent, often line 1), so the line is
-// the first one that makes the document unreadable.
+// enclosing block began (for a bad indent, often line 1), so the line
+// named is the last one whose addition turns a readable start of the file
+// into an unreadable one.
 func parseNode(b []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	err := yaml.Unmarshal(b, &doc)
@@ -49,15 +49,16 @@ func parseNode(b []byte) (*yaml.Node, error) {
 	}
 	msg := yamlLine.ReplaceAllString(err.Error(), "")
 	lines := strings.SplitAfter(string(b), "\n")
-	var prefix strings.Builder
-	for i, l := range lines {
-		prefix.WriteString(l)
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for k := len(lines); k > 1; k-- {
 		var n yaml.Node
-		if yaml.Unmarshal([]byte(prefix.String()), &n) != nil {
-			return nil, fmt.Errorf("line %d: %s", i+1, msg)
+		if yaml.Unmarshal([]byte(strings.Join(lines[:k-1], "")), &n) == nil {
+			return nil, fmt.Errorf("line %d: %s", k, msg)
 		}
 	}
-	return nil, errors.New(msg)
+	return nil, fmt.Errorf("line 1: %s", msg)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)

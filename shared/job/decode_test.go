@@ -24,6 +24,14 @@ func TestParseErrorsANewcomerHits(t *testing.T) {
       host: mail.example.com
      port: 993
 `, want: "decode jobs file: line 6: did not find expected key"},
+		{name: "bad indent after a flow mapping over two lines", yaml: `jobs:
+  - id: a
+    server: {protocol: imap,
+      host: mail.example.com}
+    incoming:
+      onSuccess: move
+     moveTo: Done
+`, want: "decode jobs file: line 7: did not find expected key"},
 		{name: "tab on line 4", yaml: "jobs:\n  - id: a\n    server:\n\tprotocol: imap\n", want: "decode jobs file: line 4: found character that cannot start any token"},
 		{name: "unknown key with a near one", yaml: `jobs:
   - id: a

@@ -54,6 +54,11 @@ type Spec interface {
 	build(s *Schedule)
 }
 
+var (
+	_ Spec = (*Expression)(nil)
+	_ Spec = Calendar{}
+)
+
 type kind int
 
 const (
