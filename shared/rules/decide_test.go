@@ -19,11 +19,7 @@ import (
 // TestConditionsAndOperators: the parts of address fields, recipients, and
 // sizes with units.
 func TestAddressPartsRecipientsAndSizes(t *testing.T) {
-	tests := []struct {
-		name string
-		cond string
-		want bool
-	}{
+	tests := []conditionCase{
 		{"from.address equals", `{field: from.address, op: equals, value: ann@customer.example}`, true},
 		{"from.address ignores the name", `{field: from.address, op: contains, value: "Ann Example"}`, false},
 		{"from.name equals", `{field: from.name, op: equals, value: "ann example"}`, true},
@@ -45,18 +41,7 @@ func TestAddressPartsRecipientsAndSizes(t *testing.T) {
 		{"contains empty matches", `{field: subject, op: contains, value: ""}`, true},
 		{"nested all any not", `{all: [{any: [{field: subject, op: contains, value: nope}, {field: from.domain, op: equals, value: customer.example}]}, {not: {field: dkim, op: equals, value: pass}}]}`, true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			j := jobWith(t, "    processing:\n      statements:\n        - {name: hit, action: ignore, when: "+tt.cond+"}\n")
-			d, err := (&Engine{Lookup: lookup()}).Decide(context.Background(), j, msg(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := d.Statement == "hit"; got != tt.want {
-				t.Errorf("got matched %v (decision %+v), want %v", got, d, tt.want)
-			}
-		})
-	}
+	checkConditions(t, tests)
 }
 
 // TestAuthenticationResultsTrust: only the topmost Authentication-Results

@@ -89,11 +89,7 @@ func msg(edit func(m *message.Message)) *message.Message {
 }
 
 func TestConditionsAndOperators(t *testing.T) {
-	tests := []struct {
-		name string
-		cond string
-		want bool
-	}{
+	tests := []conditionCase{
 		{"from equals address", `{field: from, op: equals, value: ANN@customer.example}`, true},
 		{"from equals domain pattern", `{field: from, op: equals, value: "*@customer.example"}`, true},
 		{"from display name contains", `{field: from, op: contains, value: example}`, true},
@@ -120,18 +116,7 @@ func TestConditionsAndOperators(t *testing.T) {
 		{"any", `{any: [{field: subject, op: contains, value: nope}, {field: dkim, op: equals, value: fail}]}`, true},
 		{"not", `{not: {field: subject, op: contains, value: printer}}`, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			j := jobWith(t, "    processing:\n      statements:\n        - {name: hit, action: ignore, when: "+tt.cond+"}\n")
-			d, err := (&Engine{Lookup: lookup()}).Decide(context.Background(), j, msg(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := d.Statement == "hit"; got != tt.want {
-				t.Errorf("got matched %v (decision %+v), want %v", got, d, tt.want)
-			}
-		})
-	}
+	checkConditions(t, tests)
 }
 
 func TestActionsThreadingAllowListAndLoops(t *testing.T) {
@@ -316,6 +301,32 @@ func TestThreadingOptionsCapAndOwnNotices(t *testing.T) {
 			}
 			if d.Action != tt.action || d.RequestID != tt.requestID || !strings.Contains(d.Reason, tt.reason) {
 				t.Errorf("got %s %q %q (%v), want %s %q %q", d.Action, d.RequestID, d.Reason, d.Why, tt.action, tt.requestID, tt.reason)
+			}
+		})
+	}
+}
+
+// conditionCase is one condition, as the jobs file writes it, and whether
+// it matches msg(nil).
+type conditionCase struct {
+	name string
+	cond string
+	want bool
+}
+
+// checkConditions puts each case's condition on a statement of its own and
+// checks whether the statement decides for msg(nil).
+func checkConditions(t *testing.T, tests []conditionCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := jobWith(t, "    processing:\n      statements:\n        - {name: hit, action: ignore, when: "+tt.cond+"}\n")
+			d, err := (&Engine{Lookup: lookup()}).Decide(context.Background(), j, msg(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Statement == "hit"; got != tt.want {
+				t.Errorf("got matched %v (decision %+v), want %v", got, d, tt.want)
 			}
 		})
 	}
