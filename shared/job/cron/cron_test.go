@@ -182,6 +182,7 @@ func TestDescribe(t *testing.T) {
 		{name: "every minute", spec: Calendar{Every: time.Minute}, want: "every minute UTC"},
 		{name: "every hour from 09:00", spec: Calendar{Every: time.Hour, From: 9 * 60}, want: "every hour, 09:00–23:00 UTC"},
 		{name: "every 2 hours", spec: Calendar{Every: 2 * time.Hour}, want: "every 2 hours UTC"},
+		{name: "every 5 hours restarts at midnight", spec: Calendar{Every: 5 * time.Hour}, want: "every 5 hours, 00:00–20:00 UTC"},
 		{name: "window names the last run", spec: Calendar{Every: 20 * time.Minute, From: 8*60 + 10, To: 17*60 + 40}, want: "every 20 min, 08:10–17:30 UTC"},
 		{name: "weekend", spec: Calendar{Occurrence: Weekly, Weekdays: []time.Weekday{time.Sunday, time.Saturday}, At: 10 * 60}, want: "Sat, Sun at 10:00 UTC"},
 		{name: "three days", spec: Calendar{Occurrence: Weekly, Weekdays: []time.Weekday{time.Friday, time.Monday, time.Wednesday}, At: 7 * 60}, want: "Mon, Wed, Fri at 07:00 UTC"},

@@ -84,7 +84,9 @@ func timesWords(times []int, days string) (string, bool) {
 	if days != "" {
 		rest = append(rest, days)
 	}
-	if first >= step || last+step < 24*60 {
+	// Without a window the runs go round the clock at one pace, midnight
+	// included.
+	if first >= step || last+step < 24*60 || 24*60%step != 0 {
 		rest = append(rest, Clock(first).String()+"–"+Clock(last).String())
 	}
 	w := "every " + durationWords(time.Duration(step)*time.Minute)
