@@ -41,23 +41,13 @@ var processTokens = &mailauth.Tokens{}
 // failures are *mailbox.ConnectError naming the step; the secret's value
 // never appears in an error.
 func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
-	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	creds, err := o.credentials(ctx, j)
 	if err != nil {
-		return nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
-	}
-	if j.Server.Protocol == job.Graph {
-		// The token endpoint of the job's cloud and Graph's scopes.
-		creds = graphbox.Credentials(j.Server, creds)
+		return nil, err
 	}
 	var ts oauth2.TokenSource
 	if j.Server.Auth.Method == job.AuthOAuth2 {
-		tokens := o.Tokens
-		if tokens == nil {
-			tokens = processTokens
-		}
-		// A resolver that can write keeps rotated refresh tokens.
-		w, _ := o.Secrets.(secrets.Writer)
-		src, err := tokens.Source(j.Server.Auth.Secret, creds, w)
+		src, err := o.tokenSource(j, creds)
 		if err != nil {
 			port := j.Server.Port
 			if port == 0 {
@@ -88,4 +78,28 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("job %s: protocol %s is not supported by this build yet", j.ID, j.Server.Protocol)
+}
+
+// credentials resolves the job's secret; for Graph it completes it with
+// the token endpoint of the job's cloud and Graph's scopes.
+func (o Opener) credentials(ctx context.Context, j *job.Job) (secrets.Credentials, error) {
+	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	if err != nil {
+		return creds, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+	}
+	if j.Server.Protocol == job.Graph {
+		creds = graphbox.Credentials(j.Server, creds)
+	}
+	return creds, nil
+}
+
+// tokenSource is the oauth2 job's token source, kept for the process
+// (Tokens); a resolver that can write keeps rotated refresh tokens.
+func (o Opener) tokenSource(j *job.Job, creds secrets.Credentials) (mailauth.TokenSource, error) {
+	tokens := o.Tokens
+	if tokens == nil {
+		tokens = processTokens
+	}
+	w, _ := o.Secrets.(secrets.Writer)
+	return tokens.Source(j.Server.Auth.Secret, creds, w)
 }

@@ -35,19 +35,11 @@ func (o Opener) Subscriptions(ctx context.Context, j *job.Job) (push.Subscriptio
 // cloud's token endpoint and scopes) and its token source, which keeps
 // rotated refresh tokens when the resolver can write.
 func (o Opener) jobTokens(ctx context.Context, j *job.Job) (secrets.Credentials, oauth2.TokenSource, error) {
-	creds, err := o.Secrets.Resolve(ctx, j.Server.Auth.Secret)
+	creds, err := o.credentials(ctx, j)
 	if err != nil {
-		return creds, nil, fmt.Errorf("job %s: resolve secret %q: %w", j.ID, j.Server.Auth.Secret, err)
+		return creds, nil, err
 	}
-	if j.Server.Protocol == job.Graph {
-		creds = graphbox.Credentials(j.Server, creds)
-	}
-	tokens := o.Tokens
-	if tokens == nil {
-		tokens = processTokens
-	}
-	w, _ := o.Secrets.(secrets.Writer)
-	ts, err := tokens.Source(j.Server.Auth.Secret, creds, w)
+	ts, err := o.tokenSource(j, creds)
 	if err != nil {
 		return creds, nil, fmt.Errorf("job %s: %w", j.ID, err)
 	}
