@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/scheduler"
 )
 
 // scheduleGroupName is the EventBridge Scheduler group of the connector.
@@ -22,7 +22,7 @@ type schedulePlan struct {
 	TimeZone   string // IANA name
 	StartDate  string // ISO 8601 UTC, or "" for none
 	EndDate    string // ISO 8601 UTC, or "" for none
-	Input      string // {"jobId":"<id>"}
+	Input      string // scheduler.Payload{JobID: <id>}
 }
 
 // planSchedules turns the jobs' schedules into EventBridge Scheduler
@@ -79,10 +79,7 @@ func planSchedules(f *job.File, now time.Time) ([]schedulePlan, []string, error)
 			y, m, day := t.Date()
 			end = time.Date(y, m, day+1, 0, 0, 0, 0, loc).UTC().Format(time.RFC3339)
 		}
-		input, err := json.Marshal(map[string]string{"jobId": j.ID})
-		if err != nil {
-			return nil, nil, fieldErr("id", "%v", err)
-		}
+		input := scheduler.Payload{JobID: j.ID}.Encode()
 		for n, expr := range exprs {
 			name := j.ID
 			if len(exprs) > 1 {
