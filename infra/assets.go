@@ -17,7 +17,7 @@ import (
 const lambdaTaskRoot = "/var/task"
 
 // jobsAssetName is the jobs file inside every function asset; the functions
-// read $LAMBDA_TASK_ROOT/jobs.json unless CONNECTOR_JOBS_FILE says otherwise.
+// read $LAMBDA_TASK_ROOT/jobs.json unless envnames.JobsFile says otherwise.
 const jobsAssetName = "jobs.json"
 
 // placeholderBootstrap stands in for a function binary in a test synth

@@ -23,17 +23,19 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/job"
 )
 
-// The Lambda functions, by the name of their directory in functions/ and build/.
+// The Lambda functions, by the name of their directory in functions/ and
+// build/; envnames says which environment each one reads.
 const (
-	fnFetch      = "fetch"
-	fnPreprocess = "preprocess"
-	fnRules      = "rules"
-	fnDeadletter = "deadletter"
-	fnWebhook    = "webhook"
-	fnRenew      = "renew"
+	fnFetch      = envnames.Fetch
+	fnPreprocess = envnames.Preprocess
+	fnRules      = envnames.Rules
+	fnDeadletter = envnames.Deadletter
+	fnWebhook    = envnames.Webhook
+	fnRenew      = envnames.Renew
 )
 
 // functionNames lists the functions every stack has, in a stable order.
@@ -58,7 +60,7 @@ const (
 
 // Queue settings shared with the functions.
 const (
-	maxReceiveCount   = 5  // redrive to the DLQ after this many receives; CONNECTOR_MAX_RECEIVES
+	maxReceiveCount   = 5  // redrive to the DLQ after this many receives; envnames.MaxReceives
 	dlqRetentionDays  = 14 // the longest SQS allows
 	visibilityFactor  = 6  // queue visibility timeout = factor × the consumer's timeout
 	sqsBatchSize      = 10
@@ -330,30 +332,30 @@ func (c *ConnectorStack) defineTopic() {
 
 func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 	common := map[string]*string{
-		"CONNECTOR_TABLE":           c.Table.TableName(),
-		"CONNECTOR_BUCKET":          c.Bucket.BucketName(),
-		"CONNECTOR_LEDGER_TTL_DAYS": jsii.String(strconv.Itoa(c.Config.LedgerTTLDays)),
-		"CONNECTOR_RUN_TTL_DAYS":    jsii.String(strconv.Itoa(c.Config.RunTTLDays)),
-		"CONNECTOR_MAX_RECEIVES":    jsii.String(strconv.Itoa(maxReceiveCount)),
+		envnames.Table:         c.Table.TableName(),
+		envnames.Bucket:        c.Bucket.BucketName(),
+		envnames.LedgerTTLDays: jsii.String(strconv.Itoa(c.Config.LedgerTTLDays)),
+		envnames.RunTTLDays:    jsii.String(strconv.Itoa(c.Config.RunTTLDays)),
+		envnames.MaxReceives:   jsii.String(strconv.Itoa(maxReceiveCount)),
 	}
 	extra := map[string]map[string]*string{
 		fnFetch: {
-			"CONNECTOR_PREPROCESS_QUEUE_URL": c.Queues[qPreprocess].QueueUrl(),
-			"CONNECTOR_ALERT_TOPIC_ARN":      c.Topic.TopicArn(),
+			envnames.PreprocessQueueURL: c.Queues[qPreprocess].QueueUrl(),
+			envnames.AlertTopicARN:      c.Topic.TopicArn(),
 		},
 		fnPreprocess: {
-			"CONNECTOR_RULES_QUEUE_URL": c.Queues[qRules].QueueUrl(),
+			envnames.RulesQueueURL: c.Queues[qRules].QueueUrl(),
 		},
 		fnRules: {
-			"CONNECTOR_EVENT_BUS":       jsii.String(defaultEventBus),
-			"CONNECTOR_ALERT_TOPIC_ARN": c.Topic.TopicArn(),
+			envnames.EventBus:      jsii.String(defaultEventBus),
+			envnames.AlertTopicARN: c.Topic.TopicArn(),
 		},
 		fnDeadletter: {
-			"CONNECTOR_ALERT_TOPIC_ARN": c.Topic.TopicArn(),
+			envnames.AlertTopicARN: c.Topic.TopicArn(),
 		},
 	}
 	if c.Config.SenderAddress != "" {
-		extra[fnRules]["CONNECTOR_SENDER_ADDRESS"] = jsii.String(c.Config.SenderAddress)
+		extra[fnRules][envnames.SenderAddress] = jsii.String(c.Config.SenderAddress)
 	}
 	for _, name := range c.FunctionNames {
 		spec := functionSpecs[name]
@@ -430,12 +432,12 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 		// verifier kept with it, and every other path answers 404.
 		c.WebhookURL = hook.AddFunctionUrl(&awslambda.FunctionUrlOptions{AuthType: awslambda.FunctionUrlAuthType_NONE})
 		fetchName := c.Functions[fnFetch].FunctionName()
-		hook.AddEnvironment(jsii.String("CONNECTOR_FETCH_FUNCTION"), fetchName, nil)
-		hook.AddEnvironment(jsii.String("CONNECTOR_ALERT_TOPIC_ARN"), c.Topic.TopicArn(), nil)
+		hook.AddEnvironment(jsii.String(envnames.FetchFunction), fetchName, nil)
+		hook.AddEnvironment(jsii.String(envnames.AlertTopicARN), c.Topic.TopicArn(), nil)
 		renew := c.Functions[fnRenew]
-		renew.AddEnvironment(jsii.String("CONNECTOR_FETCH_FUNCTION"), fetchName, nil)
-		renew.AddEnvironment(jsii.String("CONNECTOR_ALERT_TOPIC_ARN"), c.Topic.TopicArn(), nil)
-		renew.AddEnvironment(jsii.String("CONNECTOR_WEBHOOK_URL"), c.WebhookURL.Url(), nil)
+		renew.AddEnvironment(jsii.String(envnames.FetchFunction), fetchName, nil)
+		renew.AddEnvironment(jsii.String(envnames.AlertTopicARN), c.Topic.TopicArn(), nil)
+		renew.AddEnvironment(jsii.String(envnames.WebhookURL), c.WebhookURL.Url(), nil)
 	}
 }
 
@@ -539,8 +541,8 @@ func (c *ConnectorStack) defineOutputs() {
 	out := func(id, desc string, v *string) {
 		awscdk.NewCfnOutput(c.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
 	}
-	out("TableName", "DynamoDB table (CONNECTOR_TABLE)", c.Table.TableName())
-	out("BucketName", "S3 bucket for raw and normalized mail (CONNECTOR_BUCKET)", c.Bucket.BucketName())
+	out("TableName", "DynamoDB table ("+envnames.Table+")", c.Table.TableName())
+	out("BucketName", "S3 bucket for raw and normalized mail ("+envnames.Bucket+")", c.Bucket.BucketName())
 	out("AlertTopicArn", "SNS topic for administrator alerts", c.Topic.TopicArn())
 	out("KeyArn", "KMS key that encrypts the table, the bucket, the queues and the alert topic", c.Key.KeyArn())
 	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())

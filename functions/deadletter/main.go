@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"mailconnector/shared/awsenv"
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/metrics"
 )
@@ -26,13 +27,9 @@ func main() {
 }
 
 func realMain(ctx context.Context) (*handler.DeadLetter, error) {
-	c, err := awsenv.FromEnv(os.Getenv)
+	e, err := awsenv.Setup(ctx, envnames.Deadletter, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := c.AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &handler.DeadLetter{Ledger: c.Store(cfg), Logger: awsenv.Logger(), Metrics: metrics.New(os.Stdout)}, nil
+	return &handler.DeadLetter{Ledger: e.Store, Logger: e.Logger, Metrics: metrics.New(os.Stdout)}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"mailconnector/shared/awsenv"
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/preprocess"
 	"mailconnector/shared/queue/sqsqueue"
@@ -26,30 +27,18 @@ func main() {
 }
 
 func realMain(ctx context.Context) (*handler.Queue, error) {
-	c, err := awsenv.FromEnv(os.Getenv)
+	e, err := awsenv.Setup(ctx, envnames.Preprocess, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsenv.Require("CONNECTOR_BUCKET", c.Bucket); err != nil {
-		return nil, err
-	}
-	if err := awsenv.Require("CONNECTOR_RULES_QUEUE_URL", c.RulesQueueURL); err != nil {
-		return nil, err
-	}
-	cfg, err := c.AWS(ctx)
+	jobs, err := e.Jobs()
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := c.Jobs()
-	if err != nil {
-		return nil, err
-	}
-	log := awsenv.Logger()
-	st := c.Store(cfg)
 	stage := preprocess.NewStage(preprocess.StageOptions{
-		Store: st, Blobs: c.Blobs(cfg), Jobs: jobs,
-		Next:   sqsqueue.New(sqs.NewFromConfig(cfg), c.RulesQueueURL),
-		Logger: log,
+		Store: e.Store, Blobs: e.Blobs(e.AWSConfig), Jobs: jobs,
+		Next:   sqsqueue.New(sqs.NewFromConfig(e.AWSConfig), e.RulesQueueURL),
+		Logger: e.Logger,
 	})
-	return &handler.Queue{Name: "preprocess", Stage: stage, Ledger: st, Logger: log}, nil
+	return &handler.Queue{Name: envnames.Preprocess, Stage: stage, Ledger: e.Store, Logger: e.Logger, Sources: e.Sources()}, nil
 }

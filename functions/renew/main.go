@@ -13,11 +13,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"mailconnector/shared/awsenv/awspush"
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/push"
 )
 
 func main() {
-	e, err := awspush.New(context.Background(), true)
+	e, err := awspush.New(context.Background(), envnames.Renew)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "renew:", err)
 		os.Exit(1)

@@ -10,14 +10,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"mailconnector/shared/awsenv"
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/event/ebevents"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/metrics"
-	"mailconnector/shared/notify/awsnotify"
 	"mailconnector/shared/rules"
 )
 
@@ -31,31 +29,19 @@ func main() {
 }
 
 func realMain(ctx context.Context) (*handler.Queue, error) {
-	c, err := awsenv.FromEnv(os.Getenv)
+	e, err := awsenv.Setup(ctx, envnames.Rules, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsenv.Require("CONNECTOR_BUCKET", c.Bucket); err != nil {
-		return nil, err
-	}
-	if err := awsenv.Require("CONNECTOR_EVENT_BUS", c.EventBus); err != nil {
-		return nil, err
-	}
-	cfg, err := c.AWS(ctx)
+	jobs, err := e.Jobs()
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := c.Jobs()
-	if err != nil {
-		return nil, err
-	}
-	log := awsenv.Logger()
-	st := c.Store(cfg)
 	stage := rules.NewStage(rules.StageOptions{
-		Store: st, Blobs: c.Blobs(cfg), Jobs: jobs,
-		Publisher: ebevents.New(eventbridge.NewFromConfig(cfg), c.EventBus),
-		Notifier:  awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress),
-		Logger:    log,
+		Store: e.Store, Blobs: e.Blobs(e.AWSConfig), Jobs: jobs,
+		Publisher: ebevents.New(eventbridge.NewFromConfig(e.AWSConfig), e.EventBus),
+		Notifier:  e.Notifier(),
+		Logger:    e.Logger,
 	})
-	return &handler.Queue{Name: "rules", Stage: stage, Ledger: st, Logger: log, Metrics: metrics.New(os.Stdout)}, nil
+	return &handler.Queue{Name: envnames.Rules, Stage: stage, Ledger: e.Store, Logger: e.Logger, Metrics: metrics.New(os.Stdout), Sources: e.Sources()}, nil
 }

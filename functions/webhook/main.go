@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"mailconnector/shared/awsenv/awspush"
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/signin"
 	"mailconnector/shared/webhook"
 )
@@ -40,7 +41,7 @@ func main() {
 }
 
 func realMain(ctx context.Context) (*webhook.Handler, error) {
-	e, err := awspush.New(ctx, false)
+	e, err := awspush.New(ctx, envnames.Webhook)
 	if err != nil {
 		return nil, err
 	}

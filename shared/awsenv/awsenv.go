@@ -17,47 +17,55 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/blob/s3blob"
 	"mailconnector/shared/job"
+	"mailconnector/shared/notify/awsnotify"
+	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/redact"
 	"mailconnector/shared/store/dynamostore"
 )
 
-// Config is the environment of a function. Names are the environment
-// variables CDK sets (infra/).
+// Config is the environment of a function, as the CDK app (infra/) sets
+// it; envnames names each variable.
 type Config struct {
-	Table              string // CONNECTOR_TABLE
-	Bucket             string // CONNECTOR_BUCKET
-	JobsFile           string // CONNECTOR_JOBS_FILE, default $LAMBDA_TASK_ROOT/jobs.json
-	PreprocessQueueURL string // CONNECTOR_PREPROCESS_QUEUE_URL (fetch)
-	RulesQueueURL      string // CONNECTOR_RULES_QUEUE_URL (preprocess)
-	EventBus           string // CONNECTOR_EVENT_BUS (rules)
-	AlertTopicARN      string // CONNECTOR_ALERT_TOPIC_ARN (fetch, deadletter)
-	SenderAddress      string // CONNECTOR_SENDER_ADDRESS (rules, optional)
-	LedgerTTLDays      int    // CONNECTOR_LEDGER_TTL_DAYS
-	RunTTLDays         int    // CONNECTOR_RUN_TTL_DAYS
-	FetchFunction      string // CONNECTOR_FETCH_FUNCTION (webhook, renew: the fetch function to invoke)
-	WebhookURL         string // CONNECTOR_WEBHOOK_URL (renew: the webhook's Function URL)
-	FunctionName       string // AWS_LAMBDA_FUNCTION_NAME
+	Table              string // envnames.Table
+	Bucket             string // envnames.Bucket
+	JobsFile           string // envnames.JobsFile, default $LAMBDA_TASK_ROOT/jobs.json
+	PreprocessQueueURL string // envnames.PreprocessQueueURL (fetch)
+	RulesQueueURL      string // envnames.RulesQueueURL (preprocess)
+	EventBus           string // envnames.EventBus (rules)
+	AlertTopicARN      string // envnames.AlertTopicARN
+	SenderAddress      string // envnames.SenderAddress (optional)
+	LedgerTTLDays      int    // envnames.LedgerTTLDays
+	RunTTLDays         int    // envnames.RunTTLDays
+	FetchFunction      string // envnames.FetchFunction (webhook, renew: the fetch function to invoke)
+	WebhookURL         string // envnames.WebhookURL (renew: the webhook's Function URL)
+	FunctionName       string // envnames.FunctionName
 	// Endpoint points every client at one URL (tests: a moto server).
-	Endpoint string // CONNECTOR_AWS_ENDPOINT
+	Endpoint string // envnames.Endpoint
 }
 
-// FromEnv reads Config with getenv (os.Getenv in a main).
-func FromEnv(getenv func(string) string) (Config, error) {
+// Load reads the Config of function (one of envnames' functions) with
+// getenv (os.Getenv in a main), and fails naming the first variable the
+// function requires that is empty.
+func Load(function string, getenv func(string) string) (Config, error) {
 	c := Config{
-		Table: getenv("CONNECTOR_TABLE"), Bucket: getenv("CONNECTOR_BUCKET"), JobsFile: getenv("CONNECTOR_JOBS_FILE"),
-		PreprocessQueueURL: getenv("CONNECTOR_PREPROCESS_QUEUE_URL"), RulesQueueURL: getenv("CONNECTOR_RULES_QUEUE_URL"),
-		EventBus: getenv("CONNECTOR_EVENT_BUS"), AlertTopicARN: getenv("CONNECTOR_ALERT_TOPIC_ARN"),
-		SenderAddress: getenv("CONNECTOR_SENDER_ADDRESS"), FunctionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
-		Endpoint: getenv("CONNECTOR_AWS_ENDPOINT"), FetchFunction: getenv("CONNECTOR_FETCH_FUNCTION"),
-		WebhookURL: getenv("CONNECTOR_WEBHOOK_URL"),
+		Table: getenv(envnames.Table), Bucket: getenv(envnames.Bucket), JobsFile: getenv(envnames.JobsFile),
+		PreprocessQueueURL: getenv(envnames.PreprocessQueueURL), RulesQueueURL: getenv(envnames.RulesQueueURL),
+		EventBus: getenv(envnames.EventBus), AlertTopicARN: getenv(envnames.AlertTopicARN),
+		SenderAddress: getenv(envnames.SenderAddress), FunctionName: getenv(envnames.FunctionName),
+		Endpoint: getenv(envnames.Endpoint), FetchFunction: getenv(envnames.FetchFunction),
+		WebhookURL: getenv(envnames.WebhookURL),
 	}
 	if c.JobsFile == "" {
-		c.JobsFile = filepath.Join(getenv("LAMBDA_TASK_ROOT"), "jobs.json")
+		c.JobsFile = filepath.Join(getenv(envnames.TaskRoot), "jobs.json")
 	}
-	for name, dst := range map[string]*int{"CONNECTOR_LEDGER_TTL_DAYS": &c.LedgerTTLDays, "CONNECTOR_RUN_TTL_DAYS": &c.RunTTLDays} {
+	for name, dst := range map[string]*int{envnames.LedgerTTLDays: &c.LedgerTTLDays, envnames.RunTTLDays: &c.RunTTLDays} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
@@ -66,20 +74,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			*dst = n
 		}
 	}
-	if c.Table == "" {
-		return c, fmt.Errorf("CONNECTOR_TABLE is required")
+	if err := envnames.Check(function, getenv); err != nil {
+		return c, err
 	}
 	return c, nil
-}
-
-// Require fails naming the first empty variable among names.
-func Require(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			return fmt.Errorf("%s is required", pairs[i])
-		}
-	}
-	return nil
 }
 
 // AWS loads the AWS configuration (the function's role), or one pointed
@@ -119,4 +117,38 @@ func (c Config) Blobs(cfg aws.Config) *s3blob.Store {
 // value the function resolved or obtained (redact) before writing.
 func Logger() *slog.Logger {
 	return slog.New(redact.Handler(slog.NewJSONHandler(os.Stderr, nil)))
+}
+
+// Env is what every function builds first: its Config, the AWS
+// configuration, the logger and the store.
+type Env struct {
+	Config
+	AWSConfig aws.Config
+	Logger    *slog.Logger
+	Store     *dynamostore.Store
+}
+
+// Setup loads the Config of function (one of envnames' functions) with
+// getenv (os.Getenv in a main) and builds its Env.
+func Setup(ctx context.Context, function string, getenv func(string) string) (*Env, error) {
+	c, err := Load(function, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Config: c, AWSConfig: cfg, Logger: Logger(), Store: c.Store(cfg)}, nil
+}
+
+// Sources finds the queues of SQS event records, for handler.Queue.
+func (e *Env) Sources() *sqsqueue.Sources {
+	return sqsqueue.NewSources(sqs.NewFromConfig(e.AWSConfig))
+}
+
+// Notifier sends alerts to the alert topic and sender notices from the
+// sender address.
+func (e *Env) Notifier() *awsnotify.Notifier {
+	return awsnotify.New(sns.NewFromConfig(e.AWSConfig), sesv2.NewFromConfig(e.AWSConfig), e.AlertTopicARN, e.SenderAddress)
 }

@@ -11,6 +11,7 @@ import (
 
 	"mailconnector/shared/consume"
 	"mailconnector/shared/metrics"
+	"mailconnector/shared/queue"
 	"mailconnector/shared/store"
 )
 
@@ -31,23 +32,50 @@ type Queue struct {
 	// given it one (the rules stage): MessagesProcessed, MessagesRejected
 	// or MessagesFailed per job.
 	Metrics *metrics.Writer
+	// Sources, when set, finds the queue of each record, so the record
+	// stays hidden (at the queue's visibility timeout) while the stage
+	// works on it, however long that takes.
+	Sources Sources
+}
+
+// Sources finds the queue a record was delivered from by its
+// EventSourceARN, and the queue's visibility timeout (sqsqueue.Sources).
+type Sources interface {
+	Extender(ctx context.Context, arn string) (queue.Extender, time.Duration, error)
 }
 
 // Handle processes every record; the failed ones are returned for retry.
 func (h *Queue) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	c := consume.New(consume.Options{
-		Name: h.Name, Stage: h.Stage, Ledger: h.Ledger, Logger: h.Logger, Now: h.Now,
-		Metrics: h.Metrics,
-	})
 	var resp events.SQSEventResponse
 	for _, rec := range ev.Records {
-		// The queue's visibility timeout is six times the function's
-		// timeout (infra), so a record never needs its lease extended.
-		if c.Consume(ctx, delivery(rec)) == consume.Retry {
+		d := delivery(rec)
+		var visibility time.Duration
+		if h.Sources != nil {
+			q, v, err := h.Sources.Extender(ctx, rec.EventSourceARN)
+			if err != nil {
+				// The record is still consumed; only its visibility is
+				// not kept alive.
+				h.logger().Warn("find the record's queue", "stage", h.Name, "messageId", rec.MessageId, "err", err)
+			} else {
+				d.Queue, visibility = q, v
+			}
+		}
+		c := consume.New(consume.Options{
+			Name: h.Name, Stage: h.Stage, Ledger: h.Ledger, Logger: h.Logger, Now: h.Now,
+			Metrics: h.Metrics, Visibility: visibility,
+		})
+		if c.Consume(ctx, d) == consume.Retry {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
 	return resp, nil
+}
+
+func (h *Queue) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
 }
 
 // delivery is the consume package's view of an SQS record.

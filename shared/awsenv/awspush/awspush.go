@@ -9,8 +9,6 @@ import (
 
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"mailconnector/shared/awsenv"
 	"mailconnector/shared/connect"
@@ -30,41 +28,28 @@ type Env struct {
 	Notifier *awsnotify.Notifier
 }
 
-// New reads the environment (CONNECTOR_TABLE, CONNECTOR_JOBS_FILE,
-// CONNECTOR_FETCH_FUNCTION, CONNECTOR_ALERT_TOPIC_ARN, and
-// CONNECTOR_WEBHOOK_URL when needWebhookURL) and builds the push service.
-func New(ctx context.Context, needWebhookURL bool) (*Env, error) {
-	c, err := awsenv.FromEnv(os.Getenv)
+// New reads the environment of function (envnames.Webhook or
+// envnames.Renew) and builds the push service.
+func New(ctx context.Context, function string) (*Env, error) {
+	a, err := awsenv.Setup(ctx, function, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsenv.Require("CONNECTOR_FETCH_FUNCTION", c.FetchFunction); err != nil {
-		return nil, err
-	}
-	if needWebhookURL {
-		if err := awsenv.Require("CONNECTOR_WEBHOOK_URL", c.WebhookURL); err != nil {
-			return nil, err
-		}
-	}
-	cfg, err := c.AWS(ctx)
+	jobs, err := a.Jobs()
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := c.Jobs()
-	if err != nil {
-		return nil, err
-	}
-	log := awsenv.Logger()
+	cfg := a.AWSConfig
 	e := &Env{
-		Store:    c.Store(cfg),
+		Store:    a.Store,
 		Secrets:  smsecrets.New(secretsmanager.NewFromConfig(cfg), nil),
-		Notifier: awsnotify.New(sns.NewFromConfig(cfg), sesv2.NewFromConfig(cfg), c.AlertTopicARN, c.SenderAddress),
+		Notifier: a.Notifier(),
 	}
-	opener := connect.Opener{Secrets: e.Secrets, Logger: log}
+	opener := connect.Opener{Secrets: e.Secrets, Logger: a.Logger}
 	e.Service = &push.Service{
 		Jobs: jobs, Store: e.Store, Connect: opener.Subscriptions, CheckSignIn: opener.CheckSignIn,
-		Fetch:      push.InvokeFetch{Invoker: invoke.New(awslambda.NewFromConfig(cfg), c.FetchFunction)},
-		WebhookURL: c.WebhookURL, Notifier: e.Notifier, Logger: log,
+		Fetch:      push.InvokeFetch{Invoker: invoke.New(awslambda.NewFromConfig(cfg), a.FetchFunction)},
+		WebhookURL: a.WebhookURL, Notifier: e.Notifier, Logger: a.Logger,
 	}
 	return e, nil
 }
