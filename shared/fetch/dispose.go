@@ -47,7 +47,7 @@ func (s *Service) Dispose(ctx context.Context, j *job.Job) (run.Run, error) {
 	rs.noteKept()
 	r.EndedAt = s.o.Now()
 	r.Status = run.OK
-	if r.Disposed > 0 {
+	if r.Disposed > 0 || r.ErrorMails > 0 {
 		if err := s.o.Store.PutRun(context.WithoutCancel(ctx), r); err != nil {
 			rs.log.Warn("record dispositions run", "err", err)
 		}
@@ -109,6 +109,25 @@ func dispositionFor(j *job.Job, sess mailbox.Session, e ledger.Entry) (d mailbox
 }
 
 const disposeBatch = 200
+
+// count adds the outcome of e, just disposed, to the run's counts.
+func (rs *runState) count(e ledger.Entry) {
+	switch e.Outcome() {
+	case ledger.OutcomeCreated:
+		rs.r.Created++
+	case ledger.OutcomeUpdated:
+		rs.r.Updated++
+	case ledger.OutcomeIgnored:
+		rs.r.Ignored++
+	case ledger.OutcomeRejected:
+		rs.r.Rejected++
+	case ledger.OutcomeFailed:
+		rs.r.Failed++
+	}
+	if (e.State == ledger.Rejected || e.State == ledger.Failed) && strings.HasPrefix(e.Disposition, string(mailbox.Move)) {
+		rs.r.ErrorFolder++
+	}
+}
 
 // dispose tells the mailbox what became of every message with an outcome.
 func (rs *runState) dispose(ctx context.Context) error {
@@ -213,6 +232,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 			}
 			progress++
 			rs.r.Disposed++
+			rs.count(e)
 		})
 		if firstErr != nil {
 			return firstErr

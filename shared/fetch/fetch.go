@@ -188,6 +188,12 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 		r.Notes = append(r.Notes, "the server throttled the connector; stopped cleanly, the next run resumes: "+err.Error())
 		log.Warn("run stopped: throttled by the server", "err", err)
 		err = nil
+	case err != nil && errors.Is(ctx.Err(), context.Canceled):
+		// Ctrl-C or SIGTERM: not a failure. What was taken stays taken
+		// and the cursor stands at the last safe point.
+		r.Status = run.Interrupted
+		r.Notes = append(r.Notes, fmt.Sprintf("stopped: %d taken, the next run resumes", r.Fetched))
+		log.Warn("run interrupted", "fetched", r.Fetched)
 	case err != nil:
 		r.Status = run.Failed
 		r.Errors = append(r.Errors, err.Error())
@@ -197,12 +203,15 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 		r.Status = run.OK
 	}
 	bg := context.WithoutCancel(ctx)
-	r.ConsecutiveFailures = s.health(bg, j, r, err, log)
+	if r.Status != run.Interrupted {
+		r.ConsecutiveFailures = s.health(bg, j, r, err, log)
+	}
 	if perr := s.o.Store.PutRun(bg, r); perr != nil {
 		log.Error("record run", "err", perr)
 	}
 	log.Info("run ended", "status", r.Status, "fetched", r.Fetched, "bytes", r.Bytes, "duplicates", r.Duplicates,
-		"disposed", r.Disposed, "requeued", r.Requeued, "more", r.More, "duration", r.EndedAt.Sub(r.StartedAt).String())
+		"disposed", r.Disposed, "requeued", r.Requeued, "created", r.Created, "updated", r.Updated, "ignored", r.Ignored,
+		"rejected", r.Rejected, "failed", r.Failed, "errorFolder", r.ErrorFolder, "more", r.More, "duration", r.Duration().String())
 	return r, err
 }
 

@@ -15,6 +15,7 @@ import (
 	"mailconnector/shared/blob"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 )
 
@@ -40,7 +41,12 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	items := scan.Items
 	done := 0
 	for len(items) > 0 {
-		if rs.s.o.Now().After(rs.deadline) || (limit > 0 && done >= limit) {
+		if limit > 0 && done >= limit {
+			rs.r.More, rs.r.Backlog = true, len(items)
+			rs.r.Notes = append(rs.r.Notes, run.LimitNote)
+			return nil
+		}
+		if rs.s.o.Now().After(rs.deadline) {
 			rs.r.More, rs.r.Backlog = true, len(items)
 			return nil
 		}

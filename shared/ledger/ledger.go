@@ -58,6 +58,42 @@ func (s State) Valid() bool {
 	return false
 }
 
+// Outcome is what became of a message, in an administrator's words.
+type Outcome string
+
+// The outcomes of a ledger entry.
+const (
+	OutcomeCreated   Outcome = "created"   // a new request
+	OutcomeUpdated   Outcome = "updated"   // a conversation added to a request
+	OutcomeIgnored   Outcome = "ignored"   // processed, nothing made (a statement, or made already)
+	OutcomeRejected  Outcome = "rejected"  // refused by a statement or the allow-list
+	OutcomeFailed    Outcome = "failed"    // could not be processed
+	OutcomeDuplicate Outcome = "duplicate" // same content as an earlier message
+	OutcomePending   Outcome = "pending"   // no outcome yet
+)
+
+// Outcome says what became of the message. A processed entry recorded
+// without its Action counts as created when it made a conversation.
+func (e Entry) Outcome() Outcome {
+	switch e.State {
+	case Processed:
+		switch {
+		case e.Action == "update":
+			return OutcomeUpdated
+		case e.Action == "ignore" || e.Conversation == "":
+			return OutcomeIgnored
+		}
+		return OutcomeCreated
+	case Rejected:
+		return OutcomeRejected
+	case Failed:
+		return OutcomeFailed
+	case Duplicate:
+		return OutcomeDuplicate
+	}
+	return OutcomePending
+}
+
 // Source identifies one message in a mailbox so that a later session finds
 // the same message again.
 type Source struct {
@@ -105,7 +141,10 @@ type Entry struct {
 	Warnings     []string `json:"warnings,omitempty"`       // processed, but with something to know
 	RequestID    string   `json:"requestId,omitempty"`      // request created or updated
 	Conversation string   `json:"conversationId,omitempty"` // conversation added
-	DuplicateOf  string   `json:"duplicateOf,omitempty"`    // key of the original, for Duplicate
+	// Action is what the processing statements decided for a processed or
+	// rejected message: create, update, ignore or reject.
+	Action      string `json:"action,omitempty"`
+	DuplicateOf string `json:"duplicateOf,omitempty"` // key of the original, for Duplicate
 	// RetryOf is the key of the earlier entry of the same message, whose
 	// outcome (rejected or failed) sent it out of the job's folder; this
 	// entry is a new attempt at it.

@@ -2,10 +2,14 @@ package pipeline_test
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"testing"
 
+	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/pipeline"
+	"mailconnector/shared/run"
 )
 
 // moveBack moves every mail of the job's error folder back to INBOX, as an
@@ -93,5 +97,101 @@ func TestTheSameMailDeliveredTwiceMakesOneRequest(t *testing.T) {
 	}
 	if _, err := e.store.EntryByMessageID(context.Background(), e.job.ID, "twice@allowed.example"); err != nil {
 		t.Errorf("ledger entry by Message-ID: %v", err)
+	}
+}
+
+// TestRunsCountOutcomes: the runs of a job say how many messages made a
+// request, were rejected or failed, and went to the error folder.
+func TestRunsCountOutcomes(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) {
+		j.Limits.MaxMessageSize = 64 << 10
+		j.Processing.AllowNewRequestsFrom = []string{"*@allowed.example"}
+	})
+	errorMail(t, e)
+	r := e.start(pipeline.Config{})
+	runJob(t, r, e)
+	runJob(t, r, e)
+	runs, err := e.store.Runs(context.Background(), e.job.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got run.Run
+	for _, r := range runs {
+		got.Created += r.Created
+		got.Updated += r.Updated
+		got.Ignored += r.Ignored
+		got.Rejected += r.Rejected
+		got.Failed += r.Failed
+		got.ErrorFolder += r.ErrorFolder
+		got.ErrorMails += r.ErrorMails
+		if r.Duration() < 0 {
+			t.Errorf("run %s: negative duration %v", r.ID, r.Duration())
+		}
+	}
+	want := run.Run{Created: 1, Rejected: 1, Failed: 1, ErrorFolder: 2}
+	if got.Created != want.Created || got.Updated != 0 || got.Ignored != 0 || got.Rejected != want.Rejected || got.Failed != want.Failed || got.ErrorFolder != want.ErrorFolder {
+		t.Errorf("got created %d updated %d ignored %d rejected %d failed %d error folder %d, want 1 0 0 1 1 2",
+			got.Created, got.Updated, got.Ignored, got.Rejected, got.Failed, got.ErrorFolder)
+	}
+	if got.ErrorMails < 2 {
+		t.Errorf("got %d error mails in the runs, want at least 2", got.ErrorMails)
+	}
+}
+
+// TestLimitReachedSaysSo: a run that stops at its message limit is partial
+// and says the rest continues next run.
+func TestLimitReachedSaysSo(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) { j.Limits.MaxMessagesPerRun = 2 })
+	raws, ids := generate(t, 5, 21)
+	e.deliver(raws...)
+	r := e.start(pipeline.Config{})
+	runs := runJob(t, r, e)
+	if runs[0].Status != run.Partial || !slices.Contains(runs[0].Notes, run.LimitNote) {
+		t.Errorf("got status %s notes %q, want partial with %q", runs[0].Status, runs[0].Notes, run.LimitNote)
+	}
+	e.assertExactlyOnce(ids)
+}
+
+// TestInterruptedRunIsNoFailure: a run cancelled mid-fetch ends as
+// interrupted, raises no alert and is not in the failure streak; the next
+// run takes the rest with no duplicates.
+func TestInterruptedRunIsNoFailure(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) { j.Notifications.ConnectionFailures = 1 })
+	raws, ids := generate(t, 20, 22)
+	e.deliver(raws...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once atomic.Bool
+	box := &noticeBox{}
+	r := e.start(pipeline.Config{Notifier: box, Crash: func(s fetch.Step, _ []string) error {
+		if s == fetch.AfterCursor && once.CompareAndSwap(false, true) {
+			cancel()
+		}
+		return nil
+	}})
+	runs, err := r.RunJob(ctx, e.job, "manual", true)
+	if err == nil {
+		t.Fatal("got no error from a cancelled run")
+	}
+	last := runs[len(runs)-1]
+	if last.Status != run.Interrupted || last.ConsecutiveFailures != 0 || last.EndedAt.IsZero() {
+		t.Errorf("got status %s, consecutive failures %d, ended %v; want interrupted, 0, an end time", last.Status, last.ConsecutiveFailures, last.EndedAt)
+	}
+	stored, err := e.store.Runs(context.Background(), e.job.ID, 1)
+	if err != nil || len(stored) != 1 || stored[0].Status != run.Interrupted {
+		t.Errorf("got stored runs %v (err %v), want the interrupted one", stored, err)
+	}
+	st, err := e.store.JobState(context.Background(), e.job.ID)
+	if err != nil || st.ConsecutiveFailures != 0 || st.Alerted {
+		t.Errorf("got job state %+v (err %v), want no failure counted", st, err)
+	}
+	runJob(t, r, e)
+	e.assertExactlyOnce(ids)
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	for _, n := range box.notices {
+		if n.Kind == "alert" {
+			t.Errorf("got alert %q, want none", n.Subject)
+		}
 	}
 }

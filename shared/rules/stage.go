@@ -369,6 +369,7 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 			o.MessageIDs = append(o.MessageIDs, NoticeMessageID(j, o.Conversation.ID, kind))
 		}
 	}
+	e.Action = d.Action
 	o.Entry = e
 	if s.o.Publisher != nil {
 		// The event goes to the outbox with the outcome (outbox.go).

@@ -17,7 +17,14 @@ const (
 	// Throttled: the server kept refusing requests for load (Graph 429), so
 	// the run stopped cleanly; what it took is kept, the next run resumes.
 	Throttled Status = "throttled"
+	// Interrupted: the run was cancelled (Ctrl-C, SIGTERM). Not a failure:
+	// it is not in the failure streak and raises no alert; what it took is
+	// kept, and the next run resumes.
+	Interrupted Status = "interrupted"
 )
+
+// LimitNote is the note of a run that stopped at its message limit.
+const LimitNote = "limit reached, continues next run"
 
 // Run is one run of a job.
 type Run struct {
@@ -38,7 +45,16 @@ type Run struct {
 	Requeued   int `json:"requeued"`
 	Disposed   int `json:"disposed"`
 	ErrorMails int `json:"errorMails"`
-	Oversized  int `json:"oversized"`
+	// Outcomes of the messages this run disposed: a request created, a
+	// conversation added to a request, ignored by a statement, rejected,
+	// failed; ErrorFolder counts those moved to the error folder.
+	Created     int `json:"created,omitempty"`
+	Updated     int `json:"updated,omitempty"`
+	Ignored     int `json:"ignored,omitempty"`
+	Rejected    int `json:"rejected,omitempty"`
+	Failed      int `json:"failed,omitempty"`
+	ErrorFolder int `json:"errorFolder,omitempty"`
+	Oversized   int `json:"oversized"`
 	// More is true when mail was left for a follow-up run; Backlog is how
 	// many messages it left.
 	More    bool `json:"more"`
@@ -51,4 +67,13 @@ type Run struct {
 	// Notes are things an administrator should know (a plain-text fallback,
 	// a UIDVALIDITY change).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Duration is how long the run took: zero while it has no end time, and
+// never negative.
+func (r Run) Duration() time.Duration {
+	if r.EndedAt.IsZero() || r.StartedAt.IsZero() || r.EndedAt.Before(r.StartedAt) {
+		return 0
+	}
+	return r.EndedAt.Sub(r.StartedAt)
 }
