@@ -2,15 +2,8 @@ package connect_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -209,45 +202,20 @@ type certServer struct {
 func certDovecot(tb testing.TB, names []string, ips []net.IP, notBefore, notAfter time.Time) certServer {
 	tb.Helper()
 	dir := tb.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certs, err := dovecottest.MakeCerts(names, ips, notBefore, notAfter)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "matrix test CA"},
-		NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(72 * time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, IPAddresses: ips,
-		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	write := func(name, typ string, b []byte) string {
+	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o644); err != nil {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
 			tb.Fatal(err)
 		}
 		return p
 	}
-	caFile := write("ca.pem", "CERTIFICATE", caDER)
-	certFile := write("server.pem", "CERTIFICATE", der)
-	keyFile := write("server.key", "PRIVATE KEY", keyDER)
+	caFile := write("ca.pem", certs.CA)
+	certFile := write("server.pem", certs.Cert)
+	keyFile := write("server.key", certs.Key)
 	// The later ssl_cert and ssl_key replace the generated ones.
 	srv := dovecottest.Start(tb, &dovecottest.Options{TLS: true, Config: fmt.Sprintf("ssl_cert = <%s\nssl_key = <%s", certFile, keyFile)})
 	if err := srv.AddUser("desk", "pw-desk"); err != nil {
