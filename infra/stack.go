@@ -462,13 +462,11 @@ func fetchConcurrency(jobs int) int {
 	return min(maxFetchConc, max(minFetchConc, jobs))
 }
 
-func (c *ConnectorStack) defineSchedules() {
-	c.ScheduleGroup = awsscheduler.NewCfnScheduleGroup(c.Stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
-		Name: jsii.String(scheduleGroupName),
-	})
-	fetch := c.Functions[fnFetch]
-	c.SchedulerRole = awsiam.NewRole(c.Stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
-		Description: jsii.String("EventBridge Scheduler: invoke the Mail Connector fetch function"),
+// schedulerRole is a role EventBridge Scheduler assumes to invoke fn (the
+// function named name), and nothing else.
+func (c *ConnectorStack) schedulerRole(id, name string, fn awslambda.Function) awsiam.Role {
+	role := awsiam.NewRole(c.Stack, jsii.String(id), &awsiam.RoleProps{
+		Description: jsii.String("EventBridge Scheduler: invoke the Mail Connector " + name + " function"),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			// Only this account's schedules may use the role (confused deputy).
 			Conditions: &map[string]interface{}{
@@ -476,10 +474,19 @@ func (c *ConnectorStack) defineSchedules() {
 			},
 		}),
 	})
-	c.SchedulerRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: jsii.Strings(*fetch.FunctionArn()),
+		Resources: jsii.Strings(*fn.FunctionArn()),
 	}))
+	return role
+}
+
+func (c *ConnectorStack) defineSchedules() {
+	c.ScheduleGroup = awsscheduler.NewCfnScheduleGroup(c.Stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
+		Name: jsii.String(scheduleGroupName),
+	})
+	fetch := c.Functions[fnFetch]
+	c.SchedulerRole = c.schedulerRole("SchedulerRole", fnFetch, fetch)
 	for _, p := range c.Schedules {
 		props := &awsscheduler.CfnScheduleProps{
 			Name:                       jsii.String(p.Name),
@@ -507,18 +514,7 @@ func (c *ConnectorStack) defineSchedules() {
 		s.AddDependency(c.ScheduleGroup)
 	}
 	if renew, ok := c.Functions[fnRenew]; ok {
-		c.RenewSchedulerRole = awsiam.NewRole(c.Stack, jsii.String("RenewSchedulerRole"), &awsiam.RoleProps{
-			Description: jsii.String("EventBridge Scheduler: invoke the Mail Connector renew function"),
-			AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-				Conditions: &map[string]interface{}{
-					"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
-				},
-			}),
-		})
-		c.RenewSchedulerRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("lambda:InvokeFunction"),
-			Resources: jsii.Strings(*renew.FunctionArn()),
-		}))
+		c.RenewSchedulerRole = c.schedulerRole("RenewSchedulerRole", fnRenew, renew)
 		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-renew"), &awsscheduler.CfnScheduleProps{
 			Name:               jsii.String("connector-renew-subscriptions"),
 			GroupName:          c.ScheduleGroup.Name(),
