@@ -21,6 +21,47 @@ import (
 	"mailconnector/shared/job"
 )
 
+// privateCAJobs writes a CA certificate (with mode) and a jobs file of one
+// job that names it, and returns the CA file, the loaded jobs file, and
+// jobs.json with the CA files as lambdaJobsFile makes them.
+func privateCAJobs(tb testing.TB, mode os.FileMode) (ca string, f *job.File, js []byte, cas map[string]string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	ca = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, testCAPEM(tb), mode); err != nil {
+		tb.Fatal(err)
+	}
+	jobs := filepath.Join(dir, "jobs.yaml")
+	if err := os.WriteFile(jobs, []byte("jobs:\n  - id: private-ca\n    server: {protocol: imap, host: imap.internal, security: tls, caFile: "+ca+", auth: {secret: mail/ca}}\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := job.LoadFile(jobs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, cas, err = lambdaJobsFile(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ca, f, js, cas
+}
+
+// firstCAFile is the caFile of the first job in jobs.json.
+func firstCAFile(tb testing.TB, jobsJSON []byte) string {
+	tb.Helper()
+	var doc struct {
+		Jobs []struct {
+			Server struct {
+				CAFile string `json:"caFile"`
+			} `json:"server"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal(jobsJSON, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	return doc.Jobs[0].Server.CAFile
+}
+
 // testCAPEM is a self-signed CA certificate, PEM.
 func testCAPEM(tb testing.TB) []byte {
 	tb.Helper()
@@ -41,23 +82,7 @@ func testCAPEM(tb testing.TB) []byte {
 // servers, and with no other; the others' jobs.json has no caFile and
 // still loads.
 func TestCAFileOnlyForTheFunctionsThatUseIt(t *testing.T) {
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, testCAPEM(t), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	jobs := filepath.Join(dir, "jobs.yaml")
-	if err := os.WriteFile(jobs, []byte("jobs:\n  - id: private-ca\n    server: {protocol: imap, host: imap.internal, security: tls, caFile: "+ca+", auth: {secret: mail/ca}}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := job.LoadFile(jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, cas, err := lambdaJobsFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, f, js, cas := privateCAJobs(t, 0o600)
 	cfg := Config{StagingDir: t.TempDir(), BuildDir: fakeBuild(t, t.TempDir())}
 	tests := []struct {
 		name   string
@@ -81,17 +106,7 @@ func TestCAFileOnlyForTheFunctionsThatUseIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var doc struct {
-				Jobs []struct {
-					Server struct {
-						CAFile string `json:"caFile"`
-					} `json:"server"`
-				} `json:"jobs"`
-			}
-			if err := json.Unmarshal(b, &doc); err != nil {
-				t.Fatal(err)
-			}
-			if ca := doc.Jobs[0].Server.CAFile; ca != tt.wantCA {
+			if ca := firstCAFile(t, b); ca != tt.wantCA {
 				t.Errorf("caFile in jobs.json: got %q, want %q", ca, tt.wantCA)
 			}
 			if tt.wantCA == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -400,26 +399,7 @@ func TestAssetsHoldBootstrapAndJobs(t *testing.T) {
 }
 
 func TestCAFileIsStaged(t *testing.T) {
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, testCAPEM(t), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	jobs := filepath.Join(dir, "jobs.yaml")
-	if err := os.WriteFile(jobs, []byte(`jobs:
-  - id: private-ca
-    server: {protocol: imap, host: imap.internal, security: tls, caFile: `+ca+`, auth: {secret: mail/ca}}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := job.LoadFile(jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, cas, err := lambdaJobsFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, f, js, cas := privateCAJobs(t, 0o644)
 	cfg := Config{StagingDir: t.TempDir(), BuildDir: fakeBuild(t, t.TempDir())}
 	staged, placeholder, err := stageFunction(cfg, fnFetch, js, cas)
 	if err != nil {
@@ -435,17 +415,7 @@ func TestCAFileIsStaged(t *testing.T) {
 	if want, _ := os.ReadFile(ca); string(got) != string(want) {
 		t.Errorf("staged CA file: got %q, want %q", got, want)
 	}
-	var doc struct {
-		Jobs []struct {
-			Server struct {
-				CAFile string `json:"caFile"`
-			} `json:"server"`
-		} `json:"jobs"`
-	}
-	if err := json.Unmarshal(js, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := doc.Jobs[0].Server.CAFile, "/var/task/ca/private-ca.pem"; got != want {
+	if got, want := firstCAFile(t, js), "/var/task/ca/private-ca.pem"; got != want {
 		t.Errorf("caFile in jobs.json: got %q, want %q", got, want)
 	}
 	if f.Jobs[0].Server.CAFile != ca {
