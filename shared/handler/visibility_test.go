@@ -3,6 +3,8 @@ package handler_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -100,7 +102,7 @@ func TestSourcesRefusesAnotherARN(t *testing.T) {
 	}
 	var seen []string
 	stage := stageFunc(func(p ledger.Pointer) error { seen = append(seen, p.Key); return nil })
-	h := &handler.Queue{Name: "rules", Stage: stage, Ledger: openLedger(t), Sources: s}
+	h := &handler.Queue{Name: "rules", Stage: stage, Ledger: openLedger(t), Sources: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: `{"jobId":"support","key":"m1"}`, EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:missing"}}})
 	if err != nil || len(resp.BatchItemFailures) != 0 || len(seen) != 1 {
 		t.Errorf("Handle: got failures %v, err %v, stage saw %v; want the record consumed", resp.BatchItemFailures, err, seen)
