@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"mailconnector/shared/blob/blobcache"
@@ -78,6 +79,15 @@ func (c *common) loadJobs() (*job.File, error) {
 	return f, nil
 }
 
+// job loads the jobs file and finds the job named id in it.
+func (c *common) job(id string) (*job.Job, error) {
+	jobs, err := c.loadJobs()
+	if err != nil {
+		return nil, err
+	}
+	return findJob(jobs, id)
+}
+
 func findJob(f *job.File, id string) (*job.Job, error) {
 	j, ok := f.Job(id)
 	if !ok {
@@ -122,15 +132,24 @@ func (l *local) Close() error { return l.store.Close() }
 // opener opens mailbox sessions for jobs.
 type opener = connect.Opener
 
+// sessionCmd is a command `NAME JOB` that runs on an open session of the
+// job's mailbox.
+func sessionCmd(a *app, use, short string, run func(context.Context, *job.Job, mailbox.Session, io.Writer) error) *cobra.Command {
+	return command(use, short, exactArgs(1), func(cmd *cobra.Command, args []string) error {
+		j, sess, done, err := openJob(cmd.Context(), &a.common, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		return run(cmd.Context(), j, sess, a.stdout)
+	})
+}
+
 // openJob finds the job named id and opens its mailbox; done closes the
 // session and the state. A connection failure is one line naming the job
 // and the step that failed.
 func openJob(ctx context.Context, c *common, id string) (*job.Job, mailbox.Session, func(), error) {
-	jobs, err := c.loadJobs()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	j, err := findJob(jobs, id)
+	j, err := c.job(id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

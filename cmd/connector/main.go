@@ -97,6 +97,11 @@ func argsBetween(min, max int) cobra.PositionalArgs {
 	}
 }
 
+// command is a command that does one thing.
+func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
+}
+
 // group is a command that only holds subcommands: called alone, or with
 // an unknown subcommand, it fails with their usage.
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {

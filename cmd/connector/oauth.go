@@ -18,26 +18,18 @@ import (
 )
 
 func newOAuthCmd(a *app) *cobra.Command {
-	login := &cobra.Command{
-		Use:   "login JOB [--jobs FILE] [--state DIR] [--aws]",
-		Short: "sign in as the mailbox's user (device code); stores the refresh token in the job's secret",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	login := command("login JOB [--jobs FILE] [--state DIR] [--aws]", "sign in as the mailbox's user (device code); stores the refresh token in the job's secret", exactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			return cmdOAuthLogin(cmd.Context(), &a.common, args[0], a.stdout)
-		},
-	}
+		})
 	var url string
-	link := &cobra.Command{
-		Use:   "link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]",
-		Short: "print a one-time sign-in link served by the deployed webhook",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	link := command("link JOB --url WEBHOOK_URL [--jobs FILE] [--aws]", "print a one-time sign-in link served by the deployed webhook", exactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			if url == "" {
 				return usageError(cmd)
 			}
 			return cmdOAuthLink(cmd.Context(), &a.common, args[0], url, a.stdout)
-		},
-	}
+		})
 	link.Flags().StringVar(&url, "url", os.Getenv("CONNECTOR_WEBHOOK_URL"), "the webhook's URL (stack output WebhookUrl)")
 	return group("oauth", "delegated sign-in for oauth2 jobs", login, link)
 }
@@ -126,11 +118,7 @@ func cmdOAuthLink(ctx context.Context, c *common, id, base string, stdout io.Wri
 // oauthJob finds the job named id for `connector oauth NAME`, checks it
 // signs in with oauth2, and opens the backend.
 func oauthJob(ctx context.Context, c *common, name, id string) (*job.Job, *backend, error) {
-	jobs, err := c.loadJobs()
-	if err != nil {
-		return nil, nil, err
-	}
-	j, err := findJob(jobs, id)
+	j, err := c.job(id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,21 +9,33 @@ import (
 	"github.com/spf13/cobra"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/message"
 	"mailconnector/shared/preprocess"
 )
 
 func newPreprocessCmd(a *app) *cobra.Command {
 	var jobID string
-	cmd := &cobra.Command{
-		Use:   "preprocess FILE.eml [--jobs FILE --job ID]",
-		Short: "print the preprocessed message as JSON",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd := command("preprocess FILE.eml [--jobs FILE --job ID]", "print the preprocessed message as JSON", exactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			return cmdPreprocess(cmd.Context(), &a.common, args[0], jobID, a.stdout)
-		},
-	}
+		})
 	cmd.Flags().StringVar(&jobID, "job", "", "apply this job's preprocessing rules and attachment policy")
 	return cmd
+}
+
+// preprocessFile preprocesses one .eml file for job j (nil: the
+// defaults). Without blob or attachment stores, it writes nothing.
+func preprocessFile(ctx context.Context, file string, j *job.Job) (*message.Message, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &exitError{code: 1, msg: fmt.Sprintf("connector: %v", err)}
+	}
+	defer f.Close()
+	m, err := preprocess.Process(ctx, f, &preprocess.Options{Job: j})
+	if err != nil {
+		return nil, fmt.Errorf("preprocess %s: %w", file, err)
+	}
+	return m, nil
 }
 
 // cmdPreprocess prints the preprocessed form of one .eml file as one JSON
@@ -33,22 +45,14 @@ func newPreprocessCmd(a *app) *cobra.Command {
 func cmdPreprocess(ctx context.Context, c *common, file, jobID string, stdout io.Writer) error {
 	var j *job.Job
 	if jobID != "" {
-		jobs, err := c.loadJobs()
-		if err != nil {
-			return err
-		}
-		if j, err = findJob(jobs, jobID); err != nil {
+		var err error
+		if j, err = c.job(jobID); err != nil {
 			return err
 		}
 	}
-	f, err := os.Open(file)
+	m, err := preprocessFile(ctx, file, j)
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("connector: %v", err)}
-	}
-	defer f.Close()
-	m, err := preprocess.Process(ctx, f, &preprocess.Options{Job: j})
-	if err != nil {
-		return fmt.Errorf("preprocess %s: %w", file, err)
+		return err
 	}
 	out, err := preprocess.Summary(m)
 	if err != nil {

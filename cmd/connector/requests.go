@@ -20,14 +20,10 @@ import (
 func newRequestsCmd(a *app) *cobra.Command {
 	var limit int
 	var jobID string
-	cmd := &cobra.Command{
-		Use:   "requests [ID] [--job ID] [--limit N]",
-		Short: "list requests, or show one with its conversations",
-		Args:  argsBetween(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd := command("requests [ID] [--job ID] [--limit N]", "list requests, or show one with its conversations", argsBetween(0, 1),
+		func(cmd *cobra.Command, args []string) error {
 			return cmdRequests(cmd.Context(), &a.common, args, jobID, limit, a.stdout)
-		},
-	}
+		})
 	cmd.Flags().IntVar(&limit, "limit", 50, "how many requests")
 	cmd.Flags().StringVar(&jobID, "job", "", "only this job's requests")
 	return cmd

@@ -14,7 +14,6 @@ import (
 
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"mailconnector/shared/preprocess"
 	"mailconnector/shared/request"
 	"mailconnector/shared/rules"
 	"mailconnector/shared/store"
@@ -63,17 +62,13 @@ type dryMessage struct {
 
 func newRulesCmd(a *app) *cobra.Command {
 	var jobID string
-	test := &cobra.Command{
-		Use:   "test --jobs FILE --job ID [--state DIR | --aws] FILE.eml",
-		Short: "what the job's statements would do with a message; changes nothing",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	test := command("test --jobs FILE --job ID [--state DIR | --aws] FILE.eml", "what the job's statements would do with a message; changes nothing", exactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			if jobID == "" {
 				return usageError(cmd)
 			}
 			return cmdRulesTest(cmd.Context(), &a.common, jobID, args[0], a.stdout)
-		},
-	}
+		})
 	test.Flags().StringVar(&jobID, "job", "", "the job whose statements decide")
 	return group("rules", "dry runs of a job's processing statements", test)
 }
@@ -83,23 +78,13 @@ func newRulesCmd(a *app) *cobra.Command {
 // Threading looks requests up in the state (local, or --aws) when there is
 // one; without, the message threads to no request.
 func cmdRulesTest(ctx context.Context, c *common, jobID, file string, stdout io.Writer) error {
-	jobs, err := c.loadJobs()
+	j, err := c.job(jobID)
 	if err != nil {
 		return err
 	}
-	j, err := findJob(jobs, jobID)
+	m, err := preprocessFile(ctx, file, j)
 	if err != nil {
 		return err
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("connector: %v", err)}
-	}
-	defer f.Close()
-	// Without blob or attachment stores, preprocessing writes nothing.
-	m, err := preprocess.Process(ctx, f, &preprocess.Options{Job: j})
-	if err != nil {
-		return fmt.Errorf("preprocess %s: %w", file, err)
 	}
 	lookup, done, err := c.dryRunLookup(ctx)
 	if err != nil {

@@ -12,14 +12,10 @@ import (
 
 func newRunsCmd(a *app) *cobra.Command {
 	var limit int
-	cmd := &cobra.Command{
-		Use:   "runs JOB [--limit N] [--state DIR]",
-		Short: "show a job's recent runs and their errors",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd := command("runs JOB [--limit N] [--state DIR]", "show a job's recent runs and their errors", exactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			return cmdRuns(cmd.Context(), &a.common, args[0], limit, a.stdout)
-		},
-	}
+		})
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
 	return cmd
 }
@@ -27,11 +23,7 @@ func newRunsCmd(a *app) *cobra.Command {
 // cmdRuns shows a job's recent runs, newest first, with their errors.
 func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Writer) error {
 	if c.jobsFile != "" {
-		jobs, err := c.loadJobs()
-		if err != nil {
-			return err
-		}
-		if _, err := findJob(jobs, id); err != nil {
+		if _, err := c.job(id); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/message"
@@ -16,26 +17,14 @@ import (
 )
 
 func newSampleCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "sample JOB [--jobs FILE] [--state DIR] [--aws]",
-		Short: "show the oldest message of a job's folder; changes nothing",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdSample(cmd.Context(), &a.common, args[0], a.stdout)
-		},
-	}
+	return sessionCmd(a, "sample JOB [--jobs FILE] [--state DIR] [--aws]", "show the oldest message of a job's folder; changes nothing", cmdSample)
 }
 
 // cmdSample fetches the oldest message of a job's folder and prints its
 // properties as JSON; where the session can preview (POP3 TOP) it reads
 // only the header and the first samplePreviewLines lines of the body. It
 // changes nothing on the server or in the state.
-func cmdSample(ctx context.Context, c *common, id string, stdout io.Writer) error {
-	j, sess, done, err := openJob(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	defer done()
+func cmdSample(ctx context.Context, j *job.Job, sess mailbox.Session, stdout io.Writer) error {
 	scan, err := sess.Scan(ctx, "")
 	if err != nil {
 		return fmt.Errorf("job %s: list messages: %w", j.ID, err)

@@ -7,28 +7,19 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
 )
 
 func newTestCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "test JOB [--jobs FILE] [--state DIR] [--aws]",
-		Short: "test a job's connection (exit 0 when it works)",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdTest(cmd.Context(), &a.common, args[0], a.stdout)
-		},
-	}
+	return sessionCmd(a, "test JOB [--jobs FILE] [--state DIR] [--aws]", "test a job's connection (exit 0 when it works)", cmdTest)
 }
 
 // cmdTest is Test Connection: connect, secure, authenticate, open the
 // folder, and report what the server offers. On failure it prints one
 // line naming the step that failed and exits 1.
-func cmdTest(ctx context.Context, c *common, id string, stdout io.Writer) error {
-	j, sess, done, err := openJob(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	defer done()
+func cmdTest(ctx context.Context, j *job.Job, sess mailbox.Session, stdout io.Writer) error {
 	info := sess.Info()
 	fmt.Fprintf(stdout, "job %s: connection OK\n", j.ID)
 	fmt.Fprintf(stdout, "  server:       %s (%s, security %s)\n", info.Server, info.Protocol, info.Security)

@@ -8,15 +8,11 @@ import (
 )
 
 func newVersionCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "print the module version and the VCS revision it was built from",
-		Args:  exactArgs(0),
-		RunE: func(*cobra.Command, []string) error {
+	return command("version", "print the module version and the VCS revision it was built from", exactArgs(0),
+		func(*cobra.Command, []string) error {
 			fmt.Fprintln(a.stdout, version())
 			return nil
-		},
-	}
+		})
 }
 
 // version is the module version and, when the build recorded it, the VCS
