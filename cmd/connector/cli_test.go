@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mailconnector/shared/mailbox/mailboxtest"
 )
 
 // TestCommandLine: flags before or after the arguments, the subject
@@ -58,11 +60,28 @@ func TestCommandLine(t *testing.T) {
 	if len(lines) == 0 || json.Unmarshal([]byte(lines[0]), &rec) != nil || rec["level"] == nil {
 		t.Errorf("--log-format json: got %q, want JSON lines", errOut)
 	}
-	_, errOut, err = cli(t, "run", "--state", t.TempDir(), "-q")
-	if err != nil {
+	u := newUser(t, plain, false)
+	if err := plain.DeliverMany(u, "INBOX", [][]byte{mailboxtest.Message("q1@example.com", 100), mailboxtest.Message("q2@example.com", 100)}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(errOut, "level=INFO") || strings.Contains(errOut, "level=DEBUG") {
-		t.Errorf("-q: got %q, want warnings and errors only", errOut)
+	mailJobs := writeJobs(t, plain, u, "")
+	for _, tt := range []struct {
+		name  string
+		flags []string
+		info  bool
+	}{
+		{"default", nil, true},
+		{"quiet", []string{"-q"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--once", "--jobs", mailJobs, "--state", t.TempDir()}, tt.flags...)
+			_, errOut, err := cli(t, args...)
+			if code, msg := exitMsg(err); code > exitNothingNew {
+				t.Fatalf("got exit %d %q", code, msg)
+			}
+			if got := strings.Contains(errOut, "level=INFO"); got != tt.info {
+				t.Errorf("got info lines %v, want %v:\n%s", got, tt.info, errOut)
+			}
+		})
 	}
 }
