@@ -148,6 +148,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 		var ds []mailbox.Disposition
 		var which []int
 		done := make([]string, len(entries)) // disposition note per entry; "" = keep for later
+		toErrors := make([]bool, len(entries))
 		for i, e := range entries {
 			if e.State == ledger.Rejected || e.State == ledger.Failed {
 				rs.r.ErrorMails++
@@ -183,6 +184,8 @@ func (rs *runState) dispose(ctx context.Context) error {
 				}
 				switch {
 				case err == nil:
+					s := entries[i].State
+					toErrors[i] = ds[n].Action == mailbox.Move && (s == ledger.Rejected || s == ledger.Failed)
 					done[i] = string(ds[n].Action)
 					if ds[n].Folder != "" {
 						done[i] += " " + ds[n].Folder
@@ -220,7 +223,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 				return
 			}
 			e := entries[i]
-			e.Disposed, e.Disposition, e.UpdatedAt = true, done[i], rs.s.o.Now()
+			e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, done[i], toErrors[i], rs.s.o.Now()
 			_, err := st.Update(ctx, e)
 			mu.Lock()
 			defer mu.Unlock()
@@ -236,9 +239,6 @@ func (rs *runState) dispose(ctx context.Context) error {
 		})
 		if firstErr != nil {
 			return firstErr
-		}
-		if stop := rs.j.Incoming.OnError.StopAfter; stop > 0 && rs.r.ErrorMails >= stop {
-			return fmt.Errorf("job %s: stopped after %d error mails (incoming.onError.stopAfter)", rs.j.ID, rs.r.ErrorMails)
 		}
 		if progress == 0 || len(entries) < disposeBatch {
 			// Nothing more can be done now (the mailbox refused every

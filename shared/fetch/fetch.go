@@ -197,6 +197,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	case err != nil:
 		r.Status = run.Failed
 		r.Errors = append(r.Errors, err.Error())
+	case r.Status == run.Paused:
 	case r.More:
 		r.Status = run.Partial
 	default:
@@ -260,6 +261,12 @@ func (rs *runState) do(ctx context.Context) error {
 		return err
 	}
 	if err := rs.requeue(ctx); err != nil {
+		return err
+	}
+	if paused, err := rs.paused(ctx); err != nil || paused {
+		if err == nil {
+			err = rs.purge(ctx)
+		}
 		return err
 	}
 	if err := rs.fetchNew(ctx); err != nil {

@@ -165,7 +165,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		if err != nil {
 			return fmt.Errorf("job %s: record %d messages in the ledger: %w", jobID, len(entries), err)
 		}
-		var dups, retries []ledger.Entry
+		var dups, retries, earlier []ledger.Entry
 		for i, rr := range res {
 			e := entries[i]
 			switch {
@@ -184,6 +184,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", rr.Existing.Key, "earlier", rr.Existing.State)
 				e.RetryOf, e.Fingerprint = rr.Existing.Key, ""
 				retries = append(retries, e)
+				earlier = append(earlier, rr.Existing)
 			case errors.Is(rr.Err, store.ErrDuplicate):
 				// Same bytes under another identity: the server renumbered
 				// the folder, or the message was copied. It is recorded so
@@ -210,6 +211,9 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 					requeue = append(requeue, retries[i])
 					rs.r.Fetched++
 					rs.r.MovedBack++
+					if err := leftErrorFolder(ctx, st, earlier[i], "moved back as "+retries[i].Key, now); err != nil {
+						return fmt.Errorf("job %s: %w", jobID, err)
+					}
 				case errors.Is(rr.Err, store.ErrExists):
 					if rr.Existing.State == ledger.Stored {
 						requeue = append(requeue, rr.Existing)

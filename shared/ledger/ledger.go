@@ -157,6 +157,10 @@ type Entry struct {
 	// (marked read, deleted, moved). Disposition says what was done.
 	Disposed    bool   `json:"disposed,omitempty"`
 	Disposition string `json:"disposition,omitempty"`
+	// InErrorFolder is set while the message sits in the job's error
+	// folder: moved there for its outcome, and neither moved back nor
+	// cleared by an administrator since.
+	InErrorFolder bool `json:"inErrorFolder,omitempty"`
 	// Version increases with every write; updates are conditional on it.
 	Version int64 `json:"version"`
 }

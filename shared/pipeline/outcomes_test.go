@@ -61,6 +61,9 @@ func TestMovedBackFromTheErrorFolderIsProcessedAgain(t *testing.T) {
 	if got := e.folderOf("<who@stranger.example>"); got != "INBOX" {
 		t.Errorf("processed mail: got folder %q, want INBOX", got)
 	}
+	if in, err := e.store.ErrorFolder(context.Background(), e.job.ID, 0); err != nil || len(in) != 0 {
+		t.Errorf("got %d entries in the error folder (err %v), want none after the move back", len(in), err)
+	}
 
 	// The very same mail delivered once more: its Message-ID already made
 	// the request.
@@ -193,5 +196,83 @@ func TestInterruptedRunIsNoFailure(t *testing.T) {
 		if n.Kind == "alert" {
 			t.Errorf("got alert %q, want none", n.Subject)
 		}
+	}
+}
+
+// TestStopAfterPausesUntilTheErrorFolderEmpties: once stopAfter mails of
+// a job sit in its error folder, its runs fetch nothing and the
+// administrators are told once; moving a mail back or clearing the errors
+// lets fetching resume.
+func TestStopAfterPausesUntilTheErrorFolderEmpties(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) {
+		j.Processing.AllowNewRequestsFrom = []string{"*@allowed.example"}
+		j.Incoming.OnError.StopAfter = 2
+	})
+	for _, id := range []string{"s1", "s2"} {
+		e.deliver([]byte("Message-ID: <" + id + "@stranger.example>\r\nFrom: b@stranger.example\r\nSubject: " + id + "\r\n\r\nhello\r\n"))
+	}
+	box := &noticeBox{}
+	r := e.start(pipeline.Config{Notifier: box})
+	runJob(t, r, e)
+	ok := []byte("Message-ID: <ok@allowed.example>\r\nFrom: a@allowed.example\r\nSubject: fine\r\n\r\nhello\r\n")
+	e.deliver(ok)
+	for range 2 {
+		runs := runJob(t, r, e)
+		if last := runs[len(runs)-1]; last.Status != run.Paused || last.Fetched != 0 {
+			t.Errorf("got status %s, fetched %d, want paused and 0", last.Status, last.Fetched)
+		}
+	}
+	if got := e.folderOf("<ok@allowed.example>"); got != "INBOX" {
+		t.Errorf("got the allowed mail in %q while paused, want INBOX", got)
+	}
+	paused := 0
+	box.mu.Lock()
+	for _, n := range box.notices {
+		if n.Kind == "paused" {
+			paused++
+		}
+	}
+	box.mu.Unlock()
+	if paused != 1 {
+		t.Errorf("got %d pause notices, want 1", paused)
+	}
+
+	n, err := fetch.New(fetch.Options{Store: e.store}).ClearErrors(context.Background(), e.job.ID)
+	if err != nil || n != 2 {
+		t.Fatalf("clear errors: got %d, %v; want 2", n, err)
+	}
+	runs := runJob(t, r, e)
+	if runs[0].Status != run.OK {
+		t.Errorf("after clearing: got status %s, want ok", runs[0].Status)
+	}
+	if seen, _ := e.conversations(); seen["ok@allowed.example"] != 1 {
+		t.Errorf("after clearing: got conversations %v, want ok@allowed.example", seen)
+	}
+}
+
+// TestMovedBackWhilePausedIsTakenOnceCleared: a paused job does not look
+// at its folder, so a mail moved back meanwhile waits there; once the
+// errors are cleared it is processed again, as moved back.
+func TestMovedBackWhilePausedIsTakenOnceCleared(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) {
+		j.Processing.AllowNewRequestsFrom = []string{"*@allowed.example"}
+		j.Incoming.OnError.StopAfter = 1
+	})
+	e.deliver([]byte("Message-ID: <who@stranger.example>\r\nFrom: b@stranger.example\r\nSubject: hi\r\n\r\nhello\r\n"))
+	r := e.start(pipeline.Config{})
+	runJob(t, r, e)
+	e.job.Processing.AllowNewRequestsFrom = append(e.job.Processing.AllowNewRequestsFrom, "*@stranger.example")
+	e.moveBack()
+	if runs := runJob(t, r, e); runs[0].Status != run.Paused {
+		t.Fatalf("got status %s, want paused", runs[0].Status)
+	}
+	if _, err := fetch.New(fetch.Options{Store: e.store}).ClearErrors(context.Background(), e.job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if runs := runJob(t, r, e); runs[0].Status != run.OK || runs[0].MovedBack != 1 {
+		t.Errorf("got status %s, moved back %d; want ok and 1", runs[0].Status, runs[0].MovedBack)
+	}
+	if seen, _ := e.conversations(); seen["who@stranger.example"] != 1 {
+		t.Errorf("got conversations %v, want who@stranger.example", seen)
 	}
 }

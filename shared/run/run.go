@@ -21,6 +21,10 @@ const (
 	// it is not in the failure streak and raises no alert; what it took is
 	// kept, and the next run resumes.
 	Interrupted Status = "interrupted"
+	// Paused: incoming.onError.stopAfter mails of the job sit in its error
+	// folder, so the run fetched nothing new; fetching resumes once fewer
+	// do (retried, moved back or cleared).
+	Paused Status = "paused"
 )
 
 // LimitNote is the note of a run that stopped at its message limit.

@@ -62,11 +62,16 @@ type Ledger interface {
 	EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error)
 	// Update stores e if the stored entry still has e.Version (else
 	// ErrConflict), and returns it with the next version. An entry with an
-	// outcome only accepts changes to its disposition (else ErrFinal).
+	// outcome only accepts changes to its disposition (Disposed,
+	// Disposition, InErrorFolder; else ErrFinal).
 	Update(ctx context.Context, e ledger.Entry) (ledger.Entry, error)
 	// Undisposed returns up to limit entries of the job that have an outcome
 	// but were not yet disposed on the mailbox, oldest first.
 	Undisposed(ctx context.Context, jobID string, limit int) ([]ledger.Entry, error)
+	// ErrorFolder returns up to limit entries of the job whose message
+	// sits in the error folder (InErrorFolder), oldest first; limit <= 0
+	// means all.
+	ErrorFolder(ctx context.Context, jobID string, limit int) ([]ledger.Entry, error)
 	// Unfinished returns up to limit entries of the job without an outcome
 	// last updated before the given time, oldest first.
 	Unfinished(ctx context.Context, jobID string, before time.Time, limit int) ([]ledger.Entry, error)
@@ -128,6 +133,9 @@ type JobState struct {
 	Alerted             bool      `json:"alerted"`
 	LastSuccess         time.Time `json:"lastSuccess"`
 	LastError           string    `json:"lastError,omitempty"`
+	// Paused is set while fetching pauses for the error folder
+	// (incoming.onError.stopAfter), so the administrators are told once.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // JobStates keeps JobState.

@@ -39,6 +39,7 @@ var (
 	bucketFingerprints = []byte("ledgerFingerprint") // job+fingerprint → key
 	bucketUndisposed   = []byte("ledgerUndisposed")  // job+updatedAt+key → nil
 	bucketUnfinished   = []byte("ledgerUnfinished")  // job+updatedAt+key → nil
+	bucketErrorFolder  = []byte("ledgerErrorFolder") // job+updatedAt+key → nil
 	bucketRuns         = []byte("runs")              // job+run id → run
 	bucketRunsByStart  = []byte("runsByStart")       // job+startedAt+run id → nil
 	bucketRequests     = []byte("requests")          // id → request; its sequence numbers requests
@@ -52,7 +53,7 @@ var (
 
 var allBuckets = [][]byte{
 	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints, bucketLedgerMsgIDs,
-	bucketUndisposed, bucketUnfinished, bucketRuns, bucketRunsByStart,
+	bucketUndisposed, bucketUnfinished, bucketErrorFolder, bucketRuns, bucketRunsByStart,
 	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
 	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending, bucketOnce,
 }

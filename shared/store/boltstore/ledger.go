@@ -30,9 +30,12 @@ func getEntry(tx *bolt.Tx, jobID, key string) (ledger.Entry, bool, error) {
 // putEntry writes e and keeps the indexes in step; old is the stored entry
 // it replaces, nil for a new one.
 func putEntry(tx *bolt.Tx, old *ledger.Entry, e ledger.Entry) error {
-	undisp, unfin := tx.Bucket(bucketUndisposed), tx.Bucket(bucketUnfinished)
+	undisp, unfin, errs := tx.Bucket(bucketUndisposed), tx.Bucket(bucketUnfinished), tx.Bucket(bucketErrorFolder)
 	if old != nil {
 		if err := undisp.Delete(indexKey(*old)); err != nil {
+			return err
+		}
+		if err := errs.Delete(indexKey(*old)); err != nil {
 			return err
 		}
 		if err := unfin.Delete(indexKey(*old)); err != nil {
@@ -62,6 +65,11 @@ func putEntry(tx *bolt.Tx, old *ledger.Entry, e ledger.Entry) error {
 	}
 	if unfinished(e) {
 		if err := unfin.Put(indexKey(e), nil); err != nil {
+			return err
+		}
+	}
+	if e.InErrorFolder {
+		if err := errs.Put(indexKey(e), nil); err != nil {
 			return err
 		}
 	}
@@ -158,7 +166,7 @@ func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (
 // onlyDisposition reports whether next differs from stored in nothing but
 // Disposed, Disposition, UpdatedAt and Version.
 func onlyDisposition(stored, next ledger.Entry) (bool, error) {
-	next.Disposed, next.Disposition = stored.Disposed, stored.Disposition
+	next.Disposed, next.Disposition, next.InErrorFolder = stored.Disposed, stored.Disposition, stored.InErrorFolder
 	next.UpdatedAt, next.Version = stored.UpdatedAt, stored.Version
 	a, err := json.Marshal(normalize(stored))
 	if err != nil {
@@ -236,6 +244,16 @@ func (s *Store) Undisposed(ctx context.Context, jobID string, limit int) ([]ledg
 	out, err := s.scanIndex(bucketUndisposed, jobID, time.Time{}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: undisposed entries of job %s: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// ErrorFolder returns up to limit entries of the job whose message sits
+// in the error folder, oldest UpdatedAt first; limit <= 0 means all.
+func (s *Store) ErrorFolder(ctx context.Context, jobID string, limit int) ([]ledger.Entry, error) {
+	out, err := s.scanIndex(bucketErrorFolder, jobID, time.Time{}, limit)
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: entries of job %s in the error folder: %w", jobID, err)
 	}
 	return out, nil
 }

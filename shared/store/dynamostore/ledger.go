@@ -38,6 +38,10 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	case !e.Disposed:
 		it[AttrGSI1PK] = str("UNDISPOSED#" + e.JobID)
 		it[AttrGSI1SK] = str(timeKey(e.UpdatedAt) + "#" + e.Key)
+	case e.InErrorFolder:
+		// Kept past the ledger's time to live while it sits there.
+		it[AttrGSI1PK] = str("ERRORFOLDER#" + e.JobID)
+		it[AttrGSI1SK] = str(timeKey(e.UpdatedAt) + "#" + e.Key)
 	case s.o.LedgerTTL > 0:
 		it[AttrTTL] = num(e.UpdatedAt.Add(s.o.LedgerTTL).Unix())
 	}
@@ -290,7 +294,7 @@ func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (
 // onlyDisposition reports whether next differs from stored in nothing but
 // its disposition and time.
 func onlyDisposition(stored, next ledger.Entry) bool {
-	next.Disposed, next.Disposition = stored.Disposed, stored.Disposition
+	next.Disposed, next.Disposition, next.InErrorFolder = stored.Disposed, stored.Disposition, stored.InErrorFolder
 	next.UpdatedAt, next.Version = stored.UpdatedAt, stored.Version
 	a, _ := json.Marshal(normalize(stored))
 	b, _ := json.Marshal(normalize(next))
@@ -347,6 +351,16 @@ func (s *Store) Undisposed(ctx context.Context, jobID string, limit int) ([]ledg
 	out, err := s.index(ctx, "UNDISPOSED#"+jobID, time.Time{}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: undisposed entries of job %s: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// ErrorFolder returns entries whose message sits in the error folder,
+// oldest first.
+func (s *Store) ErrorFolder(ctx context.Context, jobID string, limit int) ([]ledger.Entry, error) {
+	out, err := s.index(ctx, "ERRORFOLDER#"+jobID, time.Time{}, limit)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: entries of job %s in the error folder: %w", jobID, err)
 	}
 	return out, nil
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 		{"UpdateFinal", testUpdateFinal},
 		{"Undisposed", testUndisposed},
 		{"Unfinished", testUnfinished},
+		{"ErrorFolder", testErrorFolder},
 		{"Runs", testRuns},
 		{"CommitNewRequests", testCommitNewRequests},
 		{"CommitConversationOnExisting", testCommitConversation},
