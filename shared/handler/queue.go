@@ -22,15 +22,15 @@ type Stage = consume.Stage
 // failures, so one bad message never holds up the others. The event source
 // mapping must have ReportBatchItemFailures on. What becomes of each
 // record is decided by the consume package, as in the local runner.
+//
+// Name, Stage, Ledger, Logger, Now and Metrics are the consume.Options of
+// the stage.
 type Queue struct {
-	Name   string // "preprocess" or "rules", for logs and reasons
-	Stage  Stage
-	Ledger store.Ledger
-	Logger *slog.Logger
-	Now    func() time.Time
-	// Metrics, when set, counts each message's outcome once the stage has
-	// given it one (the rules stage): MessagesProcessed, MessagesRejected
-	// or MessagesFailed per job.
+	Name    string
+	Stage   Stage
+	Ledger  store.Ledger
+	Logger  *slog.Logger
+	Now     func() time.Time
 	Metrics *metrics.Writer
 	// Sources, when set, finds the queue of each record, so the record
 	// stays hidden (at the queue's visibility timeout) while the stage
