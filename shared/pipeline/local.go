@@ -67,6 +67,10 @@ func New(o Options) *Local {
 	return &Local{o: o}
 }
 
+// Fetch is the fetch stage the runner runs jobs with: for retries and
+// clearing the error folder, whose messages its workers then process.
+func (l *Local) Fetch() *fetch.Service { return l.o.Fetch }
+
 // Start starts the queue workers; they stop when ctx is done. Wait for
 // them with the returned function.
 func (l *Local) Start(ctx context.Context) (wait func()) {

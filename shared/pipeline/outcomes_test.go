@@ -3,11 +3,14 @@ package pipeline_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/run"
 )
@@ -274,5 +277,53 @@ func TestMovedBackWhilePausedIsTakenOnceCleared(t *testing.T) {
 	}
 	if seen, _ := e.conversations(); seen["who@stranger.example"] != 1 {
 		t.Errorf("got conversations %v, want who@stranger.example", seen)
+	}
+}
+
+// TestRetryByStatusMakesExactlyOneRequest: rejected mail retried by status
+// after the allow-list was widened becomes a request; retrying it again
+// makes none and says so.
+func TestRetryByStatusMakesExactlyOneRequest(t *testing.T) {
+	e := newEnv(t, func(j *job.Job) { j.Processing.AllowNewRequestsFrom = []string{"*@allowed.example"} })
+	e.deliver([]byte("Message-ID: <who@stranger.example>\r\nFrom: b@stranger.example\r\nSubject: hi\r\n\r\nhello\r\n"))
+	r := e.start(pipeline.Config{})
+	runJob(t, r, e)
+	ctx := context.Background()
+	e.job.Processing.AllowNewRequestsFrom = append(e.job.Processing.AllowNewRequestsFrom, "*@stranger.example")
+	res, err := r.Fetch().RetryWhere(ctx, e.job, ledger.Rejected, time.Time{})
+	if err != nil || len(res) != 1 || res[0].NewKey == "" {
+		t.Fatalf("retry: got %+v, %v; want one queued", res, err)
+	}
+	original := res[0].Key
+	if err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen, reqs := e.conversations()
+	if len(reqs) != 1 || seen["who@stranger.example"] != 1 {
+		t.Fatalf("after the retry: got %d requests, conversations %v, want one", len(reqs), seen)
+	}
+	if in, err := e.store.ErrorFolder(ctx, e.job.ID, 0); err != nil || len(in) != 0 {
+		t.Errorf("got %d entries in the error folder (err %v), want none after the retry", len(in), err)
+	}
+
+	// The request is made: retrying the retry is refused, and retrying
+	// the original again is recorded as made already.
+	res, err = r.Fetch().Retry(ctx, e.job, []string{res[0].NewKey})
+	if err != nil || len(res) != 1 || res[0].NewKey != "" || !strings.Contains(res[0].Note, "already made request") {
+		t.Errorf("retry of the processed retry: got %+v, %v; want refused as already made", res, err)
+	}
+	res, err = r.Fetch().Retry(ctx, e.job, []string{original})
+	if err != nil || len(res) != 1 || res[0].NewKey == "" {
+		t.Fatalf("second retry of the original: got %+v, %v", res, err)
+	}
+	if err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.store.Entry(ctx, e.job.ID, res[0].NewKey)
+	if err != nil || again.Outcome() != ledger.OutcomeIgnored || !strings.Contains(again.Reason, "already made request") {
+		t.Errorf("second retry: got %s %q (err %v), want ignored as already made", again.Outcome(), again.Reason, err)
+	}
+	if _, reqs := e.conversations(); len(reqs) != 1 {
+		t.Errorf("got %d requests, want 1", len(reqs))
 	}
 }
