@@ -177,7 +177,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	a.register(root.PersistentFlags())
 	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
-		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newVersionCmd(a))
+		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newVersionCmd(a))
 	var plain func(*cobra.Command)
 	plain = func(c *cobra.Command) {
 		// Each Use spells out its flags.

@@ -366,7 +366,11 @@ func selected(jobs *job.File, only string) []*job.Job {
 
 func printRun(w io.Writer, r run.Run) {
 	fmt.Fprintf(w, "run %s of job %s (%s): %s in %s — fetched %d (%s), duplicates %d, requeued %d, disposed %d",
-		r.ID, r.JobID, r.Trigger, r.Status, r.EndedAt.Sub(r.StartedAt).Round(time.Microsecond), r.Fetched, size(r.Bytes), r.Duplicates, r.Requeued, r.Disposed)
+		r.ID, r.JobID, r.Trigger, r.Status, r.Duration().Round(time.Microsecond), r.Fetched, size(r.Bytes), r.Duplicates, r.Requeued, r.Disposed)
+	if r.Created+r.Updated+r.Ignored+r.Rejected+r.Failed+r.ErrorFolder > 0 {
+		fmt.Fprintf(w, " — created %d, updated %d, ignored %d, rejected %d, failed %d, error folder %d",
+			r.Created, r.Updated, r.Ignored, r.Rejected, r.Failed, r.ErrorFolder)
+	}
 	if r.More {
 		fmt.Fprint(w, ", more to come")
 	}

@@ -49,10 +49,14 @@ func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Wri
 	for _, r := range runs {
 		d := "-"
 		if !r.EndedAt.IsZero() {
-			d = r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+			d = r.Duration().Round(time.Millisecond).String()
 		}
 		tw.row(r.StartedAt.Local().Format("2006-01-02 15:04:05"), d, r.Trigger, string(r.Status), strconv.Itoa(r.Fetched), size(r.Bytes),
 			strconv.Itoa(r.Duplicates), strconv.Itoa(r.Disposed), strconv.Itoa(r.ErrorMails))
+		if r.Created+r.Updated+r.Ignored+r.Rejected+r.Failed+r.ErrorFolder > 0 {
+			tw.line("  outcomes: created %d, updated %d, ignored %d, rejected %d, failed %d, error folder %d",
+				r.Created, r.Updated, r.Ignored, r.Rejected, r.Failed, r.ErrorFolder)
+		}
 		for _, n := range r.Notes {
 			tw.line("  note: %s", shown(n))
 		}
