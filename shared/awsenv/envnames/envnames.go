@@ -25,6 +25,9 @@ const (
 	FetchFunction      = "CONNECTOR_FETCH_FUNCTION"       // the fetch function the push functions invoke
 	WebhookURL         = "CONNECTOR_WEBHOOK_URL"          // the webhook's URL
 	Endpoint           = "CONNECTOR_AWS_ENDPOINT"         // one URL for every AWS client (tests)
+	ScheduleGroup      = "CONNECTOR_SCHEDULE_GROUP"       // the jobs' EventBridge Scheduler group (schedsync)
+	FetchFunctionARN   = "CONNECTOR_FETCH_FUNCTION_ARN"   // the schedules' target (schedsync)
+	SchedulerRoleARN   = "CONNECTOR_SCHEDULER_ROLE_ARN"   // the role the schedules invoke it with (schedsync)
 )
 
 // The variables Lambda sets in every function.
@@ -44,6 +47,7 @@ const (
 	Deadletter = "deadletter"
 	Webhook    = "webhook"
 	Renew      = "renew"
+	SchedSync  = "schedsync"
 )
 
 // common are read by every function when set.
@@ -60,6 +64,7 @@ var functions = map[string]env{
 	Deadletter: {required: []string{Table}, optional: []string{AlertTopicARN}},
 	Webhook:    {required: []string{Table, FetchFunction}, optional: []string{WebhookURL, AlertTopicARN, SenderAddress}},
 	Renew:      {required: []string{Table, FetchFunction, WebhookURL}, optional: []string{AlertTopicARN, SenderAddress}},
+	SchedSync:  {required: []string{Table, ScheduleGroup, FetchFunctionARN, SchedulerRoleARN}, optional: []string{AlertTopicARN}},
 }
 
 // Functions are the functions' names, sorted.

@@ -46,15 +46,7 @@ func New(c *scheduler.Client, group, targetArn, roleArn string) *Scheduler {
 }
 
 // Schedule is one schedule as EventBridge holds it.
-type Schedule struct {
-	Name       string
-	JobID      string // from the target input; "" for a schedule not made for a job
-	Expression string
-	TimeZone   string
-	StartDate  time.Time // zero when unbounded
-	EndDate    time.Time // zero when unbounded
-	State      string    // ENABLED or DISABLED
-}
+type Schedule = sched.Spec
 
 // Names are the schedule names of a job with n expressions, as the CDK
 // stack names them: the job id for one, <jobID>-1 … <jobID>-n for more.
@@ -247,15 +239,7 @@ func (s *Scheduler) List(ctx context.Context) ([]Schedule, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ebscheduler: read schedule %s: %w", aws.ToString(sum.Name), err)
 			}
-			sc := Schedule{Name: aws.ToString(full.Name), JobID: inputJob(full.Target), Expression: aws.ToString(full.ScheduleExpression),
-				TimeZone: aws.ToString(full.ScheduleExpressionTimezone), State: string(full.State)}
-			if full.StartDate != nil {
-				sc.StartDate = full.StartDate.UTC()
-			}
-			if full.EndDate != nil {
-				sc.EndDate = full.EndDate.UTC()
-			}
-			out = append(out, sc)
+			out = append(out, specOf(full))
 		}
 		if aws.ToString(page.NextToken) == "" {
 			return out, nil

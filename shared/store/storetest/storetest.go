@@ -75,6 +75,7 @@ func Run(t *testing.T, h Harness) {
 		{"ListRequests", testListRequests},
 		{"MessageIDIndex", testMessageIDIndex},
 		{"EntryByMessageID", testEntryByMessageID},
+		{"ScheduleRecords", testScheduleRecords},
 		{"NotFound", testNotFound},
 	}
 	for _, tt := range tests {
