@@ -45,7 +45,7 @@ clean: ## remove build output and local state; keeps .connector/secrets.yaml
 # --- Deploy: the CDK app in infra/ (a Go module of its own), the CDK CLI
 # pinned in package.json. See README.md, "Deploy".
 CDK            := npx --no-install cdk
-LAMBDA_FUNCTIONS := fetch preprocess rules deadletter webhook renew
+LAMBDA_FUNCTIONS := fetch preprocess rules deadletter webhook renew schedsync
 # JOBS=FILE picks the jobs file, as for `make run`; CDK_ARGS go to the CLI.
 CDK_CONTEXT    := $(if $(JOBS),-c jobsFile=$(JOBS)) $(CDK_ARGS)
 # Function binaries `make build` has not made yet: infra-test then synthesizes

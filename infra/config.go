@@ -23,6 +23,7 @@ const (
 	ctxLedgerTTLDays     = "ledgerTtlDays"
 	ctxRunTTLDays        = "runTtlDays"
 	ctxAllowMissingBuild = "allowMissingBuild"
+	ctxResetSchedules    = "resetSchedules"
 )
 
 // Defaults for the context keys.
@@ -62,6 +63,10 @@ type Config struct {
 	// AllowMissingBuild lets synth use placeholder function code when
 	// build/<function>/bootstrap is missing. For tests only.
 	AllowMissingBuild bool
+	// ResetSchedules puts the jobs file's schedule back over edits made
+	// in EventBridge (context resetSchedules): job ids separated by
+	// commas, or all.
+	ResetSchedules string
 	// StagingDir is where function assets are staged (a directory the app
 	// owns, normally inside the cloud assembly).
 	StagingDir string
@@ -126,6 +131,7 @@ func configFromContext(scope constructs.Construct, repoRoot string) (Config, err
 		}
 		c.SenderAddress = a.Address
 	}
+	c.ResetSchedules, _ = get(ctxResetSchedules)
 	if s, ok := get(ctxAllowMissingBuild); ok {
 		b, err := strconv.ParseBool(s)
 		if err != nil {

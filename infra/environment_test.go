@@ -64,7 +64,7 @@ func TestFunctionEnvironments(t *testing.T) {
 		stack func(*testing.T) *synthResult
 		want  []string // the functions deployed
 	}{
-		{name: "polled", stack: example, want: []string{fnDeadletter, fnFetch, fnPreprocess, fnRules}},
+		{name: "polled", stack: example, want: []string{fnDeadletter, fnFetch, fnPreprocess, fnRules, fnSchedSync}},
 		{name: "push", stack: pushStack, want: envnames.Functions()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

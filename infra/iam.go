@@ -23,6 +23,8 @@ import (
 //   - Log group ARNs end in ":*" (the log streams, which Lambda names).
 //   - Secrets Manager ARNs end in "-??????": a secret referenced by name
 //     has an ARN with six random characters that are unknown at synth.
+//   - The schedule sync's scheduler ARN ends in schedule/mail-connector/*:
+//     the schedules of the connector's group, whose names follow the jobs.
 //
 // The table's grants name each index ARN instead of <table>/index/*.
 //
@@ -94,6 +96,13 @@ var tableAccessOf = map[string]tableAccess{
 		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
 		Keys:    []string{"JOB#*"},
 		Deletes: []string{"JOB#*"},
+	},
+	// The schedule sync's records (SCHEDULES): listed by a query, put,
+	// and deleted with the schedule.
+	fnSchedSync: {
+		Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+		Keys:    []string{"SCHEDULES"},
+		Deletes: []string{"SCHEDULES"},
 	},
 }
 

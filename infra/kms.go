@@ -51,6 +51,7 @@ var keyServices = map[string][]string{
 	fnDeadletter: {viaDynamoDB, viaSNS, viaSQS},
 	fnWebhook:    {viaDynamoDB, viaSNS},
 	fnRenew:      {viaDynamoDB, viaSNS},
+	fnSchedSync:  {viaDynamoDB, viaSNS},
 }
 
 // grantKey lets fn decrypt and make data keys through its services.

@@ -1,98 +1,128 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/jsii-runtime-go"
+
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/job"
-	"mailconnector/shared/scheduler"
+	"mailconnector/shared/schedsync"
 )
 
 // scheduleGroupName is the EventBridge Scheduler group of the connector.
 const scheduleGroupName = "mail-connector"
 
-// maxScheduleName is EventBridge Scheduler's limit on a schedule name.
-const maxScheduleName = 64
+// The jobs' schedules are not CloudFormation resources: CloudFormation
+// would rewrite a schedule a person edited in EventBridge whenever a
+// deploy touches it. A custom resource (Custom::Schedules) carries the
+// jobs file's plan to the schedsync function instead, which creates,
+// updates and deletes the schedules and keeps people's edits (package
+// schedsync). Its Summary and Drift become stack outputs. The renew
+// schedule of Graph push, which nobody edits, stays a plain resource.
 
-// schedulePlan is one EventBridge Scheduler schedule for one job.
-type schedulePlan struct {
-	Name       string // <jobId>, or <jobId>-<n> when the job needs several
-	JobID      string
-	Expression string
-	TimeZone   string // IANA name
-	StartDate  string // ISO 8601 UTC, or "" for none
-	EndDate    string // ISO 8601 UTC, or "" for none
-	Input      string // scheduler.Payload{JobID: <id>}
+// defineSchedules defines the schedule group, the role the schedules
+// invoke the fetch function with, the sync's custom resource and the
+// renew schedule.
+func (c *ConnectorStack) defineSchedules() error {
+	c.ScheduleGroup = awsscheduler.NewCfnScheduleGroup(c.Stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
+		Name: jsii.String(scheduleGroupName),
+	})
+	fetch := c.Functions[fnFetch]
+	c.SchedulerRole = c.schedulerRole("SchedulerRole", fnFetch, fetch)
+
+	sync := c.Functions[fnSchedSync]
+	sync.AddEnvironment(jsii.String(envnames.ScheduleGroup), jsii.String(scheduleGroupName), nil)
+	sync.AddEnvironment(jsii.String(envnames.FetchFunctionARN), fetch.FunctionArn(), nil)
+	sync.AddEnvironment(jsii.String(envnames.SchedulerRoleARN), c.SchedulerRole.RoleArn(), nil)
+	sync.AddEnvironment(jsii.String(envnames.AlertTopicARN), c.Topic.TopicArn(), nil)
+	c.grantSchedSync()
+
+	reset, nonce := c.Config.ResetSchedules, ""
+	if reset != "" {
+		r := schedsync.ParseReset(reset)
+		for _, id := range r.Jobs {
+			if !slices.ContainsFunc(c.Jobs.Jobs, func(j job.Job) bool { return j.ID == id }) {
+				return fmt.Errorf("context %s: %q is not a job of %s (a job id, several separated by commas, or all)", ctxResetSchedules, id, relPath(c.Config.RepoRoot, c.Config.JobsFile))
+			}
+		}
+		// Asking for a reset twice runs it twice: the property changes.
+		nonce = c.Config.Now.UTC().Format(time.RFC3339)
+	}
+	digest, err := jobsDigest(c)
+	if err != nil {
+		return err
+	}
+	c.ScheduleSync = awscdk.NewCustomResource(c.Stack, jsii.String("Schedules"), &awscdk.CustomResourceProps{
+		ServiceToken: sync.FunctionArn(),
+		ResourceType: jsii.String("Custom::Schedules"),
+		Properties: &map[string]any{
+			schedsync.PropPlan:       schedsync.EncodePlan(c.Schedules),
+			schedsync.PropReset:      reset,
+			schedsync.PropResetNonce: nonce,
+			schedsync.PropJobsFile:   digest,
+		},
+	})
+	c.ScheduleSync.Node().AddDependency(c.ScheduleGroup, c.Roles[fnSchedSync])
+
+	if renew, ok := c.Functions[fnRenew]; ok {
+		c.RenewSchedulerRole = c.schedulerRole("RenewSchedulerRole", fnRenew, renew)
+		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-renew"), &awsscheduler.CfnScheduleProps{
+			Name:               jsii.String("connector-renew-subscriptions"),
+			GroupName:          c.ScheduleGroup.Name(),
+			Description:        jsii.String("Mail Connector: subscribe push jobs and renew their Graph subscriptions"),
+			ScheduleExpression: jsii.String(renewEvery),
+			FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+			State:              jsii.String("ENABLED"),
+			Target: &awsscheduler.CfnSchedule_TargetProperty{
+				Arn:         renew.FunctionArn(),
+				RoleArn:     c.RenewSchedulerRole.RoleArn(),
+				Input:       jsii.String("{}"),
+				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(0)},
+			},
+		})
+		s.AddDependency(c.ScheduleGroup)
+	}
+	return nil
 }
 
-// planSchedules turns the jobs' schedules into EventBridge Scheduler
-// schedules: one per enabled job and expression. It also returns notes on
-// the jobs that get none (disabled, or their schedule can never fire again
-// after now). StartDate and EndDate are the job's inclusive local days made
-// instants: 00:00 of startDate and 24:00 of endDate in the job's time zone.
-// A start that lies before now is left out, since EventBridge Scheduler
-// refuses a StartDate more than 5 minutes in the past (and it would change
-// nothing).
-func planSchedules(f *job.File, now time.Time) ([]schedulePlan, []string, error) {
-	var plans []schedulePlan
-	var notes []string
-	for i := range f.Jobs {
-		j := &f.Jobs[i]
-		fieldErr := func(field, format string, args ...any) error {
-			return &job.FieldError{Job: j.ID, Index: i, Field: field, Msg: fmt.Sprintf(format, args...)}
-		}
-		if !j.IsEnabled() {
-			notes = append(notes, fmt.Sprintf("job %q is disabled: no schedule (run it with `connector run --job %s`)", j.ID, j.ID))
-			continue
-		}
-		if _, ok := j.Schedule.Next(now); !ok {
-			notes = append(notes, fmt.Sprintf("job %q: its schedule never fires after %s (endDate or at() in the past): no schedule", j.ID, now.UTC().Format(time.RFC3339)))
-			continue
-		}
-		exprs, err := j.Schedule.Expressions()
-		if err != nil {
-			return nil, nil, fieldErr("schedule", "%v", err)
-		}
-		tz := j.Schedule.TimeZone
-		if tz == "" {
-			tz = "UTC"
-		}
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			return nil, nil, fieldErr("schedule.timeZone", "%v", err)
-		}
-		var start, end string
-		if d := j.Schedule.StartDate; d != "" {
-			t, err := time.ParseInLocation(time.DateOnly, d, loc)
-			if err != nil {
-				return nil, nil, fieldErr("schedule.startDate", "%q is not a date YYYY-MM-DD", d)
-			}
-			if t.After(now) {
-				start = t.UTC().Format(time.RFC3339)
-			}
-		}
-		if d := j.Schedule.EndDate; d != "" {
-			t, err := time.ParseInLocation(time.DateOnly, d, loc)
-			if err != nil {
-				return nil, nil, fieldErr("schedule.endDate", "%q is not a date YYYY-MM-DD", d)
-			}
-			y, m, day := t.Date()
-			end = time.Date(y, m, day+1, 0, 0, 0, 0, loc).UTC().Format(time.RFC3339)
-		}
-		input := scheduler.Payload{JobID: j.ID}.Encode()
-		for n, expr := range exprs {
-			name := j.ID
-			if len(exprs) > 1 {
-				name = fmt.Sprintf("%s-%d", j.ID, n+1)
-			}
-			if len(name) > maxScheduleName {
-				return nil, nil, fieldErr("id", "too long for its %d schedules: %q exceeds EventBridge Scheduler's %d characters", len(exprs), name, maxScheduleName)
-			}
-			plans = append(plans, schedulePlan{
-				Name: name, JobID: j.ID, Expression: expr, TimeZone: tz,
-				StartDate: start, EndDate: end, Input: string(input),
-			})
-		}
+// schedSyncActions are the scheduler actions the sync makes, one
+// schedule at a time (it never lists the group).
+var schedSyncActions = []string{"scheduler:GetSchedule", "scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"}
+
+// grantSchedSync lets the sync function manage the schedules of the
+// connector's group (scheduler ARNs name schedule/<group>/<name>, so the
+// group's schedules are "schedule/mail-connector/*"), and hand them the
+// scheduler role, to EventBridge Scheduler only. Its table access
+// (tableAccessOf), key and logs are granted with every function's.
+func (c *ConnectorStack) grantSchedSync() {
+	c.allow(fnSchedSync, schedSyncActions, c.Stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("scheduler"), Resource: jsii.String("schedule"), ResourceName: jsii.String(scheduleGroupName + "/*"),
+	}))
+	c.Roles[fnSchedSync].AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("iam:PassRole"),
+		Resources:  &[]*string{c.SchedulerRole.RoleArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}},
+	}))
+	c.allow(fnSchedSync, []string{"sns:Publish"}, c.Topic.TopicArn())
+}
+
+// jobsDigest names the jobs file's content: any edit of it runs a sync,
+// so a deploy that changes no schedule still records the edits people
+// made since the last one.
+func jobsDigest(c *ConnectorStack) (string, error) {
+	b, err := json.Marshal(c.Jobs)
+	if err != nil {
+		return "", fmt.Errorf("digest the jobs file: %w", err)
 	}
-	return plans, notes, nil
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }

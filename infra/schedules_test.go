@@ -8,64 +8,55 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
-	"mailconnector/shared/job"
+	"mailconnector/shared/schedsync"
+	"mailconnector/shared/scheduler"
 )
 
-// templateSchedules returns the template's schedules by name, rendered.
-func templateSchedules(t *testing.T, r *synthResult) map[string]map[string]string {
+// syncResource returns the one Custom::Schedules resource's properties.
+func syncResource(t *testing.T, r *synthResult) map[string]any {
 	t.Helper()
-	out := map[string]map[string]string{}
-	for _, res := range r.resources("AWS::Scheduler::Schedule") {
-		p := res["Properties"].(map[string]any)
-		tg := p["Target"].(map[string]any)
-		s := map[string]string{
-			"expr":   r.render(p["ScheduleExpression"]),
-			"tz":     r.render(p["ScheduleExpressionTimezone"]),
-			"flex":   r.render(p["FlexibleTimeWindow"]),
-			"group":  r.render(p["GroupName"]),
-			"state":  r.render(p["State"]),
-			"target": r.render(tg["Arn"]),
-			"role":   r.render(tg["RoleArn"]),
-			"input":  r.render(tg["Input"]),
-			"retry":  r.render(tg["RetryPolicy"]),
-		}
-		if v, ok := p["StartDate"]; ok {
-			s["start"] = r.render(v)
-		}
-		if v, ok := p["EndDate"]; ok {
-			s["end"] = r.render(v)
-		}
-		out[r.render(p["Name"])] = s
+	res := r.resources("Custom::Schedules")
+	if len(res) != 1 {
+		t.Fatalf("got %d Custom::Schedules resources, want 1", len(res))
 	}
-	return out
+	for _, v := range res {
+		return v["Properties"].(map[string]any)
+	}
+	return nil
 }
 
-func schedule(expr, tz, jobID string) map[string]string {
-	return map[string]string{
-		"expr": expr, "tz": tz,
-		"flex":   `{"Mode":"OFF"}`,
-		"group":  "mail-connector",
-		"state":  "ENABLED",
-		"target": "${Function:fetch.Arn}",
-		"role":   "${SchedulerRole.Arn}",
-		"input":  `{"jobId":"` + jobID + `"}`,
-		"retry":  `{"MaximumRetryAttempts":0}`,
+// templateSchedules returns the plan the custom resource carries, by
+// schedule name, rendered.
+func templateSchedules(t *testing.T, r *synthResult) map[string]string {
+	t.Helper()
+	p := syncResource(t, r)
+	plan, err := schedsync.DecodePlan(p[schedsync.PropPlan].(string))
+	if err != nil {
+		t.Fatal(err)
 	}
+	out := map[string]string{}
+	for _, s := range plan {
+		out[s.Name] = s.JobID + ": " + s.String()
+	}
+	return out
 }
 
 func TestExampleSchedules(t *testing.T) {
 	r := example(t)
 	// support: weekdays every 5 minutes from 07:00 to 19:00 inclusive, in
 	// Berlin time; 19:00 needs a schedule of its own. billing is disabled.
-	want := map[string]map[string]string{
-		"support-1": schedule("cron(0/5 7-18 ? * MON-FRI *)", "Europe/Berlin", "support"),
-		"support-2": schedule("cron(0 19 ? * MON-FRI *)", "Europe/Berlin", "support"),
+	want := map[string]string{
+		"support-1": "support: cron(0/5 7-18 ? * MON-FRI *) Europe/Berlin",
+		"support-2": "support: cron(0 19 ? * MON-FRI *) Europe/Berlin",
 	}
 	if d := cmp.Diff(want, templateSchedules(t, r)); d != "" {
 		t.Errorf("schedules (-want +got):\n%s", d)
 	}
 	assert(t, "schedule group", func() {
 		r.Template.HasResourceProperties(jsii.String("AWS::Scheduler::ScheduleGroup"), map[string]any{"Name": "mail-connector"})
+	})
+	assert(t, "no job schedule is a CloudFormation resource", func() {
+		r.Template.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(0))
 	})
 	if !strings.Contains(strings.Join(r.C.Notes, "\n"), `job "billing" is disabled`) {
 		t.Errorf("notes do not mention the disabled job: %q", r.C.Notes)
@@ -74,53 +65,33 @@ func TestExampleSchedules(t *testing.T) {
 
 func TestScheduleForms(t *testing.T) {
 	r := synth(t, synthOptions{Context: map[string]any{"jobsFile": "infra/testdata/jobs.schedules.yaml"}})
-	with := func(s map[string]string, kv ...string) map[string]string {
-		for i := 0; i+1 < len(kv); i += 2 {
-			s[kv[i]] = kv[i+1]
-		}
-		return s
-	}
-	want := map[string]map[string]string{
-		"every5": schedule("cron(0/5 * * * ? *)", "UTC", "every5"),
-		"rate":   schedule("rate(15 minutes)", "America/New_York", "rate"),
+	want := map[string]string{
+		"every5": "every5: cron(0/5 * * * ? *) UTC",
+		"rate":   "rate: rate(15 minutes) America/New_York",
 		// Inclusive local days: 00:00 on 2030-01-15 and 24:00 on 2030-12-31 in Berlin (CET, UTC+1).
-		"cron": with(schedule("cron(0/10 8-17 ? * MON-FRI *)", "Europe/Berlin", "cron"),
-			"start", "2030-01-14T23:00:00Z", "end", "2030-12-31T23:00:00Z"),
-		"daily": schedule("cron(30 6 * * ? *)", "Asia/Tokyo", "daily"),
+		"cron":  "cron: cron(0/10 8-17 ? * MON-FRI *) Europe/Berlin, from 2030-01-14T23:00Z, until 2030-12-31T23:00Z",
+		"daily": "daily: cron(30 6 * * ? *) Asia/Tokyo",
 		// 08:10 … 17:30 every 20 minutes: the last hour has only :10 and :30.
-		"weekly-window-1": schedule("cron(10/20 8-16 ? * MON,WED *)", "UTC", "weekly-window"),
-		"weekly-window-2": schedule("cron(10,30 17 ? * MON,WED *)", "UTC", "weekly-window"),
-		"monthly":         schedule("cron(0 9 15 * ? *)", "UTC", "monthly"),
-		"yearly":          schedule("cron(0 12 24 12 ? *)", "UTC", "yearly"),
-		"once":            schedule("at(2031-03-01T08:00:00)", "UTC", "once"),
+		"weekly-window-1": "weekly-window: cron(10/20 8-16 ? * MON,WED *) UTC",
+		"weekly-window-2": "weekly-window: cron(10,30 17 ? * MON,WED *) UTC",
+		"monthly":         "monthly: cron(0 9 15 * ? *) UTC",
+		"yearly":          "yearly: cron(0 12 24 12 ? *) UTC",
+		"once":            "once: at(2031-03-01T08:00:00) UTC",
 		// Its startDate has passed: EventBridge refuses a StartDate in the past.
-		"started":     schedule("cron(0 * * * ? *)", "UTC", "started"),
-		"graph-oauth": schedule("cron(0 0/2 * * ? *)", "UTC", "graph-oauth"),
+		"started":     "started: cron(0 * * * ? *) UTC",
+		"graph-oauth": "graph-oauth: cron(0 0/2 * * ? *) UTC",
 		// "ended" (endDate passed) and "off" (disabled) get none.
 	}
-	got := templateSchedules(t, r)
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, templateSchedules(t, r)); d != "" {
 		t.Errorf("schedules (-want +got):\n%s", d)
 	}
-
-	// The template holds exactly what the job package compiles.
-	for _, j := range r.C.Jobs.Jobs {
-		if !j.IsEnabled() || j.ID == "ended" {
-			continue
-		}
-		exprs, err := j.Schedule.Expressions()
-		if err != nil {
-			t.Fatalf("job %s: %v", j.ID, err)
-		}
-		for n, e := range exprs {
-			name := j.ID
-			if len(exprs) > 1 {
-				name = j.ID + "-" + string(rune('1'+n))
-			}
-			if got[name]["expr"] != e {
-				t.Errorf("schedule %s: got %q, want %q from job.Schedule.Expressions", name, got[name]["expr"], e)
-			}
-		}
+	// The resource carries exactly what schedsync.Plan makes of the file.
+	plan, _, err := schedsync.Plan(r.C.Jobs, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := syncResource(t, r)[schedsync.PropPlan]; got != schedsync.EncodePlan(plan) {
+		t.Errorf("Plan property: got %v, want schedsync.Plan's %s", got, schedsync.EncodePlan(plan))
 	}
 	notes := strings.Join(r.C.Notes, "\n")
 	for _, w := range []string{`job "ended": its schedule never fires`, `job "off" is disabled`} {
@@ -130,58 +101,74 @@ func TestScheduleForms(t *testing.T) {
 	}
 }
 
-func TestPlanSchedules(t *testing.T) {
-	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	long := strings.Repeat("a", 63)
-	for _, tc := range []struct {
-		name    string
-		yaml    string
-		want    []schedulePlan
-		wantErr string
-	}{
-		{
-			name: "start today in the future is kept, in the job's zone",
-			yaml: `{id: a, server: {protocol: imap, host: h, security: tls, auth: {secret: s}}, schedule: {every: 1h, timeZone: Pacific/Auckland, startDate: "2026-06-02"}}`,
-			want: []schedulePlan{{Name: "a", JobID: "a", Expression: "cron(0 * * * ? *)", TimeZone: "Pacific/Auckland", StartDate: "2026-06-01T12:00:00Z", Input: `{"jobId":"a"}`}},
-		},
-		{
-			name: "start before now is dropped",
-			yaml: `{id: a, server: {protocol: imap, host: h, security: tls, auth: {secret: s}}, schedule: {every: 1h, startDate: "2026-06-01"}}`,
-			want: []schedulePlan{{Name: "a", JobID: "a", Expression: "cron(0 * * * ? *)", TimeZone: "UTC", Input: `{"jobId":"a"}`}},
-		},
-		{
-			name: "end date is the end of that day",
-			yaml: `{id: a, server: {protocol: imap, host: h, security: tls, auth: {secret: s}}, schedule: {expression: "rate(1 hour)", endDate: "2026-06-30"}}`,
-			want: []schedulePlan{{Name: "a", JobID: "a", Expression: "rate(1 hour)", TimeZone: "UTC", EndDate: "2026-07-01T00:00:00Z", Input: `{"jobId":"a"}`}},
-		},
-		{
-			name: "at() in the past gets no schedule",
-			yaml: `{id: a, server: {protocol: imap, host: h, security: tls, auth: {secret: s}}, schedule: {expression: "at(2026-01-01T00:00:00)"}}`,
-		},
-		{
-			name:    "a name too long for EventBridge Scheduler",
-			yaml:    `{id: ` + long + `, server: {protocol: imap, host: h, security: tls, auth: {secret: s}}, schedule: {every: 15m, from: "08:00", to: "18:00"}}`,
-			wantErr: `job "` + long + `": id: too long for its 2 schedules`,
-		},
+// schedSyncPermissions are the sync function's own statements: the
+// schedule actions it makes, on the connector's group only, the scheduler
+// role passed to EventBridge Scheduler only, and alerts.
+var schedSyncPermissions = map[string][]string{
+	"scheduler:GetSchedule":    {"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*"},
+	"scheduler:CreateSchedule": {"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*"},
+	"scheduler:UpdateSchedule": {"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*"},
+	"scheduler:DeleteSchedule": {"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*"},
+	"iam:PassRole":             {"${SchedulerRole.Arn} PassedToService=scheduler.amazonaws.com"},
+	"sns:Publish":              {"${Topic}"},
+}
+
+func TestScheduleSync(t *testing.T) {
+	r := example(t)
+	p := syncResource(t, r)
+	if got := r.render(p["ServiceToken"]); got != "${Function:schedsync.Arn}" {
+		t.Errorf("ServiceToken: got %s, want the schedsync function", got)
+	}
+	if p[schedsync.PropReset] != "" || p[schedsync.PropResetNonce] != "" {
+		t.Errorf("without resetSchedules: got reset %v, nonce %v; want none", p[schedsync.PropReset], p[schedsync.PropResetNonce])
+	}
+	if d, _ := p[schedsync.PropJobsFile].(string); !strings.HasPrefix(d, "sha256:") {
+		t.Errorf("JobsFile: got %q, want the jobs file's digest", d)
+	}
+	env := r.environment(t, fnSchedSync)
+	for k, want := range map[string]string{
+		"CONNECTOR_SCHEDULE_GROUP":     "mail-connector",
+		"CONNECTOR_FETCH_FUNCTION_ARN": "${Function:fetch.Arn}",
+		"CONNECTOR_SCHEDULER_ROLE_ARN": "${SchedulerRole.Arn}",
+		"CONNECTOR_ALERT_TOPIC_ARN":    "${Topic}",
+		"CONNECTOR_TABLE":              "${Table}",
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f, err := job.Parse([]byte("jobs:\n  - " + tc.yaml + "\n"))
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			got, _, err := planSchedules(f, now)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got error %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
-				t.Errorf("plans (-want +got):\n%s", d)
-			}
-		})
+		if env[k] != want {
+			t.Errorf("environment %s: got %q, want %q", k, env[k], want)
+		}
+	}
+	outputs := r.JSON["Outputs"].(map[string]any)
+	for name, attr := range map[string]string{"ScheduleSync": schedsync.AttrSummary, "ScheduleDrift": schedsync.AttrDrift} {
+		o, ok := outputs[name].(map[string]any)
+		if !ok {
+			t.Errorf("no output %s", name)
+			continue
+		}
+		if got := r.render(o["Value"]); !strings.HasSuffix(got, "."+attr+"}") {
+			t.Errorf("output %s: got %s, want the custom resource's %s", name, got, attr)
+		}
+	}
+}
+
+func TestResetSchedules(t *testing.T) {
+	r := synth(t, synthOptions{Context: map[string]any{"resetSchedules": "support"}})
+	p := syncResource(t, r)
+	if p[schedsync.PropReset] != "support" || p[schedsync.PropResetNonce] != testNow.Format(time.RFC3339) {
+		t.Errorf("got reset %v, nonce %v; want support, the synth time", p[schedsync.PropReset], p[schedsync.PropResetNonce])
+	}
+	_, err := newTestStack(t, synthOptions{Context: map[string]any{"resetSchedules": "suport"}})
+	if err == nil || !strings.Contains(err.Error(), `context resetSchedules: "suport" is not a job of events/jobs.example.yaml`) {
+		t.Errorf("an unknown job: got %v, want an error naming it", err)
+	}
+}
+
+// TestPlanIsTheSyncs: the plan the stack carries is schedsync's, with the
+// state the sync writes.
+func TestPlanIsTheSyncs(t *testing.T) {
+	r := example(t)
+	for _, s := range r.C.Schedules {
+		if s.State != scheduler.Enabled {
+			t.Errorf("%s: state %q, want ENABLED", s.Name, s.State)
+		}
 	}
 }

@@ -25,6 +25,8 @@ import (
 
 	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/job"
+	"mailconnector/shared/schedsync"
+	"mailconnector/shared/scheduler"
 )
 
 // The Lambda functions, by the name of their directory in functions/ and
@@ -36,10 +38,11 @@ const (
 	fnDeadletter = envnames.Deadletter
 	fnWebhook    = envnames.Webhook
 	fnRenew      = envnames.Renew
+	fnSchedSync  = envnames.SchedSync
 )
 
 // functionNames lists the functions every stack has, in a stable order.
-var functionNames = []string{fnFetch, fnPreprocess, fnRules, fnDeadletter}
+var functionNames = []string{fnFetch, fnPreprocess, fnRules, fnDeadletter, fnSchedSync}
 
 // pushFunctionNames are the functions of Graph push, deployed only when a
 // job has push enabled: an administrator with only polled mailboxes gets
@@ -92,6 +95,7 @@ var functionSpecs = map[string]functionSpec{
 	fnDeadletter: {fnDeadletter, "Deadletter", "Mail Connector: records dead-lettered messages as failed and alerts", 1, 256},
 	fnWebhook:    {fnWebhook, "Webhook", "Mail Connector: Graph change notifications (Function URL): validation, clientState, one fetch per burst", 0.5, 256},
 	fnRenew:      {fnRenew, "Renew", "Mail Connector: subscribes push jobs to Graph change notifications and renews them", 5, 256},
+	fnSchedSync:  {fnSchedSync, "SchedSync", "Mail Connector: each deploy's schedules (custom resource): creates, updates and deletes them, keeping edits made in EventBridge", 5, 256},
 }
 
 // ConnectorStack is the deployed connector. The fields give tests (and any
@@ -113,9 +117,12 @@ type ConnectorStack struct {
 	SchedulerRole awsiam.Role
 	// RenewSchedulerRole may only invoke the renew function (push only).
 	RenewSchedulerRole awsiam.Role
-	Schedules          []schedulePlan
-	Alarms             []awscloudwatch.Alarm
-	Dashboard          awscloudwatch.Dashboard
+	// Schedules are the jobs file's schedule plan, which the
+	// ScheduleSync custom resource carries to the schedsync function.
+	Schedules    []scheduler.Spec
+	ScheduleSync awscdk.CustomResource
+	Alarms       []awscloudwatch.Alarm
+	Dashboard    awscloudwatch.Dashboard
 	// FunctionNames are the functions of this stack: functionNames, and
 	// pushFunctionNames when a job pushes.
 	FunctionNames []string
@@ -139,7 +146,7 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 	if err := checkDeployable(jobs, cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
 	}
-	plans, notes, err := planSchedules(jobs, cfg.Now)
+	plans, notes, err := schedsync.Plan(jobs, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
 	}
@@ -186,7 +193,9 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 	c.defineTopic()
 	c.defineFunctions(assets)
 	c.grant()
-	c.defineSchedules()
+	if err := c.defineSchedules(); err != nil {
+		return nil, err
+	}
 	c.defineMonitoring()
 	c.defineOutputs()
 	return c, nil
@@ -481,58 +490,6 @@ func (c *ConnectorStack) schedulerRole(id, name string, fn awslambda.Function) a
 	return role
 }
 
-func (c *ConnectorStack) defineSchedules() {
-	c.ScheduleGroup = awsscheduler.NewCfnScheduleGroup(c.Stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{
-		Name: jsii.String(scheduleGroupName),
-	})
-	fetch := c.Functions[fnFetch]
-	c.SchedulerRole = c.schedulerRole("SchedulerRole", fnFetch, fetch)
-	for _, p := range c.Schedules {
-		props := &awsscheduler.CfnScheduleProps{
-			Name:                       jsii.String(p.Name),
-			GroupName:                  c.ScheduleGroup.Name(),
-			Description:                jsii.String("Mail Connector: fetch job " + p.JobID),
-			ScheduleExpression:         jsii.String(p.Expression),
-			ScheduleExpressionTimezone: jsii.String(p.TimeZone),
-			FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-			State:                      jsii.String("ENABLED"),
-			Target: &awsscheduler.CfnSchedule_TargetProperty{
-				Arn:     fetch.FunctionArn(),
-				RoleArn: c.SchedulerRole.RoleArn(),
-				Input:   jsii.String(p.Input),
-				// A failed run is retried by the next scheduled one.
-				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(0)},
-			},
-		}
-		if p.StartDate != "" {
-			props.StartDate = jsii.String(p.StartDate)
-		}
-		if p.EndDate != "" {
-			props.EndDate = jsii.String(p.EndDate)
-		}
-		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-"+p.Name), props)
-		s.AddDependency(c.ScheduleGroup)
-	}
-	if renew, ok := c.Functions[fnRenew]; ok {
-		c.RenewSchedulerRole = c.schedulerRole("RenewSchedulerRole", fnRenew, renew)
-		s := awsscheduler.NewCfnSchedule(c.Stack, jsii.String("Schedule-renew"), &awsscheduler.CfnScheduleProps{
-			Name:               jsii.String("connector-renew-subscriptions"),
-			GroupName:          c.ScheduleGroup.Name(),
-			Description:        jsii.String("Mail Connector: subscribe push jobs and renew their Graph subscriptions"),
-			ScheduleExpression: jsii.String(renewEvery),
-			FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-			State:              jsii.String("ENABLED"),
-			Target: &awsscheduler.CfnSchedule_TargetProperty{
-				Arn:         renew.FunctionArn(),
-				RoleArn:     c.RenewSchedulerRole.RoleArn(),
-				Input:       jsii.String("{}"),
-				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(0)},
-			},
-		})
-		s.AddDependency(c.ScheduleGroup)
-	}
-}
-
 func (c *ConnectorStack) defineOutputs() {
 	out := func(id, desc string, v *string) {
 		awscdk.NewCfnOutput(c.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
@@ -543,6 +500,8 @@ func (c *ConnectorStack) defineOutputs() {
 	out("KeyArn", "KMS key that encrypts the table, the bucket, the queues and the alert topic", c.Key.KeyArn())
 	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())
 	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
+	out("ScheduleSync", "what this deploy did to the jobs' schedules", c.ScheduleSync.GetAttString(jsii.String(schedsync.AttrSummary)))
+	out("ScheduleDrift", "schedules edited in EventBridge and kept (connector schedules diff --aws; -c resetSchedules=JOB|all puts the jobs file's back)", c.ScheduleSync.GetAttString(jsii.String(schedsync.AttrDrift)))
 	out("DashboardName", "CloudWatch dashboard", c.Dashboard.DashboardName())
 	if c.WebhookURL != nil {
 		out("WebhookUrl", "the webhook's Function URL: use it for `connector oauth link JOB --url <url>` (sign-in links); Graph posts notifications to <url>notify", c.WebhookURL.Url())

@@ -39,16 +39,17 @@ func TestResourceCounts(t *testing.T) {
 		{"one table", "AWS::DynamoDB::Table", 1},
 		{"one bucket", "AWS::S3::Bucket", 1},
 		{"two queues and two DLQs", "AWS::SQS::Queue", 4},
-		{"four functions", "AWS::Lambda::Function", 4},
+		{"five functions", "AWS::Lambda::Function", 5},
 		{"preprocess, rules and two DLQ sources", "AWS::Lambda::EventSourceMapping", 4},
 		{"one schedule group", "AWS::Scheduler::ScheduleGroup", 1},
-		{"support's two schedules, none for the disabled billing job", "AWS::Scheduler::Schedule", 2},
+		{"no schedule resource: the sync makes the jobs' schedules", "AWS::Scheduler::Schedule", 0},
+		{"one schedule sync", "Custom::Schedules", 1},
 		{"one alert topic", "AWS::SNS::Topic", 1},
 		{"one admin", "AWS::SNS::Subscription", 1},
-		{"2 DLQs + 4×(errors, throttles) + 2 jobs", "AWS::CloudWatch::Alarm", 12},
+		{"2 DLQs + 5×(errors, throttles) + 2 jobs", "AWS::CloudWatch::Alarm", 14},
 		{"one dashboard", "AWS::CloudWatch::Dashboard", 1},
 		{"secrets are referenced, never created", "AWS::SecretsManager::Secret", 0},
-		{"function roles and the scheduler's", "AWS::IAM::Role", 5},
+		{"function roles and the scheduler's", "AWS::IAM::Role", 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert(t, tc.typ, func() { r.Template.ResourceCountIs(jsii.String(tc.typ), jsii.Number(tc.want)) })
@@ -539,13 +540,14 @@ var wantTable = func() map[string]map[string][]string {
 		fnDeadletter: items("LEDGER#*", "GetItem", "PutItem"),
 		fnWebhook:    webhook,
 		fnRenew:      renew,
+		fnSchedSync:  with(items("SCHEDULES", "Query", "PutItem"), "DeleteItem", tbl+"SCHEDULES"),
 	}
 }()
 
 // wantKeyServices are the services each function uses the KMS key through.
 var wantKeyServices = map[string]string{
 	fnFetch: "dynamodb,s3,sns,sqs", fnPreprocess: "dynamodb,s3,sqs", fnRules: "dynamodb,s3,sns,sqs",
-	fnDeadletter: "dynamodb,sns,sqs", fnWebhook: "dynamodb,sns", fnRenew: "dynamodb,sns",
+	fnDeadletter: "dynamodb,sns,sqs", fnWebhook: "dynamodb,sns", fnRenew: "dynamodb,sns", fnSchedSync: "dynamodb,sns",
 }
 
 // fullPermissions is what each function may do in the example stack.
@@ -619,6 +621,7 @@ func fullPermissions(secrets []string) map[string]map[string][]string {
 		fnDeadletter: merge(base(fnDeadletter, map[string][]string{
 			"sns:Publish": {"${Topic}"},
 		}), consume(qPreprocessDLQ, qRulesDLQ)),
+		fnSchedSync: base(fnSchedSync, schedSyncPermissions),
 	}
 }
 
@@ -655,6 +658,7 @@ func TestLeastPrivilege(t *testing.T) {
 var allowedWildcards = []string{
 	"${Bucket.Arn}/raw/*", "${Bucket.Arn}/norm/*", "${Bucket.Arn}/att/*",
 	":secret:",
+	"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*",
 }
 
 func TestNoWildcardResources(t *testing.T) {
