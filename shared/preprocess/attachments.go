@@ -119,7 +119,7 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	hasher := sha256.New()
 	cr := &countingReader{r: r, h: hasher}
 	peekSize := sniffBytes
-	if ct == "message/rfc822" {
+	if ct == "message/rfc822" || isReportPart(ct) {
 		peekSize = 64 << 10
 	}
 	br := bufio.NewReaderSize(cr, peekSize)
@@ -127,6 +127,7 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(partPath), err))
 	}
+	p.keepReportPart(ct, head)
 	sniffed := mimetype.Detect(head)
 	if ct == "application/octet-stream" && sniffed.String() != "application/octet-stream" {
 		a.ContentType, _, _ = strings.Cut(sniffed.String(), ";")

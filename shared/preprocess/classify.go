@@ -6,7 +6,9 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
+	"mailconnector/shared/controlchar"
 	"mailconnector/shared/message"
+	"mailconnector/shared/preprocess/bounce"
 	"mailconnector/shared/preprocess/visible"
 )
 
@@ -39,7 +41,7 @@ var autoReplyPrefix = regexp.MustCompile(`(?i)^\s*\[?\s*(` +
 // ("Delivery Status Notification (Failure)"), Lotus Notes ("DELIVERY
 // FAILURE"), and delay warnings.
 var bounceSubject = regexp.MustCompile(`(?i)(` +
-	`undeliver(ed|able)|returned mail|returned to sender|mail delivery (failed|failure|subsystem|system)|delivery status notification|` +
+	`undeliver(ed|able)|returned mail|mail delivery status|returned to sender|mail delivery (failed|failure|subsystem|system)|delivery status notification|` +
 	`delivery (failure|has failed|failed|notification: delivery has failed)|failure notice|message not delivered|non[- ]?deliver(y|able)|` +
 	`could not be delivered|delayed mail|warning: (could not send|message .* delayed)|mail system error|message delivery (has )?failed|` +
 	`unzustellbar|nicht zustellbar|zustellung fehlgeschlagen|unzustellbare nachricht|` +
@@ -48,78 +50,162 @@ var bounceSubject = regexp.MustCompile(`(?i)(` +
 	`недоставляем|не доставлено|配信不能|配信エラー|无法送达|未送达|退信|無法傳遞` +
 	`)`)
 
-// bounceBody matches the opening sentences of the bodies of those MTAs.
+// bounceBody matches the opening sentences of the bodies of those MTAs;
+// bounceBodyMTA only those no person writes in their own words.
 var bounceBody = regexp.MustCompile(`(?i)(` +
-	`this is the mail system at host|i'm sorry to have to inform you that your message could not|` +
-	`this message was created automatically by mail delivery software|` +
-	`the original message was received at .* from|` +
-	`hi\. this is the qmail-send program|` +
+	`i'm sorry to have to inform you that your message could not|` +
 	`sorry, we were unable to deliver your message|` +
-	`delivery has failed to these recipients or groups|your message (to .* )?couldn't be delivered|` +
+	`your message (to .* )?couldn't be delivered|` +
 	`delivery to the following recipients? (failed|has been delayed)|` +
 	`the following message to .* was undeliverable|` +
-	`an error occurred while trying to deliver the mail to the following recipients|` +
 	`your message wasn't delivered|address not found|the response from the remote server was|` +
 	`unable to deliver (your )?message|message could not be delivered|` +
 	`diagnostic-code:|status: 5\.\d+\.\d+|remote-mta:` +
 	`)`)
 
+var bounceBodyMTA = regexp.MustCompile(`(?i)(` +
+	`this is the mail system at host|this message was created automatically by mail delivery software|` +
+	`the original message was received at .* from|hi\. this is the qmail-send program|` +
+	`delivery has failed to these recipients or groups|` +
+	`an error occurred while trying to deliver the mail to the following recipients|` +
+	`this is the mailer-daemon, please do not reply|this is a delivery status notification|` +
+	`your message did not reach some or all of the intended recipients|` +
+	`i'm afraid i wasn't able to deliver your message|` +
+	`this is the dragonfly mail agent|` +
+	`reporting-mta:|final-recipient:` +
+	`)`)
+
+// bounceSubjectMTA matches whole subjects as MTAs write them (anchored):
+// enough, with a sender like postmaster@, to tell a bounce.
+var bounceSubjectMTA = regexp.MustCompile(`(?i)^\s*(` +
+	`undeliverable\s*:|undelivered mail returned to sender|mail delivery failed|delivery status notification|` +
+	`failure notice|returned mail\s*:|delivery failure\s*:|mail system error|non remis\s*:|unzustellbar\s*:|` +
+	`nicht zustellbar\s*:|non recapitabile\s*:|no se puede entregar\s*:|onbestelbaar\s*:|kan ikke leveres\s*:|` +
+	`warning: could not send message|delayed mail|mail delivery failure|message delivery failure|` +
+	`notice: mail delivery status|delivery notification: delivery has failed|\[bounce\]|undeliverable mail|` +
+	`returned mail|message not delivered|undelivered mail|mail could not be delivered|` +
+	`配信不能|配信エラー|未送达|退信` +
+	`)`)
+
 // daemonLocal are the local parts of the addresses bounces come from.
 var daemonLocal = map[string]bool{
-	"mailer-daemon": true, "mailerdaemon": true, "mail-daemon": true, "postmaster": true,
+	"mailer-daemon": true, "mailerdaemon": true, "mail-daemon": true,
 	"mail.daemon": true, "bounce": true, "bounces": true, "mdaemon": true,
 }
 
-// classify returns message.Bounce, message.AutoReply, message.List or ""
-// (in that order of precedence). The rules stage uses it to avoid mail
-// loops: it neither answers nor opens requests for auto-generated mail.
-func classify(h textproto.Header, m *message.Message, reportType string) string {
+// replySubject matches the reply prefixes of common clients: a bounce
+// never starts with one (Exchange writes "Undeliverable: RE: …").
+var replySubject = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|vá|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
+
+// classify returns the class of auto-generated mail — message.Feedback,
+// message.Bounce, message.AutoReply, message.List or "" (in that order of
+// precedence) — and, for a bounce or feedback report, what it says. The
+// rules stage uses the class to avoid mail loops: it neither answers nor
+// opens requests for auto-generated mail.
+//
+// A bounce is told by its structure (a delivery-status part, whatever the
+// report-type says; the headers Exim and Exchange add; an Amazon SES
+// notification), or by a sender that is a mail system together with the
+// subjects and opening sentences of the MTAs. Text alone never makes a
+// bounce of a reply, a forward, list mail, or a person writing from
+// postmaster@: a customer's "Undeliverable" subject stays customer mail.
+func classify(h textproto.Header, m *message.Message, reportType string, rp *reportParts) (string, *message.BounceReport) {
 	from := strings.ToLower(m.From.Address)
 	local, _, _ := strings.Cut(from, "@")
 	name := strings.ToLower(m.From.Name)
 	autoSubmitted := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
 	autoSub := autoSubmitted != "" && !strings.HasPrefix(autoSubmitted, "no")
 	nullPath := strings.TrimSpace(h.Get("Return-Path")) == "<>"
-	automated := daemonLocal[local] || strings.HasPrefix(local, "mailer-daemon") ||
-		strings.Contains(name, "mail delivery") || strings.Contains(name, "mailer-daemon") ||
-		nullPath || autoSub
-	body := m.Text
-	if len(body) > 8<<10 {
-		body = body[:8<<10]
+	daemon := daemonLocal[local] || strings.HasPrefix(local, "mailer-daemon") || strings.HasPrefix(local, "microsoftexchange") ||
+		strings.Contains(name, "mail delivery") || strings.Contains(name, "mailer-daemon") || strings.Contains(name, "mailer daemon") ||
+		strings.HasPrefix(name, "mail administrator") || strings.Contains(name, "mail system") || strings.Contains(name, "mail server") || nullPath
+	text := m.Text
+	if len(text) > 8<<10 {
+		text = text[:8<<10]
 	}
+	lead := m.VisibleText
+	if len(lead) > 8<<10 {
+		lead = lead[:8<<10]
+	}
+	precedence := strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
+	list := h.Has("List-Id") || h.Has("List-Unsubscribe")
+	human := replySubject.MatchString(m.Subject) || visible.IsForward(m.Subject)
+	ses := bounce.SES(text)
 
+	// RFC 5965: feedback reports are multipart/report;
+	// report-type=feedback-report with a message/feedback-report part.
+	if reportType == "feedback-report" || rp.feedback != nil || ses == "Complaint" ||
+		!human && (daemon || autoSub) && bounce.IsFeedbackText(text) {
+		return message.Feedback, bounceReport(bounce.ParseFeedback(reportInput(h, m, text, rp)))
+	}
 	// RFC 3464 section 2: delivery status notifications are
-	// multipart/report; report-type=delivery-status (RFC 6522). Exim adds
-	// X-Failed-Recipients, Exchange X-MS-Exchange-Message-Is-Ndr.
-	if reportType == "delivery-status" || h.Has("X-Failed-Recipients") || h.Has("X-MS-Exchange-Message-Is-Ndr") ||
-		automated && (bounceSubject.MatchString(m.Subject) || bounceBody.MatchString(body)) ||
-		bounceSubject.MatchString(m.Subject) && bounceBody.MatchString(body) && !visible.IsForward(m.Subject) {
-		return message.Bounce
+	// multipart/report; report-type=delivery-status (RFC 6522) with a
+	// message/delivery-status part. Exim adds X-Failed-Recipients,
+	// Exchange X-MS-Exchange-Message-Is-Ndr.
+	structural := reportType == "delivery-status" || reportType == "global-delivery-status" || rp.dsn != nil ||
+		h.Has("X-Failed-Recipients") || h.Has("X-MS-Exchange-Message-Is-Ndr") || ses == "Bounce" ||
+		!human && (daemon || autoSub) && bounce.IsDSNText(text)
+	subject := bounceSubject.MatchString(m.Subject)
+	mtaOpening := bounceBodyMTA.MatchString(lead)
+	opening := mtaOpening || bounceBody.MatchString(lead)
+	// Anyone else: an MTA's subject and its opening sentence at the top.
+	top := lead
+	if len(top) > 400 {
+		top = top[:400]
+	}
+	textual := !human && !list && ((daemon || autoSub) && (subject || opening) ||
+		local == "postmaster" && (bounceSubjectMTA.MatchString(m.Subject) || mtaOpening) ||
+		subject && bounceBodyMTA.MatchString(top))
+	if structural || textual {
+		return message.Bounce, bounceReport(bounce.Parse(reportInput(h, m, text, rp)))
 	}
 	// RFC 3834 section 5: any Auto-Submitted value but "no" marks
 	// automatic mail; read receipts are multipart/report;
 	// report-type=disposition-notification (RFC 8098).
-	precedence := strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
 	if autoSub || reportType == "disposition-notification" ||
 		h.Has("X-Autoreply") || h.Has("X-Autorespond") || h.Has("X-Autoresponder") ||
 		strings.EqualFold(strings.TrimSpace(h.Get("X-Autogenerated")), "reply") ||
 		precedence == "auto_reply" || strings.EqualFold(strings.TrimSpace(h.Get("X-Precedence")), "auto_reply") ||
 		suppressesAutoReplies(h.Get("X-Auto-Response-Suppress")) ||
 		autoReplyPrefix.MatchString(m.Subject) {
-		return message.AutoReply
+		return message.AutoReply, nil
 	}
 	// RFC 2919 (List-Id), RFC 2369 (List-Unsubscribe, List-Post), and the
 	// non-standard Precedence field.
 	switch precedence {
 	case "bulk", "list", "junk":
-		return message.List
+		return message.List, nil
 	}
 	for _, k := range []string{"List-Id", "List-Unsubscribe", "List-Post", "X-Mailing-List", "Mailing-List"} {
 		if h.Has(k) {
-			return message.List
+			return message.List, nil
 		}
 	}
-	return ""
+	return "", nil
+}
+
+func reportInput(h textproto.Header, m *message.Message, text string, rp *reportParts) *bounce.Input {
+	in := &bounce.Input{
+		Header: h.Get, Text: m.Text, DeliveryStatus: rp.dsn, OriginalHeaders: rp.original,
+		FeedbackReport: rp.feedback, Sender: m.From.Address,
+	}
+	for _, a := range m.To {
+		in.Recipients = append(in.Recipients, a.Address)
+	}
+	return in
+}
+
+// bounceReport turns the parser's report into the message's, control-free
+// like every header-derived field.
+func bounceReport(r *bounce.Report) *message.BounceReport {
+	return &message.BounceReport{
+		Recipient:         controlchar.Strip(r.Recipient),
+		Status:            r.Status,
+		Reason:            r.Reason,
+		Diagnostic:        controlchar.Strip(r.Diagnostic),
+		OriginalMessageID: controlchar.Strip(r.OriginalMessageID),
+		FeedbackType:      controlchar.Strip(r.FeedbackType),
+	}
 }
 
 // suppressesAutoReplies reports whether an X-Auto-Response-Suppress value

@@ -65,7 +65,8 @@ func androidText(st *textState) {
 
 // mobileSignature matches the one-line signatures mobile mail apps add.
 var mobileSignature = regexp.MustCompile(`(?i)^\s*(` +
-	`sent from my \S.{0,40}|sent from (outlook|mail|yahoo mail|samsung|aol|proton ?mail|windows mail|mail for windows)\b.{0,40}|` +
+	`sent from my \S.{0,40}|sent from (outlook|mail|yahoo mail|samsung|aol|proton ?mail|windows mail|mail for windows|typeapp|bluemail|spark|aqua mail|edison mail|newton mail|airmail)\b.{0,40}|sent from \S+( mail)? for (ios|android|iphone|ipad|mac|windows)\b.{0,20}|` +
+	`gesendet von (outlook|yahoo|aol|gmx|web\.de|mail|typeapp|bluemail)\b.{0,30}|inviato (dal|dal mio|con) \S.{0,40}|envoy[ée] (avec|via) \S.{0,40}|enviado con \S.{0,40}|` +
 	`get outlook for (ios|android|mac)|download outlook for (ios|android)|sent from outlook for (ios|android|mac)|` +
 	`sent with proton ?mail.{0,40}|sent from my blackberry.{0,40}|sent from a mobile device|sent on the go.{0,30}|` +
 	`von meinem \S.{0,40} gesendet|gesendet von meinem \S.{0,40}|von (meinem )?(iphone|ipad|smartphone|handy|mobiltelefon) gesendet|gesendet mit der (web\.de|gmx) mail app|` +

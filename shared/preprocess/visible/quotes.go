@@ -66,7 +66,7 @@ func attributionAt(lines []string, i int) (int, bool) {
 	joined := lines[i]
 	for k := i - 1; k >= 0 && k >= i-2 && !isBlank(lines[k]); k-- {
 		joined = lines[k] + " " + joined
-		if attributionStart.MatchString(lines[k]) && isAttribution(joined) {
+		if (attributionStart.MatchString(lines[k]) || strings.Contains(joined, "@") && dateTime.MatchString(joined)) && isAttribution(joined) {
 			return k, true
 		}
 	}

@@ -78,8 +78,8 @@ var builtins = map[string]heuristic{
 		doc: "Android mail apps (Samsung Email, Gmail app, Outlook, Yahoo, BlueMail, Aqua Mail, K-9, Huawei, Xiaomi): their \"Sent from …\" lines and the -------- Original message -------- block"},
 	"mobile-signatures": {name: "mobile-signatures", text: mobileSignatures,
 		doc: "one-line mobile signatures in many languages: \"Sent from my iPhone\", \"Von meinem iPhone gesendet\", \"Envoyé de mon iPad\", \"Get Outlook for iOS\"…"},
-	"signature-delimiter": {name: "signature-delimiter", text: signatureDelimiter,
-		doc: "the signature below the \"-- \" line (RFC 3676 section 4.3; also \"--\")"},
+	"signature-delimiter": {name: "signature-delimiter", text: signatures,
+		doc: "the signature below the \"-- \" line (RFC 3676 section 4.3; also \"--\"), a mailing-list footer below an underscore rule, a last line \"-Name\", and the name and contact lines under a closing (\"Thanks,\", \"Viele Grüße\", \"Cordialement,\"…), which stays"},
 	"quoted-lines": {name: "quoted-lines", text: quotedLines,
 		doc: "lines quoted with \">\" and the attribution line above them (bottom posting)"},
 }
@@ -157,6 +157,10 @@ func (hs Heuristics) has(name string) bool {
 // languages (Fwd, FW, WG, TR, RV, I, Doorst, VS, VB, PD, ENC, Пересл, 转发, 転送).
 var forwardSubject = regexp.MustCompile(`(?i)^\s*(fwd?|wg|tr|rv|i|doorst|vs|vb|vl|pd|enc|fs|пересл|переслать|转发|轉寄|転送)\s*[:：]`)
 
+// replySubject matches the reply prefixes of common clients: a reply's
+// forward separator below the sender's text is quoted history.
+var replySubject = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
+
 // IsForward reports whether a subject says the message is a forward.
 func IsForward(subject string) bool { return forwardSubject.MatchString(subject) }
 
@@ -165,7 +169,7 @@ func IsForward(subject string) bool { return forwardSubject.MatchString(subject)
 // else to the text body. It never returns "" for a non-empty text: if the
 // heuristics remove everything, the whole text is what was written.
 func (hs Heuristics) Text(subject, text, htmlBody string, hasHTML bool) string {
-	forward := forwardSubject.MatchString(subject)
+	forward := forwardSubject.MatchString(subject) || !replySubject.MatchString(subject) && startsForward(strings.Split(text, "\n"))
 	if hasHTML {
 		if out := hs.fromHTML(forward, htmlBody); out != "" {
 			return out
