@@ -57,17 +57,19 @@ type tableAccess struct {
 // actions of its parts).
 var tableAccessOf = map[string]tableAccess{
 	// leases, cursors, job state (JOB#), Record and disposal (LEDGER#,
-	// FP#), runs (RUNS#); Unfinished, Undisposed (GSI1) and Runs (GSI2).
+	// FP#, the entries' look-up items LWHO#), runs (RUNS#); Unfinished,
+	// Undisposed (GSI1) and Runs (GSI2).
 	fnFetch: {
 		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-		Keys:    []string{"FP#*", "JOB#*", "LEDGER#*", "RUNS#*"},
+		Keys:    []string{"FP#*", "JOB#*", "LEDGER#*", "LWHO#*", "RUNS#*"},
 		Deletes: []string{"FP#*", "JOB#*"}, // a released lease, a fingerprint taken over
 		Queries: map[string][]string{dynamostore.GSI1: {"UNDISPOSED#*", "UNFINISHED#*"}, dynamostore.GSI2: {"LMID#*", "RUNS#*"}},
 	},
-	// Entry and Update of the message's ledger entry.
+	// Entry and Update of the message's ledger entry, which indexes it
+	// by its sender (LWHO#).
 	fnPreprocess: {
 		Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"},
-		Keys:    []string{"LEDGER#*"},
+		Keys:    []string{"LEDGER#*", "LWHO#*"},
 	},
 	// Entry, Update, Commit (ledger, requests and conversations with their
 	// parts, the counter, Message-IDs, the outbox), quotas; threading by

@@ -523,7 +523,7 @@ var wantTable = func() map[string]map[string][]string {
 		sort.Strings(m["dynamodb:"+action])
 		return m
 	}
-	fetch := items("FP#*,JOB#*,LEDGER#*,RUNS#*", "GetItem", "PutItem", "UpdateItem")
+	fetch := items("FP#*,JOB#*,LEDGER#*,LWHO#*,RUNS#*", "GetItem", "PutItem", "UpdateItem")
 	with(fetch, "DeleteItem", tbl+"FP#*,JOB#*")
 	with(fetch, "Query", gsi1+"UNDISPOSED#*,UNFINISHED#*", gsi2+"LMID#*,RUNS#*")
 	rules := items("COUNTER,LEDGER#*,MSGID#*,OUTBOX,QUOTA#*,REQ#*", "GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem")
@@ -535,7 +535,7 @@ var wantTable = func() map[string]map[string][]string {
 	with(renew, "DeleteItem", tbl+"JOB#*")
 	return map[string]map[string][]string{
 		fnFetch:      fetch,
-		fnPreprocess: items("LEDGER#*", "GetItem", "PutItem"),
+		fnPreprocess: items("LEDGER#*,LWHO#*", "GetItem", "PutItem"),
 		fnRules:      rules,
 		fnDeadletter: items("LEDGER#*", "GetItem", "PutItem"),
 		fnWebhook:    webhook,

@@ -148,7 +148,21 @@ type Entry struct {
 	// RetryOf is the key of the earlier entry of the same message, whose
 	// outcome (rejected or failed) sent it out of the job's folder; this
 	// entry is a new attempt at it.
-	RetryOf   string    `json:"retryOf,omitempty"`
+	RetryOf string `json:"retryOf,omitempty"`
+	// What an administrator finds the message by, set by preprocessing
+	// from its header (see Describe): the sender's address and display
+	// name, the subject, the Date field, and its class (auto-reply,
+	// bounce, list; "" for mail a person wrote).
+	From     string    `json:"from,omitempty"`
+	FromName string    `json:"fromName,omitempty"`
+	Subject  string    `json:"subject,omitempty"`
+	Date     time.Time `json:"date,omitzero"`
+	Class    string    `json:"class,omitempty"`
+	// Statement and Why are the processing statements' decision: the
+	// statement that matched ("" for the defaults) and each step of the
+	// reasoning, bounded (see Describe).
+	Statement string    `json:"statement,omitempty"`
+	Why       []string  `json:"why,omitempty"`
 	RunID     string    `json:"runId,omitempty"`    // run that fetched it
 	Attempts  int       `json:"attempts,omitempty"` // times a stage tried it
 	FetchedAt time.Time `json:"fetchedAt"`

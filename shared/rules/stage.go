@@ -370,6 +370,7 @@ func (s *Stage) commit(ctx context.Context, j *job.Job, e ledger.Entry, m *messa
 		}
 	}
 	e.Action = d.Action
+	e.Decided(d.Statement, d.Why)
 	o.Entry = e
 	if s.o.Publisher != nil {
 		// The event goes to the outbox with the outcome (outbox.go).

@@ -73,6 +73,9 @@ func putEntry(tx *bolt.Tx, old *ledger.Entry, e ledger.Entry) error {
 			return err
 		}
 	}
+	if err := indexMessage(tx, old, e); err != nil {
+		return err
+	}
 	return putJSON(tx.Bucket(bucketLedger), jobKey(e.JobID, []byte(e.Key)), e)
 }
 

@@ -12,8 +12,11 @@
 //	                                                         GSI1 UNFINISHED#<job> / <updatedAt t>#<key> while without outcome,
 //	                                                         GSI1 UNDISPOSED#<job> / <updatedAt t>#<key> while not disposed,
 //	                                                         GSI2 LMID#<job>#<Message-ID> / <fetchedAt t>#<key> when it has one;
+//	                                                         GSI3 LTIME#<job> / <fetchedAt t>#<key>;
 //	                                                         expiresAt once disposed (LedgerTTL)
 //	fingerprint   FP#<job>#<fp>       FP                     key (of the entry); expiresAt with its entry's
+//	who           LWHO#<who>          <fetchedAt t>#<job>#<key>  jobId, key: an entry by its Message-ID or sender
+//	                                                         address (store.WhoKey); expiresAt with its entry's (messages.go)
 //	run           RUNS#<job>          RUN#<id>               data; GSI2 RUNS#<job> / <startedAt t>#<id>;
 //	                                                         expiresAt once ended (RunTTL)
 //	request       REQ#<id>            REQ                    data; GSI1 REQS / <number n>; GSI2 REQS#<job> / <number n>
@@ -81,6 +84,8 @@ const (
 	AttrGSI1SK = "GSI1SK"
 	AttrGSI2PK = "GSI2PK"
 	AttrGSI2SK = "GSI2SK"
+	AttrGSI3PK = "GSI3PK"
+	AttrGSI3SK = "GSI3SK"
 	// AttrTTL is the table's TTL attribute (epoch seconds, a number).
 	AttrTTL = "expiresAt"
 	// GSI1 lists one job's unfinished and undisposed ledger entries by
@@ -90,6 +95,9 @@ const (
 	// it belongs there) and project all attributes.
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"
+	// GSI3 lists one job's ledger entries by fetch time, for an
+	// administrator (Messages); every entry carries its keys.
+	GSI3 = "GSI3"
 	// KeyTypeString is the type of every key attribute, table and indexes
 	// alike (DynamoDB's "S").
 	KeyTypeString = "S"
@@ -150,6 +158,7 @@ var TableSchema = Schema{
 	Indexes: []Index{
 		{Name: GSI1, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK, Projection: ProjectionAll},
 		{Name: GSI2, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK, Projection: ProjectionAll},
+		{Name: GSI3, PartitionKey: AttrGSI3PK, SortKey: AttrGSI3SK, Projection: ProjectionAll},
 	},
 	KeyType:  KeyTypeString,
 	OnDemand: true,

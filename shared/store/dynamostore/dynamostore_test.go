@@ -79,7 +79,7 @@ func TestCreateTable(t *testing.T) {
 		gotIx = append(gotIx, aws.ToString(ix.IndexName)+": "+keys(ix.KeySchema)+" "+string(ix.Projection.ProjectionType))
 	}
 	sort.Strings(gotIx)
-	wantIx := []string{GSI1 + ": GSI1PK HASH, GSI1SK RANGE ALL", GSI2 + ": GSI2PK HASH, GSI2SK RANGE ALL"}
+	wantIx := []string{GSI1 + ": GSI1PK HASH, GSI1SK RANGE ALL", GSI2 + ": GSI2PK HASH, GSI2SK RANGE ALL", GSI3 + ": GSI3PK HASH, GSI3SK RANGE ALL"}
 	if d := cmp.Diff(wantIx, gotIx); d != "" {
 		t.Errorf("indexes (-want +got):\n%s", d)
 	}
@@ -107,7 +107,7 @@ func TestCreateTable(t *testing.T) {
 
 func TestSchemaKeys(t *testing.T) {
 	got := TableSchema.Keys()
-	want := []Key{{"PK", "S"}, {"SK", "S"}, {"GSI1PK", "S"}, {"GSI1SK", "S"}, {"GSI2PK", "S"}, {"GSI2SK", "S"}}
+	want := []Key{{"PK", "S"}, {"SK", "S"}, {"GSI1PK", "S"}, {"GSI1SK", "S"}, {"GSI2PK", "S"}, {"GSI2SK", "S"}, {"GSI3PK", "S"}, {"GSI3SK", "S"}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Keys (-want +got):\n%s", d)
 	}
@@ -116,9 +116,9 @@ func TestSchemaKeys(t *testing.T) {
 // row is the part of an item the layout pins: its keys, index keys, TTL
 // and the names of its other attributes.
 type row struct {
-	PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK string
-	TTL                                    int64
-	Attrs                                  string
+	PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK string
+	TTL                                                    int64
+	Attrs                                                  string
 }
 
 func scan(tb testing.TB, c *dynamodb.Client, table string) []row {
@@ -130,11 +130,12 @@ func scan(tb testing.TB, c *dynamodb.Client, table string) []row {
 	var rows []row
 	for _, it := range out.Items {
 		r := row{PK: getS(it, AttrPK), SK: getS(it, AttrSK), GSI1PK: getS(it, AttrGSI1PK), GSI1SK: getS(it, AttrGSI1SK),
-			GSI2PK: getS(it, AttrGSI2PK), GSI2SK: getS(it, AttrGSI2SK), TTL: getN(it, AttrTTL)}
+			GSI2PK: getS(it, AttrGSI2PK), GSI2SK: getS(it, AttrGSI2SK), GSI3PK: getS(it, AttrGSI3PK), GSI3SK: getS(it, AttrGSI3SK),
+			TTL: getN(it, AttrTTL)}
 		var names []string
 		for k := range it {
 			switch k {
-			case AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK, AttrGSI2PK, AttrGSI2SK, AttrTTL:
+			case AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK, AttrGSI2PK, AttrGSI2SK, AttrGSI3PK, AttrGSI3SK, AttrTTL:
 			default:
 				names = append(names, k)
 			}
@@ -191,8 +192,9 @@ func TestItemLayout(t *testing.T) {
 		{PK: "JOB#j", SK: "CURSOR", Attrs: "cursor"},
 		{PK: "JOB#j", SK: "LEASE", Attrs: "expires,owner"},
 		{PK: "JOB#j", SK: "STATE", Attrs: "data"},
-		{PK: "LEDGER#j", SK: "k1", GSI2PK: "LMID#j#<m1@x>", GSI2SK: tk + "#k1", TTL: expires, Attrs: "data,version"},
-		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", Attrs: "data,version"},
+		{PK: "LEDGER#j", SK: "k1", GSI2PK: "LMID#j#<m1@x>", GSI2SK: tk + "#k1", GSI3PK: "LTIME#j", GSI3SK: tk + "#k1", TTL: expires, Attrs: "data,version"},
+		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI3PK: "LTIME#j", GSI3SK: tk + "#k2", Attrs: "data,version"},
+		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: expires, Attrs: "jobId,key"},
 		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},
 		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "data"},
 		{PK: "REQ#1", SK: "REQ", GSI1PK: "REQS", GSI1SK: "00000000000000000001", GSI2PK: "REQS#j", GSI2SK: "00000000000000000001", Attrs: "data"},

@@ -28,6 +28,7 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	}
 	it := keyOf(ledgerPK(e.JobID), e.Key)
 	it["data"], it["version"] = str(string(b)), num(e.Version)
+	it[AttrGSI3PK], it[AttrGSI3SK] = str(timelinePK(e.JobID)), str(timeKey(e.FetchedAt)+"#"+e.Key)
 	if e.MessageID != "" {
 		it[AttrGSI2PK], it[AttrGSI2SK] = str("LMID#"+e.JobID+"#"+e.MessageID), str(timeKey(e.FetchedAt)+"#"+e.Key)
 	}
@@ -114,6 +115,9 @@ func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResu
 		if errors.As(err, &cf) {
 			return s.refusedRecord(ctx, e, store.ErrExists, e.Key, cf.Item)
 		}
+		if err == nil {
+			err = s.indexWho(ctx, nil, e, 0)
+		}
 		return store.RecordResult{}, err
 	}
 	fp := keyOf(fpPK(e.JobID, e.Fingerprint), "FP")
@@ -125,6 +129,9 @@ func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResu
 		{Put: &types.Put{TableName: aws.String(s.table), Item: fp,
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+	}
+	for _, w := range whoItems(e) {
+		ops = append(ops, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: w}})
 	}
 	for attempt := 0; ; attempt++ {
 		_, err := s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
@@ -334,6 +341,9 @@ func (s *Store) Update(ctx context.Context, e ledger.Entry) (ledger.Entry, error
 		return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrConflict)
 	}
 	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := s.indexWho(ctx, &stored, next, getN(it, AttrTTL)); err != nil {
 		return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if at := getN(it, AttrTTL); at != 0 && next.Fingerprint != "" {

@@ -62,6 +62,7 @@ func Run(t *testing.T, h Harness) {
 		{"Undisposed", testUndisposed},
 		{"Unfinished", testUnfinished},
 		{"ErrorFolder", testErrorFolder},
+		{"Messages", testMessages},
 		{"Runs", testRuns},
 		{"CommitNewRequests", testCommitNewRequests},
 		{"CommitConversationOnExisting", testCommitConversation},
