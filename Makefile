@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_N   ?= 10000
 TEST_TIMEOUT ?= 45m
 
-.PHONY: run test deps lint bench build clean help
+.PHONY: run test deps lint bench quality build clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -25,6 +25,9 @@ lint: ## gofmt, go vet, staticcheck, and go.mod/go.sum as go mod tidy leaves the
 test: deps lint infra-test ## the whole test suite (starts Dovecot and moto itself), then a bounded fuzz run
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-ci
+
+quality: ## accuracy of preprocessing per category on the quality corpus; fails below the floors
+	$(GO) test -count=1 -run 'TestQuality$$' -v ./shared/preprocess
 
 bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess and Graph adapter throughput
 	$(GO) run ./cmd/benchmark -n $(BENCH_N)
