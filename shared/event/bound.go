@@ -39,6 +39,13 @@ func Fit(e Event) Event {
 	cut("from", &e.From, MaxShort)
 	cut("statement", &e.Statement, MaxShort)
 	cut("reason", &e.Reason, MaxShort)
+	if e.Bounce != nil {
+		b := *e.Bounce
+		e.Bounce = &b
+		cut("bounce", &b.Recipient, MaxShort)
+		cut("bounce", &b.Diagnostic, MaxShort)
+		cut("bounce", &b.OriginalMessageID, MaxShort)
+	}
 	if e.Request != nil {
 		r := *e.Request
 		e.Request = &r

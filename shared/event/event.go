@@ -1,6 +1,6 @@
 // Package event defines what the connector tells the world once a message
-// has an outcome: RequestCreated, ConversationAdded, MessageRejected and
-// MessageIgnored. On
+// has an outcome: RequestCreated, ConversationAdded, MessageRejected,
+// MessageIgnored and BounceReceived. On
 // AWS they go to EventBridge; locally to the log. The schema is documented
 // in events/README.md and must stay compatible.
 package event
@@ -16,6 +16,10 @@ const (
 	ConversationAdded = "ConversationAdded"
 	MessageRejected   = "MessageRejected"
 	MessageIgnored    = "MessageIgnored"
+	// BounceReceived is a bounce or feedback report set aside (instead
+	// of MessageIgnored): with what it says, and the request whose mail
+	// bounced when its Message-ID is known.
+	BounceReceived = "BounceReceived"
 )
 
 // Event is one event; Detail holds the type's fields.
@@ -51,9 +55,30 @@ type Event struct {
 	// they were cut.
 	Attachments     []Attachment `json:"attachments,omitempty"`
 	AttachmentCount int          `json:"attachmentCount,omitempty"`
+	// Bounce is what a bounce or feedback report says (BounceReceived,
+	// and any event about one).
+	Bounce *Bounce `json:"bounce,omitempty"`
 	// Truncated names the fields Fit cut ("subject", "request.title",
 	// "attachments", ...); the whole message is under NormKey.
 	Truncated []string `json:"truncated,omitempty"`
+}
+
+// Bounce is what a bounce or feedback report says.
+type Bounce struct {
+	// Class is "bounce" or "feedback".
+	Class string `json:"class"`
+	// Recipient is the address that failed (feedback: that complained).
+	Recipient string `json:"recipient"`
+	// Status is the RFC 3463 status code, or "".
+	Status string `json:"status,omitempty"`
+	// Reason is userunknown, mailboxfull, hostunknown, suspend,
+	// spamdetected, mesgtoobig, policy, expired, networkerror,
+	// systemerror, suppressed, delayed, delivered, feedback or undefined.
+	Reason     string `json:"reason"`
+	Diagnostic string `json:"diagnostic,omitempty"`
+	// OriginalMessageID is the returned message's Message-ID.
+	OriginalMessageID string `json:"originalMessageId,omitempty"`
+	FeedbackType      string `json:"feedbackType,omitempty"`
 }
 
 // MaxText bounds Event.Text, so an event stays far below EventBridge's

@@ -47,6 +47,7 @@ func TestSampleEventsDecode(t *testing.T) {
 		{"event-conversation-added.json", ConversationAdded, true},
 		{"event-message-rejected.json", MessageRejected, false},
 		{"event-message-ignored.json", MessageIgnored, false},
+		{"event-bounce-received.json", BounceReceived, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
