@@ -301,6 +301,17 @@ type Attachments struct {
 	// is executable while its declared type or extension claim otherwise
 	// (default true). Other mismatches are kept with a warning.
 	CheckContent *bool `yaml:"checkContent" json:"checkContent,omitempty"`
+	// DropMismatched drops every attachment whose content (magic bytes)
+	// clearly differs from its declared type or its extension, binary
+	// content declared text/* included, not only executables. Default
+	// false: such an attachment is kept with a warning.
+	DropMismatched bool `yaml:"dropMismatched" json:"dropMismatched,omitempty"`
+	// DropInvalidNames drops an attachment whose file name is invalid
+	// (control or format characters, a path, characters Windows forbids,
+	// a reserved device name, a leading or trailing dot or space, more
+	// than 255 bytes, bytes that are not UTF-8) instead of storing it
+	// under a cleaned name. Default false.
+	DropInvalidNames bool `yaml:"dropInvalidNames" json:"dropInvalidNames,omitempty"`
 	// NotifyOnDrop says who hears that attachments were dropped. The
 	// notice is sent by the rules stage; never to the sender of
 	// auto-generated mail (auto-replies, bounces, lists), to avoid loops.

@@ -42,6 +42,10 @@ type policy struct {
 	allow     map[string]bool
 	dropEmpty bool
 	checkType bool
+	// dropMismatched drops any clear content mismatch, not only
+	// executables; dropInvalidNames drops invalid file names.
+	dropMismatched   bool
+	dropInvalidNames bool
 }
 
 func newPolicy(j *job.Job) *policy {
@@ -51,6 +55,7 @@ func newPolicy(j *job.Job) *policy {
 	}
 	a := j.Attachments
 	p.checkType = a.ContentChecked()
+	p.dropMismatched, p.dropInvalidNames = a.DropMismatched, a.DropInvalidNames
 	if a.MaxSize > 0 {
 		p.maxSize = int64(a.MaxSize)
 	}
@@ -145,6 +150,8 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	}
 
 	switch {
+	case p.policy.dropInvalidNames && invalidName(filename) != "":
+		a.Dropped = "invalid file name: " + invalidName(filename)
 	case p.policy.extensionReason(a.SafeName) != "":
 		a.Dropped = p.policy.extensionReason(a.SafeName)
 	case p.policy.checkType && mismatch(ct, a.SafeName, sniffed):
@@ -152,9 +159,13 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	case len(head) == 0 && p.policy.dropEmpty:
 		a.Dropped = reasonEmpty
 	}
-	if a.Dropped == "" && len(head) > 0 {
-		if other := otherType(ct, sniffed); other != "" {
-			p.warn("%s: %q is declared %s but its content is %s", partName(partPath), a.SafeName, ct, other)
+	if a.Dropped == "" && len(head) > 0 && ct != "message/rfc822" && !isReportPart(ct) {
+		if what := contentMismatch(ct, a.SafeName, sniffed, head); what != "" {
+			if p.policy.dropMismatched {
+				a.Dropped = reasonMismatch + " (" + what + ")"
+			} else {
+				p.warn("%s: %q %s", partName(partPath), a.SafeName, what)
+			}
 		}
 	}
 
