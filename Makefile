@@ -68,8 +68,12 @@ node_modules/.bin/cdk: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-synth: node_modules/.bin/cdk ## synthesize the stack offline into infra/cdk.out (fails on warnings)
+# SUMMARY= (empty) leaves out synth's deploy summary (infra-test does).
+SUMMARY ?= 1
+
+synth: node_modules/.bin/cdk ## synthesize the stack offline into infra/cdk.out (fails on warnings), then a deploy summary
 	$(CDK) synth --quiet --strict $(CDK_CONTEXT)
+	@$(if $(SUMMARY),$(GO) run ./cmd/deploysummary $(or $(JOBS),events/jobs.example.yaml))
 
 diff: node_modules/.bin/cdk ## compare the stack with the deployed one (AWS credentials)
 	$(CDK) diff $(CDK_CONTEXT)
@@ -80,7 +84,7 @@ deploy: node_modules/.bin/cdk ## deploy the stack (after make build; AWS credent
 infra-test: node_modules/.bin/cdk ## CDK template tests, and a synth (placeholders unless make build ran)
 	@out=$$(gofmt -l infra); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cd infra && $(GO) vet -mod=mod ./... && $(GO) test -mod=mod -count=1 ./...
-	@$(MAKE) --no-print-directory synth $(if $(MISSING_BUILDS),CDK_ARGS="-c allowMissingBuild=true $(CDK_ARGS)")
+	@$(MAKE) --no-print-directory synth SUMMARY= $(if $(MISSING_BUILDS),CDK_ARGS="-c allowMissingBuild=true $(CDK_ARGS)")
 
 .PHONY: fuzz fuzz-ci
 
