@@ -33,6 +33,9 @@ type Opener struct {
 	// Tokens caches OAuth2 token sources; nil uses one shared by the
 	// process.
 	Tokens *mailauth.Tokens
+	// Resolver looks up host names and the EWS Autodiscover SRV record;
+	// nil is net.DefaultResolver.
+	Resolver *net.Resolver
 }
 
 var processTokens = &mailauth.Tokens{}
@@ -72,6 +75,12 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 		return s, nil
 	case job.Graph:
 		s, err := graphbox.Open(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case job.EWS:
+		s, err := o.openEWS(ctx, j, creds, ts)
 		if err != nil {
 			return nil, err
 		}

@@ -56,7 +56,11 @@ var fieldChecks = []fieldCheck{
 	{field: "server.port", value: func(j *Job) int64 { return int64(j.Server.Port) }, min: 1, max: 65535,
 		msg: func(v int64) string { return fmt.Sprintf("%d is not a port (1-65535)", v) },
 		// An unknown protocol has no default port: its one error says so.
-		applies: func(j *Job) bool { return j.Server.Port != 0 || DefaultPort(j.Server.Protocol, j.Server.Security) != 0 }},
+		// An ews job without a host has no port (validateEWS says so).
+		applies: func(j *Job) bool {
+			s := &j.Server
+			return (s.Port != 0 || DefaultPort(s.Protocol, s.Security) != 0) && (s.Protocol != EWS || s.Host != "")
+		}},
 	{field: "schedule.every", noZero: true},
 	{field: "incoming.onError.stopAfter", value: func(j *Job) int64 { return int64(j.Incoming.OnError.StopAfter) }, max: unbounded, msg: notNegative("")},
 	{field: "processing.maxNewRequestsPerSenderPerHour", value: func(j *Job) int64 { return int64(j.Processing.MaxNewRequestsPerSenderPerHour) }, max: unbounded, msg: notNegative("(0: no cap)")},

@@ -116,6 +116,13 @@ type Server struct {
 	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
 	// Timeout for connecting and for each command. Default 30s.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// MinTLS is the oldest TLS version accepted (imap, pop3, ews): "1.0",
+	// "1.1", "1.2" (default) or "1.3". Below 1.2 only for old servers:
+	// Test Connection warns.
+	MinTLS string `yaml:"minTLS" json:"minTLS,omitempty"`
+	// EWS says, for ews, where Exchange Web Services is and which mailbox
+	// to read.
+	EWS *EWSSettings `yaml:"ews" json:"ews,omitempty"`
 }
 
 // VerifyCertificates reports whether invalid certificates are refused.

@@ -145,7 +145,13 @@ func (j *Job) applyDefaults() {
 		orDefault(&s.Cloud, CloudGlobal)
 		orDefault(&s.Security, SecurityTLS)
 	}
-	orDefault(&s.Port, DefaultPort(s.Protocol, s.Security))
+	if s.Protocol == EWS {
+		orDefault(&s.Security, SecurityTLS)
+	}
+	if s.Protocol != EWS || s.Host != "" {
+		// An ews job without a host takes its URL from server.ews.
+		orDefault(&s.Port, DefaultPort(s.Protocol, s.Security))
+	}
 	if j.Schedule.Expression == "" && j.Schedule.Every == 0 && j.Schedule.At == "" {
 		j.Schedule.Every = Duration(DefaultEvery)
 	}
@@ -294,6 +300,12 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		default:
 			add("server.security", "%q is not one of none, starttls-if-available, starttls, tls", s.Security)
 		}
+	}
+	validateMinTLS(s, add)
+	if s.Protocol == EWS {
+		j.validateEWS(add)
+	} else if s.EWS != nil {
+		add("server.ews", "only for protocol ews")
 	}
 	if s.Protocol == Graph {
 		j.validateGraph(add)

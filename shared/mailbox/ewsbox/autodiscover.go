@@ -15,6 +15,7 @@ import (
 type Attempt struct {
 	URL    string
 	EWSURL string // found, when Err is nil
+	Found  string // what a DNS SRV lookup found
 	Err    error
 }
 
@@ -45,7 +46,7 @@ func Autodiscover(ctx context.Context, cfg Config, address string, urls []string
 	}
 	var attempts []Attempt
 	for _, u := range urls {
-		c, err := newClient(Config{Server: cfg.Server, Endpoint: u, Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, TokenSource: cfg.TokenSource, HTTPClient: cfg.HTTPClient})
+		c, err := newClient(Config{Server: cfg.Server, Endpoint: u, Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, TokenSource: cfg.TokenSource, HTTPClient: cfg.HTTPClient, Resolver: cfg.Resolver})
 		if err != nil {
 			return "", attempts, err
 		}

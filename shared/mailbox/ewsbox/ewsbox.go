@@ -89,6 +89,12 @@ type Config struct {
 	// HTTPClient replaces the client built from Server (for a proxy or
 	// a trace); its transport must do the TLS and dialling itself.
 	HTTPClient *http.Client
+	// Autodiscover, when Endpoint is "", is the address whose EWS URL
+	// Open finds with Discover; Info's notes list every URL tried.
+	Autodiscover string
+	// Resolver looks up the Autodiscover SRV record and the host names
+	// dialled; nil is net.DefaultResolver.
+	Resolver *net.Resolver
 	// Sleep waits between ErrorServerBusy retries; default a timer.
 	Sleep func(context.Context, time.Duration) error
 }
@@ -187,7 +193,7 @@ func newClient(cfg Config) (*client, error) {
 					return nil, err
 				}
 				p, _ := strconv.Atoi(port)
-				conn, err := mailconn.Dial(ctx, nil, host, p, timeout)
+				conn, err := cfg.dial(ctx, host, p, timeout)
 				if err != nil {
 					return nil, err
 				}
@@ -270,8 +276,20 @@ func (c *client) connectError(err error, step mailbox.Step) error {
 	return &mailbox.ConnectError{Step: mailbox.StepProtocol, Server: server, Err: err}
 }
 
-// Open signs in and opens the job's folder.
+// Open signs in and opens the job's folder, first finding the EWS URL
+// with Autodiscover when cfg says so.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
+	var notes []string
+	if cfg.Endpoint == "" && cfg.Autodiscover != "" {
+		ews, attempts, err := Discover(ctx, cfg, cfg.Autodiscover)
+		if err != nil {
+			return nil, &mailbox.ConnectError{Step: StepAutodiscover, Server: cfg.Autodiscover, Err: err}
+		}
+		for _, a := range attempts {
+			notes = append(notes, "autodiscover "+a.String())
+		}
+		cfg.Endpoint = ews
+	}
 	c, err := newClient(cfg)
 	if err != nil {
 		return nil, err
@@ -312,6 +330,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		Capabilities: []string{"RequestServerVersion " + c.version}, Folder: name, Delimiter: "/", Messages: total, Unseen: unread}
 	if c.serverVersion != "" {
 		s.info.Capabilities = append(s.info.Capabilities, "ServerVersionInfo "+c.serverVersion)
+	}
+	s.info.Notes = notes
+	if u, err := url.Parse(c.url); err == nil && job.EWSOnline(u.Hostname()) {
+		s.info.Notes = append(s.info.Notes, "warning: "+job.EWSOnlineEnd)
 	}
 	return s, nil
 }

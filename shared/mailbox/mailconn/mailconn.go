@@ -73,11 +73,12 @@ func CtxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// TLSConfig builds the TLS configuration: TLS 1.2 at least, the system
-// roots plus the job's caFile, or no verification when the job sets
+// TLSConfig builds the TLS configuration: TLS 1.2 at least unless the
+// job's minTLS allows older versions (see MinTLSVersion), the system roots
+// plus the job's caFile, or no verification when the job sets
 // rejectInvalidCertificates: false.
 func TLSConfig(srv job.Server) (*tls.Config, error) {
-	conf := &tls.Config{ServerName: srv.Host, MinVersion: tls.VersionTLS12}
+	conf := &tls.Config{ServerName: srv.Host, MinVersion: MinTLSVersion(srv.MinTLS)}
 	if !srv.VerifyCertificates() {
 		conf.InsecureSkipVerify = true
 		return conf, nil

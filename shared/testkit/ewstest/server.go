@@ -16,6 +16,8 @@
 //     https://learn.microsoft.com/exchange/client-developer/web-service-reference/exchangeimpersonation
 //   - POX Autodiscover:
 //     https://learn.microsoft.com/exchange/client-developer/web-service-reference/pox-autodiscover-response-for-exchange
+//   - SOAP Autodiscover, GetUserSettings:
+//     https://learn.microsoft.com/exchange/client-developer/web-service-reference/getusersettings-operation-soap
 //
 // It keeps mailboxes in memory and serves /EWS/Exchange.asmx and
 // /autodiscover/autodiscover.xml on a plain and, on demand, a TLS listener
@@ -69,6 +71,8 @@ type Server struct {
 	busy     int
 	backoff  time.Duration
 	seq      int
+	// noSOAP and noPOX turn an Autodiscover service off (404).
+	noSOAP, noPOX bool
 
 	requests atomic.Int64
 	ops      sync.Map // operation name -> *atomic.Int64

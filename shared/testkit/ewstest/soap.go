@@ -89,12 +89,13 @@ func esc(s string) string {
 	return b.String()
 }
 
-// ServeHTTP serves EWS at /EWS/Exchange.asmx and POX Autodiscover at
-// /autodiscover/autodiscover.xml.
+// ServeHTTP serves EWS at /EWS/Exchange.asmx, POX Autodiscover at
+// /autodiscover/autodiscover.xml and SOAP Autodiscover at
+// /autodiscover/autodiscover.svc.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	path := strings.ToLower(r.URL.Path)
-	if path != "/ews/exchange.asmx" && path != "/autodiscover/autodiscover.xml" {
+	if path != "/ews/exchange.asmx" && path != "/autodiscover/autodiscover.xml" && path != "/autodiscover/autodiscover.svc" {
 		http.NotFound(w, r)
 		return
 	}
@@ -115,9 +116,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed XML: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if s.autodiscoverOff(path) {
+		http.NotFound(w, r)
+		return
+	}
 	if path == "/autodiscover/autodiscover.xml" {
 		s.count("Autodiscover")
 		s.autodiscover(w, r, &env)
+		return
+	}
+	if path == "/autodiscover/autodiscover.svc" {
+		s.count("GetUserSettings")
+		s.getUserSettings(w, r, &env)
 		return
 	}
 	s.serveEWS(w, acct, &env)
