@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/job"
+	sched "mailconnector/shared/scheduler"
 	"mailconnector/shared/testkit/awstest"
 )
 
@@ -263,5 +264,37 @@ func TestNameOfAnotherJobIsNotTaken(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"a-1"}, names(byName(t, s))); diff != "" {
 		t.Errorf("Delete of job a (-want +got):\n%s", diff)
+	}
+}
+
+func TestSetStateKeepsTheRest(t *testing.T) {
+	ctx := context.Background()
+	s := newScheduler(t, now)
+	sp := sched.Spec{Name: "support", JobID: "support", Expression: "cron(0/15 9-17 ? * MON-FRI *)", TimeZone: "Europe/Berlin",
+		EndDate: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), FlexibleWindow: 10, State: sched.Enabled}
+	if err := s.Create(ctx, sp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, sched.Spec{Name: "billing", JobID: "billing", Expression: "rate(1 hour)", State: sched.Enabled}); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := s.SetState(ctx, "support", sched.Disabled)
+	if err != nil || !cmp.Equal(changed, []string{"support"}) {
+		t.Fatalf("SetState: got %v, %v; want [support]", changed, err)
+	}
+	got, err := s.Get(ctx, "support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sp
+	want.State = sched.Disabled
+	if d := want.Differences(got); len(d) > 0 {
+		t.Errorf("after SetState: got %s, want %s (differs in %v)", got, want, d)
+	}
+	if b, _ := s.Get(ctx, "billing"); b.State != sched.Enabled {
+		t.Errorf("another job's schedule: got state %s, want ENABLED", b.State)
+	}
+	if _, err := s.Get(ctx, "nosuch"); !errors.Is(err, sched.ErrNotFound) {
+		t.Errorf("Get of none: got %v, want sched.ErrNotFound", err)
 	}
 }

@@ -132,22 +132,33 @@ func (s *Scheduler) Remove(ctx context.Context, name string) error {
 	return nil
 }
 
-// SetState sets the state of every schedule of the job (Enabled or
-// Disabled), keeping the rest of each as EventBridge holds it: `connector
-// disable --aws` and `enable --aws`.
-func (s *Scheduler) SetState(ctx context.Context, jobID, state string) error {
+// SetState sets the state of every schedule of the job (sched.Enabled or
+// sched.Disabled), keeping the rest of each as EventBridge holds it, its
+// target included: `connector disable --aws` and `enable --aws`. It
+// returns the names it changed.
+func (s *Scheduler) SetState(ctx context.Context, jobID, state string) ([]string, error) {
 	all, err := s.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var changed []string
 	for _, sc := range all {
 		if sc.JobID != jobID || sc.State == state {
 			continue
 		}
-		sc.State = state
-		if err := s.Update(ctx, sc); err != nil {
-			return err
+		out, err := s.c.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(sc.Name), GroupName: aws.String(s.group)})
+		if err != nil {
+			return changed, fmt.Errorf("ebscheduler: read schedule %s: %w", sc.Name, err)
 		}
+		_, err = s.c.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{Name: out.Name, GroupName: aws.String(s.group),
+			ScheduleExpression: out.ScheduleExpression, ScheduleExpressionTimezone: out.ScheduleExpressionTimezone,
+			StartDate: out.StartDate, EndDate: out.EndDate, FlexibleTimeWindow: out.FlexibleTimeWindow, Target: out.Target,
+			Description: out.Description, KmsKeyArn: out.KmsKeyArn, ActionAfterCompletion: out.ActionAfterCompletion,
+			State: types.ScheduleState(state)})
+		if err != nil {
+			return changed, fmt.Errorf("ebscheduler: set schedule %s of job %s %s: %w", sc.Name, jobID, state, err)
+		}
+		changed = append(changed, sc.Name)
 	}
-	return nil
+	return changed, nil
 }
