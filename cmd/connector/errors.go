@@ -15,7 +15,7 @@ func newErrorsCmd(a *app) *cobra.Command {
 		func(cmd *cobra.Command, args []string) error {
 			return cmdErrorsClear(cmd.Context(), &a.common, args[0], a.stdout)
 		})
-	return group("errors", "a job's error folder", clearCmd)
+	return group("errors", "a job's error folder", clearCmd, newErrorsMoveBackCmd(a), newErrorsExportCmd(a))
 }
 
 // cmdErrorsClear clears the job's error-folder count; the mails stay

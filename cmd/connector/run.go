@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailconnector/shared/blob/sealed"
 	"mailconnector/shared/controlchar"
 	"mailconnector/shared/demo"
 	"mailconnector/shared/event"
@@ -229,6 +230,8 @@ func (l *localRun) buildPipeline() *pipeline.Local {
 		Notifier:  lognotify.New(l.log),
 		Publisher: logPublisher{l.log},
 		Logger:    l.log,
+		// Sealed under the key of the secrets file, made at first use.
+		ErrorDetails: sealed.New(l.loc.blobs, &localErrorKey{res: l.loc.secrets, create: true}),
 	})
 }
 

@@ -43,13 +43,15 @@ func realMain(ctx context.Context) (*handler.Fetch, error) {
 		return nil, err
 	}
 	cfg := e.AWSConfig
+	blobs := e.Blobs(cfg)
 	svc := fetch.New(fetch.Options{
-		Store:    e.Store,
-		Blobs:    e.Blobs(cfg),
-		Queue:    sqsqueue.New(sqs.NewFromConfig(cfg), e.PreprocessQueueURL),
-		Opener:   connect.Opener{Secrets: smsecrets.New(secretsmanager.NewFromConfig(cfg), nil), Logger: e.Logger},
-		Notifier: e.Notifier(),
-		Logger:   e.Logger,
+		Store:        e.Store,
+		Blobs:        blobs,
+		ErrorDetails: e.ErrorDetails(cfg, blobs),
+		Queue:        sqsqueue.New(sqs.NewFromConfig(cfg), e.PreprocessQueueURL),
+		Opener:       connect.Opener{Secrets: smsecrets.New(secretsmanager.NewFromConfig(cfg), nil), Logger: e.Logger},
+		Notifier:     e.Notifier(),
+		Logger:       e.Logger,
 	})
 	return &handler.Fetch{
 		Jobs:    jobs,

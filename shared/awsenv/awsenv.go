@@ -16,13 +16,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"mailconnector/shared/awsenv/envnames"
+	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/s3blob"
+	"mailconnector/shared/blob/sealed"
+	"mailconnector/shared/blob/sealed/kmskeys"
 	"mailconnector/shared/job"
 	"mailconnector/shared/notify/awsnotify"
 	"mailconnector/shared/queue/sqsqueue"
@@ -46,6 +50,7 @@ type Config struct {
 	FetchFunction      string // envnames.FetchFunction (webhook, renew: the fetch function to invoke)
 	WebhookURL         string // envnames.WebhookURL (renew: the webhook's Function URL)
 	FunctionName       string // envnames.FunctionName
+	ErrorKey           string // envnames.ErrorKey (fetch: the KMS key that seals the error details)
 	// Endpoint points every client at one URL (tests: a moto server).
 	Endpoint string // envnames.Endpoint
 }
@@ -60,7 +65,7 @@ func Load(function string, getenv func(string) string) (Config, error) {
 		EventBus: getenv(envnames.EventBus), AlertTopicARN: getenv(envnames.AlertTopicARN),
 		SenderAddress: getenv(envnames.SenderAddress), FunctionName: getenv(envnames.FunctionName),
 		Endpoint: getenv(envnames.Endpoint), FetchFunction: getenv(envnames.FetchFunction),
-		WebhookURL: getenv(envnames.WebhookURL),
+		WebhookURL: getenv(envnames.WebhookURL), ErrorKey: getenv(envnames.ErrorKey),
 	}
 	if c.JobsFile == "" {
 		c.JobsFile = filepath.Join(getenv(envnames.TaskRoot), "jobs.json")
@@ -105,6 +110,15 @@ func (c Config) Store(cfg aws.Config) *dynamostore.Store {
 		LedgerTTL: time.Duration(c.LedgerTTLDays) * 24 * time.Hour,
 		RunTTL:    time.Duration(c.RunTTLDays) * 24 * time.Hour,
 	})
+}
+
+// ErrorDetails returns the sealed error details in blobs, under data
+// keys from the KMS key ErrorKey; nil without ErrorKey.
+func (c Config) ErrorDetails(cfg aws.Config, blobs blob.Store) blob.Store {
+	if c.ErrorKey == "" {
+		return nil
+	}
+	return sealed.New(blobs, kmskeys.New(kms.NewFromConfig(cfg), c.ErrorKey, kmskeys.PurposeErrorDetails))
 }
 
 // Blobs returns the S3 blob store.

@@ -216,6 +216,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 			}
 		}
 		progress := 0
+		var moved []ledger.Entry // now in the error folder
 		var mu sync.Mutex
 		var firstErr error
 		parallel(len(entries), 16, func(i int) {
@@ -223,6 +224,16 @@ func (rs *runState) dispose(ctx context.Context) error {
 				return
 			}
 			e := entries[i]
+			if toErrors[i] {
+				if err := rs.sealDetails(ctx, e); err != nil {
+					// The mail is in the error folder all the same; its
+					// details stay in the clear until sealing works.
+					rs.log.Warn("seal error details", "ledgerKey", e.Key, "err", err)
+					mu.Lock()
+					rs.r.Errors = append(rs.r.Errors, err.Error())
+					mu.Unlock()
+				}
+			}
 			e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, done[i], toErrors[i], rs.s.o.Now()
 			_, err := st.Update(ctx, e)
 			mu.Lock()
@@ -236,7 +247,11 @@ func (rs *runState) dispose(ctx context.Context) error {
 			progress++
 			rs.r.Disposed++
 			rs.count(e)
+			if e.InErrorFolder {
+				moved = append(moved, e)
+			}
 		})
+		rs.toErrorFolder(ctx, moved)
 		if firstErr != nil {
 			return firstErr
 		}

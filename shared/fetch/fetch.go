@@ -81,8 +81,13 @@ type Options struct {
 	Queue    Sender
 	Opener   Opener
 	Notifier notify.Notifier // nil: alerts are only logged
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// ErrorDetails keeps the details of each mail moved to the error
+	// folder (reason, headers, raw .eml), sealed at rest (blob/sealed);
+	// the plaintext copies of such a mail are then removed. nil: the
+	// mail's raw copy stays as it is.
+	ErrorDetails blob.Store
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// LeaseTTL is how long a run may hold a job; default the job's
 	// MaxRunTime plus a minute.
 	LeaseTTL time.Duration

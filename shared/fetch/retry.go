@@ -81,6 +81,11 @@ func (s *Service) retry(ctx context.Context, j *job.Job, entries []ledger.Entry)
 			out = append(out, res)
 			continue
 		}
+		if err := s.rawBack(ctx, e); err != nil {
+			res.Note = "cannot retry: " + err.Error()
+			out = append(out, res)
+			continue
+		}
 		next, err := s.recordRetry(ctx, e, r.ID, now)
 		if err != nil {
 			return out, fmt.Errorf("job %s: %w", j.ID, err)

@@ -357,6 +357,16 @@ type Notifications struct {
 	// SenderNoticesPerHour caps the notices to senders the job sends in
 	// an hour (default 20).
 	SenderNoticesPerHour int `yaml:"senderNoticesPerHour" json:"senderNoticesPerHour"`
+	// ErrorFolderNotice tells the administrators of each mail moved to
+	// the error folder, with the reason and its ledger key (default true).
+	ErrorFolderNotice *bool `yaml:"errorFolderNotice" json:"errorFolderNotice,omitempty"`
+}
+
+// NoticeOnErrorFolder reports whether the administrators hear of each
+// mail moved to the error folder (notifications.errorFolderNotice,
+// default true).
+func (n Notifications) NoticeOnErrorFolder() bool {
+	return n.ErrorFolderNotice == nil || *n.ErrorFolderNotice
 }
 
 // Limits bound the work of one run.

@@ -23,6 +23,13 @@ func NormKey(jobID, key string) string { return "norm/" + jobID + "/" + digest(k
 // AttachmentPrefix is the blob key prefix of the message's attachments.
 func AttachmentPrefix(jobID, key string) string { return "att/" + jobID + "/" + digest(key) + "/" }
 
+// ErrorDetailKey is the blob key of one part of the sealed details of a
+// message moved to the error folder: name is reason.txt, headers.txt or
+// message.eml.
+func ErrorDetailKey(jobID, key, name string) string {
+	return "err/" + jobID + "/" + digest(key) + "/" + name
+}
+
 // ConversationID is the id of the conversation a message becomes: derived
 // from the message so that a retry writes the same conversation.
 func ConversationID(jobID, key string) string {

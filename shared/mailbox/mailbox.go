@@ -66,6 +66,19 @@ type Folders interface {
 	HasFolders()
 }
 
+// Restorer is a Session on a server with folders that can bring
+// messages back from another folder into the open one: SupportCenter
+// Plus's "Move mails to inbox" for the error folder. The messages are
+// found by Message-ID, since moving them gave them new identities.
+type Restorer interface {
+	Folders
+	// Restore moves every message of folder (as written in the jobs file)
+	// whose Message-ID, without angle brackets, is ids[i] into the open
+	// folder, and returns one error (or nil) for each id: ErrGone when
+	// folder holds no such message (or does not exist).
+	Restore(ctx context.Context, folder string, ids []string) []error
+}
+
 // DeletedLister is a Purger that can list every message of the open folder
 // flagged deleted, whichever session flagged it, and purge the ones named
 // (IMAP: UID SEARCH DELETED, RFC 3501 section 6.4.4, and UID EXPUNGE, RFC
@@ -158,6 +171,7 @@ type Step string
 
 // The connection steps, in the order they happen.
 const (
+	StepProxy       Step = "proxy" // the proxy's TCP connection and its CONNECT or SOCKS5 handshake
 	StepDNS         Step = "DNS"
 	StepTCP         Step = "TCP"
 	StepTLS         Step = "TLS"

@@ -10,6 +10,9 @@ const (
 	Alert    = "alert"    // a job keeps failing
 	Recovery = "recovery" // a job that was alerted on works again
 	Sender   = "sender"   // a notice to the sender of a message (rejected, received)
+	// ErrorFolder tells the administrators of one mail moved to the
+	// error folder.
+	ErrorFolder = "errorFolder"
 )
 
 // Notice is one notification.

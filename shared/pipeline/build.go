@@ -24,6 +24,11 @@ type Config struct {
 	Notifier  notify.Notifier
 	Publisher event.Publisher
 	Logger    *slog.Logger
+
+	// ErrorDetails keeps the sealed details of mails moved to the error
+	// folder (fetch.Options.ErrorDetails); nil keeps their raw copies.
+	ErrorDetails blob.Store
+
 	// Workers per queue (default 4), Visibility of a received message
 	// (default 30s), MaxReceives before the dead-letter queue (default 3).
 	Workers     int
@@ -51,6 +56,7 @@ func Build(c Config) *Local {
 	f := fetch.New(fetch.Options{
 		Store: c.Store, Blobs: c.Blobs, Queue: prepQ, Opener: c.Opener,
 		Notifier: c.Notifier, Logger: c.Logger, Crash: c.Crash, Now: c.Now, LeaseTTL: c.LeaseTTL,
+		ErrorDetails: c.ErrorDetails,
 	})
 	p := preprocess.NewStage(preprocess.StageOptions{
 		Store: c.Store, Blobs: c.Blobs, Jobs: c.Jobs, Next: rulesQ, Logger: c.Logger, Now: c.Now,

@@ -26,6 +26,9 @@ type Credentials struct {
 	Scopes       []string `json:"scopes,omitempty" yaml:"scopes"`
 	RefreshToken string   `json:"refreshToken,omitempty" yaml:"refreshToken"`
 	AccessToken  string   `json:"accessToken,omitempty" yaml:"accessToken"`
+	// Key is an encryption key, base64: the local master key that seals
+	// the error details (the entry error-details of secrets.yaml).
+	Key string `json:"key,omitempty" yaml:"key"`
 }
 
 // String never shows a secret value.
@@ -36,11 +39,11 @@ func (c Credentials) String() string {
 // GoString never shows a secret value.
 func (c Credentials) GoString() string { return c.String() }
 
-// Values are c's secret values: the password, the client secret and the
-// tokens. Names and addresses (username, clientId, tenantId, tokenUrl,
+// Values are c's secret values: the password, the client secret, the
+// tokens and the key. Names and addresses (username, clientId, tenantId, tokenUrl,
 // scopes) are not secret: errors name them so an administrator can act.
 func (c Credentials) Values() []string {
-	return []string{c.Password, c.ClientSecret, c.RefreshToken, c.AccessToken}
+	return []string{c.Password, c.ClientSecret, c.RefreshToken, c.AccessToken, c.Key}
 }
 
 // Register hands c's secret values to the process's redactor, so that no

@@ -13,6 +13,7 @@ import (
 const (
 	Table              = "CONNECTOR_TABLE"                // the DynamoDB table
 	Bucket             = "CONNECTOR_BUCKET"               // the S3 bucket for raw and normalized mail
+	ErrorKey           = "CONNECTOR_ERROR_KEY"            // the KMS key that seals the error details
 	JobsFile           = "CONNECTOR_JOBS_FILE"            // default $LAMBDA_TASK_ROOT/jobs.json
 	PreprocessQueueURL = "CONNECTOR_PREPROCESS_QUEUE_URL" // where fetch sends pointers
 	RulesQueueURL      = "CONNECTOR_RULES_QUEUE_URL"      // where preprocess sends pointers
@@ -58,7 +59,7 @@ var common = []string{Bucket, JobsFile, LedgerTTLDays, RunTTLDays, MaxReceives, 
 type env struct{ required, optional []string }
 
 var functions = map[string]env{
-	Fetch:      {required: []string{Table, Bucket, PreprocessQueueURL, FunctionName}, optional: []string{AlertTopicARN, SenderAddress}},
+	Fetch:      {required: []string{Table, Bucket, PreprocessQueueURL, FunctionName}, optional: []string{AlertTopicARN, SenderAddress, ErrorKey}},
 	Preprocess: {required: []string{Table, Bucket, RulesQueueURL}},
 	Rules:      {required: []string{Table, Bucket, EventBus}, optional: []string{AlertTopicARN, SenderAddress}},
 	Deadletter: {required: []string{Table}, optional: []string{AlertTopicARN}},

@@ -43,6 +43,9 @@ type Caps struct {
 	// covers the whole round), so the items before the last carry the
 	// cursor the scan started from and only the last carries the new one.
 	RoundCursor bool
+	// Restore: the session is a mailbox.Restorer (moves mail back from
+	// another folder by Message-ID).
+	Restore bool
 }
 
 // MessageState is a message as the server sees it.
@@ -215,6 +218,7 @@ func Run(t *testing.T, h Harness) {
 		{"connection dropped mid-fetch", true, testDropped},
 		{"fetch of a vanished message", caps.Delete && caps.Purge, testVanished},
 		{"folder delimiters", caps.Folders, testFolderNames},
+		{"move back from another folder", caps.Restore, testRestore},
 		{"wrong password", true, testWrongPassword},
 		{"missing folder", caps.Folders, testMissingFolder},
 		{"wrong port", true, testWrongPort},
