@@ -12,6 +12,7 @@
 //	connector rules test --jobs FILE --job ID FILE.eml
 //	connector oauth login JOB [--jobs FILE]
 //	connector oauth link JOB --url WEBHOOK_URL [--jobs FILE]
+//	connector migrate JOB --to graph [--jobs FILE]
 //	connector schedules diff [JOB] [--aws]
 //	connector schedules adopt JOB --aws
 //	connector completion bash|zsh|fish|powershell
@@ -179,7 +180,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	a.register(root.PersistentFlags())
 	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
-		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newVersionCmd(a), newSchedulesCmd(a))
+		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a))
 	var plain func(*cobra.Command)
 	plain = func(c *cobra.Command) {
 		// Each Use spells out its flags.

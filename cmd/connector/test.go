@@ -34,7 +34,14 @@ func cmdTest(ctx context.Context, j *job.Job, sess mailbox.Session, stdout io.Wr
 	fmt.Fprintf(stdout, "  messages:     %d (%s unseen)\n", info.Messages, unseen)
 	fmt.Fprintf(stdout, "  capabilities: %s\n", strings.Join(info.Capabilities, " "))
 	for _, n := range info.Notes {
+		if w, ok := strings.CutPrefix(n, "warning: "); ok {
+			fmt.Fprintf(stdout, "  warning:      %s\n", w)
+			continue
+		}
 		fmt.Fprintf(stdout, "  note:         %s\n", n)
+	}
+	if j.Server.WeakTLS() {
+		fmt.Fprintf(stdout, "  warning:      server.minTLS %s accepts TLS versions with known weaknesses (RFC 8996 deprecates TLS 1.0 and 1.1): upgrade the server and remove minTLS\n", j.Server.MinTLS)
 	}
 	return nil
 }
