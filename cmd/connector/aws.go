@@ -11,11 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"mailconnector/shared/awsenv"
+	"mailconnector/shared/awsenv/envnames"
+	"mailconnector/shared/blob"
+	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/invoke"
 	"mailconnector/shared/job"
+	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/smsecrets"
 	"mailconnector/shared/store"
@@ -30,6 +35,12 @@ type backend struct {
 	close   func() error
 	// fetch invokes the deployed fetch function (nil locally).
 	fetch *invoke.Invoker
+	// blobs holds the raw and normalized messages; nil with --aws
+	// unless CONNECTOR_BUCKET names the stack's bucket.
+	blobs blob.Store
+	// preprocess is the preprocess queue with --aws, when
+	// CONNECTOR_PREPROCESS_QUEUE_URL names it (nil locally).
+	preprocess fetch.Sender
 }
 
 // awsConfig is the deployed stack as the CLI finds it: the stack's outputs
@@ -50,7 +61,7 @@ func (c *common) backend(ctx context.Context) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{store: loc.store, secrets: loc.secrets, close: loc.Close}, nil
+		return &backend{store: loc.store, secrets: loc.secrets, blobs: loc.blobs, close: loc.Close}, nil
 	}
 	cfg, ac, err := awsConfig(ctx)
 	if err != nil {
@@ -60,6 +71,12 @@ func (c *common) backend(ctx context.Context) (*backend, error) {
 		store:   dynamostore.New(dynamodb.NewFromConfig(cfg), ac.Table, nil),
 		secrets: secretsResolver(cfg),
 		close:   func() error { return nil },
+	}
+	if ac.Bucket = os.Getenv(envnames.Bucket); ac.Bucket != "" {
+		b.blobs = ac.Blobs(cfg)
+	}
+	if u := os.Getenv(envnames.PreprocessQueueURL); u != "" {
+		b.preprocess = sqsqueue.New(sqs.NewFromConfig(cfg), u)
 	}
 	if fn := os.Getenv("CONNECTOR_FETCH_FUNCTION"); fn != "" {
 		lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) {

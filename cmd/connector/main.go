@@ -7,6 +7,10 @@
 //	connector test JOB [--jobs FILE]
 //	connector sample JOB [--jobs FILE]
 //	connector runs JOB [--limit N]
+//	connector messages JOB [--status S] [--since D] [--from ADDR] [--subject TEXT] [--json]
+//	connector messages show JOB KEY
+//	connector messages find MESSAGE-ID|ADDRESS
+//	connector retry JOB (KEY… | --status rejected|failed [--since D])
 //	connector requests [ID] [--job ID] [--limit N]
 //	connector preprocess FILE.eml [--jobs FILE --job ID]
 //	connector rules test --jobs FILE --job ID FILE.eml
@@ -180,7 +184,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	a.register(root.PersistentFlags())
 	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
-		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a))
+		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMessagesCmd(a), newRetryCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a))
 	var plain func(*cobra.Command)
 	plain = func(c *cobra.Command) {
 		// Each Use spells out its flags.
