@@ -12,11 +12,16 @@ import (
 
 func newRunsCmd(a *app) *cobra.Command {
 	var limit int
-	cmd := command("runs JOB [--limit N] [--state DIR]", "show a job's recent runs and their errors", exactArgs(1),
+	var trace string
+	cmd := command("runs JOB [--limit N] [--trace RUN] [--state DIR]", "show a job's recent runs and their errors, or the protocol trace of one", exactArgs(1),
 		func(cmd *cobra.Command, args []string) error {
+			if trace != "" {
+				return cmdRunTrace(cmd.Context(), &a.common, args[0], trace, a.stdout)
+			}
 			return cmdRuns(cmd.Context(), &a.common, args[0], limit, a.stdout)
 		})
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
+	cmd.Flags().StringVar(&trace, "trace", "", "print the protocol trace of run RUN (recorded with debug.trace or run --trace)")
 	return cmd
 }
 
@@ -62,6 +67,9 @@ func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Wri
 		}
 		for _, e := range r.Errors {
 			tw.line("  error: %s", shown(e))
+		}
+		if r.Trace != "" {
+			tw.line("  trace: connector runs %s --trace %s", id, r.ID)
 		}
 	}
 	return tw.write(stdout)

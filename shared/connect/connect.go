@@ -22,6 +22,8 @@ import (
 	"mailconnector/shared/mailbox/graphbox"
 	"mailconnector/shared/mailbox/imapbox"
 	"mailconnector/shared/mailbox/mailauth"
+	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 	"mailconnector/shared/mailbox/pop3box"
 	"mailconnector/shared/secrets"
 )
@@ -48,9 +50,13 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	d, err := o.dialer(ctx, j)
+	if err != nil {
+		return nil, err
+	}
 	var ts oauth2.TokenSource
 	if j.Server.Auth.Method == job.AuthOAuth2 {
-		src, err := o.tokenSource(j, creds)
+		src, err := o.tokenSource(j, creds, d)
 		if err != nil {
 			port := j.Server.Port
 			if port == 0 {
@@ -62,25 +68,25 @@ func (o Opener) Open(ctx context.Context, j *job.Job) (mailbox.Session, error) {
 	}
 	switch j.Server.Protocol {
 	case job.IMAP:
-		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger})
+		s, err := imapbox.Open(ctx, imapbox.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger, Dialer: imapbox.DialFunc(d.DialContext), Trace: mailtrace.From(ctx)})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	case job.POP3:
-		s, err := pop3box.Open(ctx, pop3box.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger})
+		s, err := pop3box.Open(ctx, pop3box.Config{Server: j.Server, Credentials: creds, TokenSource: ts, Logger: o.Logger, Dialer: d.DialContext, Trace: mailtrace.From(ctx)})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	case job.Graph:
-		s, err := graphbox.Open(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger})
+		s, err := graphbox.Open(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger, Dial: d.DialContext, Trace: mailtrace.From(ctx)})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	case job.EWS:
-		s, err := o.openEWS(ctx, j, creds, ts)
+		s, err := o.openEWS(ctx, j, creds, ts, d)
 		if err != nil {
 			return nil, err
 		}
@@ -104,11 +110,12 @@ func (o Opener) credentials(ctx context.Context, j *job.Job) (secrets.Credential
 
 // tokenSource is the oauth2 job's token source, kept for the process
 // (Tokens); a resolver that can write keeps rotated refresh tokens.
-func (o Opener) tokenSource(j *job.Job, creds secrets.Credentials) (mailauth.TokenSource, error) {
+func (o Opener) tokenSource(j *job.Job, creds secrets.Credentials, d *mailconn.Dialer) (mailauth.TokenSource, error) {
 	tokens := o.Tokens
 	if tokens == nil {
 		tokens = processTokens
 	}
 	w, _ := o.Secrets.(secrets.Writer)
-	return tokens.Source(j.Server.Auth.Secret, creds, w)
+	hc, route := tokenClient(d)
+	return tokens.SourceVia(j.Server.Auth.Secret, creds, w, hc, route)
 }

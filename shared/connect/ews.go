@@ -10,6 +10,8 @@ import (
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox/ewsbox"
+	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 	"mailconnector/shared/secrets"
 )
 
@@ -49,10 +51,11 @@ func ewsConfig(j *job.Job, creds secrets.Credentials, ts oauth2.TokenSource, res
 	return cfg, nil
 }
 
-func (o Opener) openEWS(ctx context.Context, j *job.Job, creds secrets.Credentials, ts oauth2.TokenSource) (*ewsbox.Session, error) {
+func (o Opener) openEWS(ctx context.Context, j *job.Job, creds secrets.Credentials, ts oauth2.TokenSource, d *mailconn.Dialer) (*ewsbox.Session, error) {
 	cfg, err := ewsConfig(j, creds, ts, o.Resolver)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Dial, cfg.Trace = d.DialContext, mailtrace.From(ctx)
 	return ewsbox.Open(ctx, cfg)
 }

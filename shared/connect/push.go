@@ -24,7 +24,11 @@ func (o Opener) Subscriptions(ctx context.Context, j *job.Job) (push.Subscriptio
 	if err != nil {
 		return nil, err
 	}
-	sb, err := graphbox.NewSubscriber(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger})
+	d, err := o.dialer(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := graphbox.NewSubscriber(ctx, graphbox.Config{Server: j.Server, TokenSource: ts, Delegated: creds.RefreshToken != "", Logger: o.Logger, Dial: d.DialContext})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", j.ID, err)
 	}
@@ -39,7 +43,11 @@ func (o Opener) jobTokens(ctx context.Context, j *job.Job) (secrets.Credentials,
 	if err != nil {
 		return creds, nil, err
 	}
-	ts, err := o.tokenSource(j, creds)
+	d, err := o.dialer(ctx, j)
+	if err != nil {
+		return creds, nil, err
+	}
+	ts, err := o.tokenSource(j, creds, d)
 	if err != nil {
 		return creds, nil, fmt.Errorf("job %s: %w", j.ID, err)
 	}

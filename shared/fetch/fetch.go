@@ -135,6 +135,9 @@ type RunOptions struct {
 	// whatever its age: for a local runner whose in-process queue did not
 	// survive a restart.
 	RequeueAll bool
+	// Trace records the run's protocol conversation even when the job's
+	// debug.trace is off (connector run --trace).
+	Trace bool
 }
 
 // Run runs one job: see the package comment. The returned Run is also
@@ -177,6 +180,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	}
 
 	rs := &runState{s: s, j: j, r: &r, log: log, deadline: deadline.Add(-s.o.SafetyMargin), req: req}
+	ctx, rec := startTrace(ctx, j, req, now)
 	err := rs.do(ctx)
 	rs.noteKept()
 	if errors.Is(err, ErrCrash) {
@@ -209,6 +213,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 		r.Status = run.OK
 	}
 	bg := context.WithoutCancel(ctx)
+	s.saveTrace(bg, &r, rec, log)
 	if r.Status != run.Interrupted {
 		r.ConsecutiveFailures = s.health(bg, j, r, err, log)
 	}

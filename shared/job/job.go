@@ -11,7 +11,9 @@ import (
 
 // File is the jobs file.
 type File struct {
-	Jobs []Job `yaml:"jobs" json:"jobs"`
+	// Defaults are taken by every job that does not say otherwise.
+	Defaults *Defaults `yaml:"defaults" json:"defaults,omitempty"`
+	Jobs     []Job     `yaml:"jobs" json:"jobs"`
 }
 
 // Job finds returns the job with the given id.
@@ -38,6 +40,7 @@ type Job struct {
 	Notifications Notifications `yaml:"notifications" json:"notifications"`
 	Limits        Limits        `yaml:"limits" json:"limits"`
 	Push          Push          `yaml:"push" json:"push"`
+	Debug         Debug         `yaml:"debug" json:"debug,omitzero"`
 }
 
 // Push makes a Graph job fetch as soon as mail arrives: the connector
@@ -116,6 +119,15 @@ type Server struct {
 	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
 	// Timeout for connecting and for each command. Default 30s.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Proxy is the HTTP CONNECT (http://host:port) or SOCKS5
+	// (socks5://host:port) proxy every connection of the job goes through,
+	// "direct" for none; default the jobs file's defaults.proxy.
+	Proxy string `yaml:"proxy" json:"proxy,omitempty"`
+	// ProxySecret names the secret with the proxy's username and password.
+	ProxySecret string `yaml:"proxySecret" json:"proxySecret,omitempty"`
+	// NoProxy lists the hosts reached directly: a name, a domain
+	// (".example.com" and its subdomains), an IP address or a CIDR range.
+	NoProxy []string `yaml:"noProxy" json:"noProxy,omitempty"`
 	// MinTLS is the oldest TLS version accepted (imap, pop3, ews): "1.0",
 	// "1.1", "1.2" (default) or "1.3". Below 1.2 only for old servers:
 	// Test Connection warns.

@@ -65,6 +65,11 @@ func LoadFile(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if st, err := os.Stat(path); err == nil {
+		// A trace switched on without debug.until was switched on when
+		// the file was last written.
+		f.stampTrace(st.ModTime())
+	}
 	return f, nil
 }
 
@@ -112,6 +117,7 @@ func (f *File) Validate() error {
 		return errs
 	}
 	seen := map[string]bool{}
+	f.applyNetworkDefaults()
 	for i := range f.Jobs {
 		j := &f.Jobs[i]
 		add := func(field, format string, args ...any) {
@@ -302,6 +308,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 		}
 	}
 	validateMinTLS(s, add)
+	j.validateNetwork(add)
 	if s.Protocol == EWS {
 		j.validateEWS(add)
 	} else if s.EWS != nil {

@@ -71,6 +71,9 @@ type Run struct {
 	// Notes are things an administrator should know (a plain-text fallback,
 	// a UIDVALIDITY change).
 	Notes []string `json:"notes,omitempty"`
+	// Trace is the blob key of the run's protocol trace (job debug.trace
+	// or --trace), "" without one.
+	Trace string `json:"trace,omitempty"`
 }
 
 // Duration is how long the run took: zero while it has no end time, and

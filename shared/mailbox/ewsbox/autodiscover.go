@@ -46,7 +46,7 @@ func Autodiscover(ctx context.Context, cfg Config, address string, urls []string
 	}
 	var attempts []Attempt
 	for _, u := range urls {
-		c, err := newClient(Config{Server: cfg.Server, Endpoint: u, Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, TokenSource: cfg.TokenSource, HTTPClient: cfg.HTTPClient, Resolver: cfg.Resolver})
+		c, err := newClient(Config{Server: cfg.Server, Endpoint: u, Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, TokenSource: cfg.TokenSource, HTTPClient: cfg.HTTPClient, Resolver: cfg.Resolver, Dial: cfg.Dial, Trace: cfg.Trace})
 		if err != nil {
 			return "", attempts, err
 		}

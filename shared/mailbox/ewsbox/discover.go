@@ -229,6 +229,10 @@ func (cfg *Config) resolver() *net.Resolver {
 
 // dial connects to host:port, resolving host with cfg.Resolver when set.
 func (cfg *Config) dial(ctx context.Context, host string, port int, timeout time.Duration) (net.Conn, error) {
+	if cfg.Dial != nil {
+		// The job's dialer resolves names itself (a proxy does it remotely).
+		return mailconn.Dial(ctx, cfg.Dial, host, port, timeout)
+	}
 	if cfg.Resolver == nil || net.ParseIP(host) != nil {
 		return mailconn.Dial(ctx, nil, host, port, timeout)
 	}

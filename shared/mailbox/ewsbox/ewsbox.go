@@ -41,6 +41,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 )
 
 // AuthMethod is how the session signs in.
@@ -89,6 +90,13 @@ type Config struct {
 	// HTTPClient replaces the client built from Server (for a proxy or
 	// a trace); its transport must do the TLS and dialling itself.
 	HTTPClient *http.Client
+	// Dial opens the connections of the client built from Server, and of
+	// Autodiscover (mailconn.Dialer: directly or through the job's
+	// proxy); nil: directly.
+	Dial mailconn.DialFunc
+	// Trace, when set, records each request and response
+	// (mailconn.TraceTransport: no credential, no MimeContent).
+	Trace *mailtrace.Recorder
 	// Autodiscover, when Endpoint is "", is the address whose EWS URL
 	// Open finds with Discover; Info's notes list every URL tried.
 	Autodiscover string
@@ -204,6 +212,7 @@ func newClient(cfg Config) (*client, error) {
 			ResponseHeaderTimeout: timeout,
 			MaxIdleConnsPerHost:   2,
 		}
+		rt = mailconn.Trace(rt, cfg.Trace)
 		if cfg.Auth == AuthNTLM {
 			rt = ntlmssp.Negotiator{RoundTripper: rt}
 		}

@@ -48,6 +48,7 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 	"mailconnector/shared/secrets"
 )
 
@@ -125,6 +126,13 @@ type Config struct {
 	// HTTPClient carries the transport (TLS settings); nil builds one from
 	// the server's caFile and certificate settings.
 	HTTPClient *http.Client
+	// Dial opens the connections of the transport built when HTTPClient
+	// is nil (mailconn.Dialer: directly or through the job's proxy); nil:
+	// directly. The environment's HTTPS_PROXY is never consulted.
+	Dial mailconn.DialFunc
+	// Trace, when set, records each request and response
+	// (mailconn.TraceTransport: no token, no message content).
+	Trace *mailtrace.Recorder
 	// MaxThrottleWait bounds the time one request may spend waiting out
 	// throttling; default the server's timeout × 4.
 	MaxThrottleWait time.Duration
@@ -156,6 +164,10 @@ func newClient(cfg Config) (*msgraph.GraphServiceClient, *http.Client, error) {
 		}
 		tlsConf.ServerName = hostOf(ServiceRoot(cfg.Server))
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil
+		if cfg.Dial != nil {
+			t.DialContext = cfg.Dial
+		}
 		t.TLSClientConfig = tlsConf
 		t.MaxConnsPerHost = MaxConcurrent
 		if to := cfg.Timeout(); to > 0 {
@@ -164,6 +176,7 @@ func newClient(cfg Config) (*msgraph.GraphServiceClient, *http.Client, error) {
 		}
 		base = t
 	}
+	base = mailconn.Trace(base, cfg.Trace)
 	wait := cfg.MaxThrottleWait
 	if wait == 0 {
 		wait = 4 * time.Duration(cfg.Server.Timeout)

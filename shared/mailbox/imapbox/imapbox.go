@@ -36,6 +36,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 	"mailconnector/shared/secrets"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// Dialer opens the TCP connection; nil uses a net.Dialer with the
 	// server's timeout. Pass (&net.Dialer{...}).DialContext to customise it.
 	Dialer DialFunc
+	// Trace, when set, records the session's commands and responses
+	// (mailconn.Tap: no password, SASL payload or message data).
+	Trace *mailtrace.Recorder
 	// Logger receives debug records of each step; nil discards them.
 	// Secrets are never logged.
 	Logger *slog.Logger

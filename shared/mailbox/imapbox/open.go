@@ -65,7 +65,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	// The greeting is read here, not by imapclient, so that a port that
 	// is silent (implicit TLS) or speaks another protocol fails at once
 	// with what was found.
-	var plain net.Conn = conn
+	// The trace taps the plain-text layer: the connection itself, or TLS
+	// once it is up.
+	tap := mailconn.NewTap(cfg.Trace, job.IMAP)
+	var plain net.Conn = tap.Wrap(conn)
 	switch security {
 	case job.SecurityNone, job.SecuritySTARTTLS, job.SecuritySTARTTLSIfAvailable:
 	case job.SecurityTLS:
@@ -75,7 +78,8 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			step, err := mailconn.TLSFailure(err)
 			return nil, fail(step, ctxErr(ctx, err))
 		}
-		plain = tc
+		tap.Note("TLS established (%s)", tls.VersionName(tc.ConnectionState().Version))
+		plain = tap.Wrap(tc)
 	default:
 		conn.Close()
 		return nil, fail(mailbox.StepTLS, fmt.Errorf("imapbox: security %q is not one of none, starttls-if-available, starttls, tls", security))
@@ -99,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		s.c = imapclient.New(replay(plain, greeting, br), opts)
 		s.info.Security = "tls"
 	default:
-		c, offered, err := startTLS(conn, greeting, br, tlsConf, opts)
+		c, offered, err := startTLS(dctx, conn, plain, tap, greeting, br, tlsConf, opts)
 		switch {
 		case err != nil:
 			conn.Close()
@@ -152,11 +156,17 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 var errGreeting = errors.New("imapbox: unexpected greeting")
 
 // startTLS checks the greeting and reads the capabilities itself
-// (imapclient can only STARTTLS unconditionally), then, when STARTTLS is offered, hands
-// the connection to imapclient.NewStartTLS with the greeting replayed
+// (imapclient can only STARTTLS unconditionally), then, when STARTTLS is offered,
+// sends STARTTLS itself and hands the secured connection to imapclient
 // (RFC 3501 section 6.2.1; RFC 9051 section 6.2.1). When it is not
-// offered, it returns a plain client and offered false.
-func startTLS(conn net.Conn, greeting string, br *bufio.Reader, tlsConf *tls.Config, opts *imapclient.Options) (c *imapclient.Client, offered bool, err error) {
+// offered, it returns a plain client on the connection, the greeting
+// replayed, and offered false.
+//
+// STARTTLS is sent here rather than by imapclient.NewStartTLS so that the
+// trace tap sits on the TLS connection's plain text: imapclient starts on
+// the secured connection as on a fresh one, and asks for the capabilities
+// again, as the RFC requires after STARTTLS.
+func startTLS(ctx context.Context, conn, plain net.Conn, tap *mailconn.Tap, greeting string, br *bufio.Reader, tlsConf *tls.Config, opts *imapclient.Options) (c *imapclient.Client, offered bool, err error) {
 	upper := strings.ToUpper(greeting)
 	switch {
 	case strings.HasPrefix(upper, "* OK"):
@@ -169,7 +179,7 @@ func startTLS(conn net.Conn, greeting string, br *bufio.Reader, tlsConf *tls.Con
 	caps, ok := capsInText(greeting)
 	if !ok {
 		// RFC 3501 section 6.1.1: ask for them.
-		if _, err := io.WriteString(conn, "C0 CAPABILITY\r\n"); err != nil {
+		if _, err := io.WriteString(plain, "C0 CAPABILITY\r\n"); err != nil {
 			return nil, false, fmt.Errorf("send CAPABILITY: %w", err)
 		}
 		for {
@@ -195,17 +205,39 @@ func startTLS(conn net.Conn, greeting string, br *bufio.Reader, tlsConf *tls.Con
 			offered = true
 		}
 	}
-	pc := replay(conn, greeting, br)
 	if !offered {
-		return imapclient.New(pc, opts), false, nil
+		return imapclient.New(replay(plain, greeting, br), opts), false, nil
 	}
-	o := *opts
-	o.TLSConfig = tlsConf
-	c, err = imapclient.NewStartTLS(pc, &o)
-	if err != nil {
+	if _, err := io.WriteString(plain, "C1 STARTTLS\r\n"); err != nil {
+		return nil, true, fmt.Errorf("send STARTTLS: %w", err)
+	}
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return nil, true, fmt.Errorf("read the answer to STARTTLS: %w", err)
+		}
+		u := strings.ToUpper(line)
+		if !strings.HasPrefix(u, "C1 ") {
+			continue
+		}
+		if !strings.HasPrefix(u, "C1 OK") {
+			return nil, true, fmt.Errorf("%w: STARTTLS refused: %s", errGreeting, strings.TrimSpace(line))
+		}
+		break
+	}
+	if br.Buffered() > 0 {
+		// RFC 9051 section 6.2.1: nothing may follow the OK before the
+		// handshake (a man in the middle injecting commands).
+		return nil, true, fmt.Errorf("%w: the server sent data after STARTTLS's OK, before the TLS handshake", errGreeting)
+	}
+	tc := tls.Client(conn, tlsConf)
+	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, true, err
 	}
-	return c, true, nil
+	tap.Note("TLS established by STARTTLS (%s)", tls.VersionName(tc.ConnectionState().Version))
+	// imapclient reads a greeting first: an untagged OK of our own, not
+	// from the server and not in the trace.
+	return imapclient.New(newPrefixConn(tap.Wrap(tc), []byte("* OK TLS established\r\n")), opts), true, nil
 }
 
 // replay returns conn with the greeting and whatever else br read ahead

@@ -257,6 +257,7 @@ type Tokens struct {
 type source struct {
 	t        *Tokens
 	ref      string
+	route    string
 	tokenURL string
 	w        secrets.Writer
 	reuse    oauth2.TokenSource
@@ -277,7 +278,18 @@ func cacheKey(ref string, c secrets.Credentials) string {
 // rotated refresh token is written back with w (nil: kept in memory only).
 // Token errors wrap ErrToken and say what to do.
 func (t *Tokens) Source(ref string, creds secrets.Credentials, w secrets.Writer) (TokenSource, error) {
-	key := cacheKey(ref, creds)
+	return t.SourceVia(ref, creds, w, nil, "")
+}
+
+// SourceVia is Source for a token source that reaches the token endpoint
+// with client (nil: Tokens.HTTPClient); route names the way client goes
+// out (the job's proxy), so that jobs that reach the endpoint differently
+// never share a source.
+func (t *Tokens) SourceVia(ref string, creds secrets.Credentials, w secrets.Writer, client *http.Client, route string) (TokenSource, error) {
+	key := cacheKey(ref+"\x00"+route, creds)
+	if client == nil {
+		client = t.HTTPClient
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s, ok := t.m[key]; ok {
@@ -287,7 +299,7 @@ func (t *Tokens) Source(ref string, creds secrets.Credentials, w secrets.Writer)
 		return s, nil
 	}
 	secrets.Register(creds)
-	src, err := NewTokenSource(creds, t.HTTPClient)
+	src, err := NewTokenSource(creds, client)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +308,7 @@ func (t *Tokens) Source(ref string, creds secrets.Credentials, w secrets.Writer)
 	if early == 0 {
 		early = 5 * time.Minute
 	}
-	s := &source{t: t, ref: ref, tokenURL: tokenURL, w: w, creds: creds, lastRT: creds.RefreshToken,
+	s := &source{t: t, ref: ref, route: route, tokenURL: tokenURL, w: w, creds: creds, lastRT: creds.RefreshToken,
 		reuse: oauth2.ReuseTokenSourceWithExpiry(nil, src, early)}
 	if t.m == nil {
 		t.m = map[string]*source{}
@@ -331,7 +343,7 @@ func (s *source) Token() (*oauth2.Token, error) {
 		s.creds.RefreshToken = tok.RefreshToken
 		// The rotated credentials find this same source next time.
 		s.t.mu.Lock()
-		s.t.m[cacheKey(s.ref, s.creds)] = s
+		s.t.m[cacheKey(s.ref+"\x00"+s.route, s.creds)] = s
 		s.t.mu.Unlock()
 		s.writeBack()
 	}

@@ -29,14 +29,27 @@ type DialFunc func(ctx context.Context, network, address string) (net.Conn, erro
 
 // Dial resolves host (unless it is an IP address) and connects to each of
 // its addresses in turn on port. Failures are *mailbox.ConnectError at step
-// DNS or TCP; server is host:port for the error.
+// DNS or TCP; server is host:port for the error. A dial func given is
+// handed host:port unresolved, as (*Dialer).DialContext wants it (a proxy
+// resolves names itself); its *mailbox.ConnectError is returned as it is.
 func Dial(ctx context.Context, dial DialFunc, host string, port int, timeout time.Duration) (net.Conn, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: timeout}).DialContext
-	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if dial != nil {
+		conn, err := dial(dctx, "tcp", addr)
+		var ce *mailbox.ConnectError
+		var de *net.DNSError
+		switch {
+		case err == nil, errors.As(err, &ce):
+		case errors.As(err, &de):
+			err = &mailbox.ConnectError{Step: mailbox.StepDNS, Server: addr, Err: fmt.Errorf("resolve %s: %w", host, CtxErr(ctx, err))}
+		default:
+			err = &mailbox.ConnectError{Step: mailbox.StepTCP, Server: addr, Err: fmt.Errorf("connect: %w", CtxErr(ctx, err))}
+		}
+		return conn, err
+	}
+	dial = (&net.Dialer{Timeout: timeout}).DialContext
 	ips, err := resolve(dctx, host)
 	if err != nil {
 		return nil, &mailbox.ConnectError{Step: mailbox.StepDNS, Server: addr, Err: fmt.Errorf("resolve %s: %w", host, CtxErr(ctx, err))}

@@ -46,6 +46,7 @@ import (
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailconn"
+	"mailconnector/shared/mailbox/mailtrace"
 	"mailconnector/shared/secrets"
 )
 
@@ -75,6 +76,9 @@ type Config struct {
 	TokenSource oauth2.TokenSource
 	// Dialer opens the TCP connection; nil uses a net.Dialer.
 	Dialer mailconn.DialFunc
+	// Trace, when set, records the session's commands and responses
+	// (mailconn.Tap: no password, SASL payload or message data).
+	Trace *mailtrace.Recorder
 	// Logger receives debug records of each step; nil discards them.
 	Logger *slog.Logger
 }
@@ -136,16 +140,20 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fail(step, err)
 	}
 
+	// The trace taps the plain-text layer: the connection itself, or TLS
+	// once it is up.
+	tap := mailconn.NewTap(cfg.Trace, job.POP3)
 	var nc net.Conn = tc
 	if security == job.SecurityTLS {
 		c := tls.Client(tc, tlsConf)
 		if err := c.HandshakeContext(ctx); err != nil {
 			return closeWith(mailconn.TLSFailure(err))
 		}
+		tap.Note("TLS established (%s)", tls.VersionName(c.ConnectionState().Version))
 		nc = c
 		s.info.Security = "tls"
 	}
-	s.p = newProto(nc)
+	s.p = newProto(tap.Wrap(nc))
 	// RFC 1939 section 4: the greeting.
 	greeting, err := s.p.readLine()
 	if err != nil {
@@ -188,7 +196,8 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 			if err := c.HandshakeContext(ctx); err != nil {
 				return closeWith(mailconn.TLSFailure(err))
 			}
-			s.p = newProto(c)
+			tap.Note("TLS established by STLS (%s)", tls.VersionName(c.ConnectionState().Version))
+			s.p = newProto(tap.Wrap(c))
 			s.info.Security = "starttls"
 			// RFC 2595 section 4: forget what was learnt before TLS.
 			if caps, capaOK, err = s.capa(); err != nil {
