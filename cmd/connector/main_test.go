@@ -357,6 +357,8 @@ func TestAWSCommands(t *testing.T) {
 		{[]string{"runs", "support", "--aws"}, "schedule"},
 		{[]string{"requests", "--aws"}, "VPN down on AWS"},
 		{[]string{"requests", "1", "--aws"}, "Request #1: VPN down on AWS"},
+		{[]string{"messages", "support", "--aws"}, "ignored  #1"},
+		{[]string{"messages", "support", "--aws", "--status", "rejected"}, "no messages match in the deployed stack"},
 		{[]string{"test", "support", "--aws", "--jobs", jobs}, "connection OK"},
 		{[]string{"run", "--aws", "--jobs", jobs, "--job", "support"}, "fetched 3"},
 	}
