@@ -136,7 +136,7 @@ type RunOptions struct {
 	// survive a restart.
 	RequeueAll bool
 	// Trace records the run's protocol conversation even when the job's
-	// debug.trace is off (connector run --trace).
+	// debug.trace is off.
 	Trace bool
 }
 
