@@ -117,7 +117,7 @@ func retryAWS(ctx context.Context, c *common, do func(*fetch.Service) ([]fetch.R
 	}
 	defer b.close()
 	if b.preprocess == nil {
-		return nil, nil, &exitError{code: 2, msg: "connector: retry --aws needs CONNECTOR_PREPROCESS_QUEUE_URL (the stack's PreprocessQueueUrl output)"}
+		return nil, nil, &exitError{code: 2, msg: "connector: retry --aws needs CONNECTOR_PREPROCESS_QUEUE_URL (the URL of the stack's preprocess queue, as the fetch function has it)"}
 	}
 	res, err := do(fetch.New(fetch.Options{Store: b.store, Queue: b.preprocess, Logger: c.logger(io.Discard)}))
 	return res, func(string) string { return "queued for processing" }, err
