@@ -7,6 +7,9 @@
 //	connector test JOB [--jobs FILE]
 //	connector sample JOB [--jobs FILE]
 //	connector runs JOB [--limit N]
+//	connector jobs
+//	connector disable JOB [--reason TEXT]
+//	connector enable JOB
 //	connector messages JOB [--status S] [--since D] [--from ADDR] [--subject TEXT] [--json]
 //	connector messages show JOB KEY
 //	connector messages find MESSAGE-ID|ADDRESS
@@ -133,8 +136,15 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	// Header-derived text may hold terminal escapes (a value stored
 	// before normalization stripped them): nothing reaches the terminal raw.
+	// Progress rewrites its line on a terminal: it alone writes a
+	// carriage return there, through the raw stderr.
+	term, tty := stderr, isTerminal(stderr)
 	stdout, stderr = controlchar.Writer(stdout), controlchar.Writer(stderr)
 	stdout, stderr = redact.Writer(stdout), redact.Writer(stderr)
+	if !tty {
+		term = stderr
+	}
+	ctx = withProgressOut(ctx, redact.Writer(term), tty)
 	defer func() {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -184,7 +194,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	a.register(root.PersistentFlags())
 	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
-		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMessagesCmd(a), newRetryCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a))
+		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMessagesCmd(a), newRetryCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a),
+		newJobsCmd(a), newDisableCmd(a), newEnableCmd(a))
 	var plain func(*cobra.Command)
 	plain = func(c *cobra.Command) {
 		// Each Use spells out its flags.

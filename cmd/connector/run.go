@@ -24,7 +24,6 @@ import (
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/request"
 	"mailconnector/shared/run"
-	"mailconnector/shared/scheduler/ticker"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store"
@@ -113,16 +112,16 @@ func cmdRun(ctx context.Context, c *common, f runFlags, stdout, stderr io.Writer
 	}
 	defer l.close()
 	if f.fetchOnly {
-		return l.fetchOnly(ctx, selected(l.jobs, f.only), stdout)
+		return l.fetchOnly(ctx, l.switchable(ctx, f.only), f.only != "", stdout)
 	}
-	chosen, err := l.choose(f.only)
+	chosen, err := l.choose(ctx, f.only)
 	if err != nil {
 		return asConfigError(err, f.once)
 	}
 	wait := l.startWorkers(ctx)
 	defer wait()
 	if f.once {
-		return l.runOnce(ctx, chosen, stdout)
+		return l.runOnce(ctx, chosen, f.only != "", stdout)
 	}
 	return l.serve(ctx, chosen, stdout)
 }
@@ -168,12 +167,16 @@ type localRun struct {
 	p    *pipeline.Local
 	// lastBefore is the number of the newest request before this run.
 	lastBefore int64
+	// now reads the clock (time.Now; tests set it).
+	now func() time.Time
+	// prog shows fetch progress (nil: none).
+	prog *progress
 }
 
 // startLocalRun loads the jobs file (or starts the demo, which runs
 // once), opens the state and builds the pipeline.
 func startLocalRun(ctx context.Context, c *common, f *runFlags, stdout, stderr io.Writer) (_ *localRun, err error) {
-	l := &localRun{log: c.logger(stderr)}
+	l := &localRun{log: c.logger(stderr), now: time.Now, prog: progressFor(ctx, c, stderr)}
 	if c.jobsFile == "" && !c.verbose {
 		// The demo prints its results; its log only says what went wrong.
 		l.log = c.loggerAt(stderr, slog.LevelWarn)
@@ -229,15 +232,17 @@ func (l *localRun) buildPipeline() *pipeline.Local {
 		Opener:    opener{Secrets: sec, Logger: l.log},
 		Notifier:  lognotify.New(l.log),
 		Publisher: logPublisher{l.log},
+		Progress:  l.prog.update,
 		Logger:    l.log,
 		// Sealed under the key of the secrets file, made at first use.
 		ErrorDetails: sealed.New(l.loc.blobs, &localErrorKey{res: l.loc.secrets, create: true}),
 	})
 }
 
-// choose returns the jobs to run: the one --job names, or every enabled one.
-func (l *localRun) choose(only string) ([]*job.Job, error) {
-	chosen := selected(l.jobs, only)
+// choose returns the jobs to run: the one --job names (a forced run), or
+// every job that is enabled or has a stored control (switchable).
+func (l *localRun) choose(ctx context.Context, only string) ([]*job.Job, error) {
+	chosen := l.switchable(ctx, only)
 	if only != "" && len(chosen) == 0 {
 		_, err := findJob(l.jobs, only)
 		return nil, err
@@ -257,10 +262,11 @@ func (l *localRun) startWorkers(ctx context.Context) (wait func()) {
 
 // fetchOnly runs the fetch stage of each job and leaves the processing to
 // the next run.
-func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, stdout io.Writer) error {
+func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, forced bool, stdout io.Writer) error {
 	var t runTally
 	for _, j := range jobs {
-		runs, err := l.p.FetchJob(ctx, j, "manual")
+		runs, err := l.p.FetchJobWith(ctx, j, fetch.RunOptions{Trigger: "manual", Force: forced})
+		l.prog.end()
 		t.add(stdout, j, runs, err)
 	}
 	if t.failed > 0 {
@@ -271,10 +277,11 @@ func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, stdout io.Wri
 
 // runOnce runs each job until its mail is processed, prints the new
 // requests, and exits with the code the outcome calls for.
-func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, stdout io.Writer) error {
+func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, forced bool, stdout io.Writer) error {
 	var t runTally
 	for _, j := range jobs {
-		runs, err := l.p.RunJob(ctx, j, "manual", true)
+		runs, err := l.p.RunJobWith(ctx, j, fetch.RunOptions{Trigger: "manual", RequeueAll: true, Force: forced})
+		l.prog.end()
 		t.add(stdout, j, runs, err)
 	}
 	fresh, err := printNewRequests(ctx, stdout, l.loc.store, l.lastBefore)
@@ -288,33 +295,6 @@ func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, stdout io.Write
 		return nil // the demo is not a cron job
 	}
 	return t.success(fresh)
-}
-
-// serve runs the jobs on their schedules until ctx ends. The in-process
-// queues did not survive the last exit, so each job first puts back what
-// it had in flight; then the ticker takes over.
-func (l *localRun) serve(ctx context.Context, jobs []*job.Job, stdout io.Writer) error {
-	for _, j := range jobs {
-		if _, err := l.p.RunJob(ctx, j, "startup", true); err != nil {
-			l.log.Error("startup run", "job", j.ID, "err", err)
-		}
-	}
-	fmt.Fprintf(stdout, "Running %d jobs on their schedules; Ctrl-C stops.\n", len(jobs))
-	t := ticker.New(&ticker.Options{Logger: l.log})
-	t.Run(ctx, jobs, func(ctx context.Context, jobID string) {
-		j, _ := l.jobs.Job(jobID)
-		runs, err := l.p.RunJob(ctx, j, "schedule", false)
-		for _, r := range runs {
-			if r.Fetched > 0 || r.Status == run.Failed {
-				printRun(stdout, r)
-			}
-		}
-		var held *fetch.LeaseHeldError
-		if err != nil && !errors.As(err, &held) && ctx.Err() == nil {
-			l.log.Error("run failed", "job", jobID, "err", err)
-		}
-	})
-	return nil
 }
 
 // runTally counts what the runs of one command fetched and which jobs failed.

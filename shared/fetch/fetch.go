@@ -38,6 +38,7 @@ type Store interface {
 	store.Ledger
 	store.Runs
 	store.JobStates
+	store.JobControls
 }
 
 // Opener opens a session on a job's mailbox.
@@ -99,6 +100,8 @@ type Options struct {
 	// Crash, when set, is called at each Step; an error from it aborts the
 	// run there as a crash would. For tests.
 	Crash func(step Step, keys []string) error
+	// Progress, when set, is called after each batch of new mail.
+	Progress func(Progress)
 }
 
 // Service runs jobs.
@@ -135,6 +138,10 @@ type RunOptions struct {
 	// whatever its age: for a local runner whose in-process queue did not
 	// survive a restart.
 	RequeueAll bool
+	// Force runs a disabled job (`connector run --job`); otherwise the
+	// run of a job switched off (store.JobSwitch) ends at once as
+	// run.Disabled.
+	Force bool
 	// Trace records the run's protocol conversation even when the job's
 	// debug.trace is off.
 	Trace bool
@@ -152,6 +159,11 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	deadline := req.Deadline
 	if deadline.IsZero() || deadline.Sub(now) > j.Limits.MaxRunTime.D()+s.o.SafetyMargin {
 		deadline = now.Add(j.Limits.MaxRunTime.D() + s.o.SafetyMargin)
+	}
+	if !req.Force {
+		if off, err := s.disabled(ctx, j, &r, log); off || err != nil {
+			return r, err
+		}
 	}
 	ttl := s.o.LeaseTTL
 	if ttl == 0 {

@@ -66,6 +66,7 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 		}
 		items = items[n:]
 		done += n
+		rs.progress(len(items))
 	}
 	if len(scan.Items) == 0 && scan.Cursor != "" && scan.Cursor != cursor {
 		if err := st.SetCursor(ctx, rs.j.ID, scan.Cursor); err != nil {

@@ -101,17 +101,15 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	if trigger == "" {
 		trigger = "schedule"
 	}
-	if !p.Force && !j.IsEnabled() {
-		res.Skipped = "the job is disabled in the jobs file"
-		log.Info("run skipped", "reason", res.Skipped)
-		return res, nil
-	}
 	if !p.Force && trigger == "schedule" && !j.Schedule.Within(now()) {
 		res.Skipped = "outside the job's schedule window"
 		log.Info("run skipped", "reason", res.Skipped)
 		return res, nil
 	}
-	req := fetch.RunOptions{Trigger: trigger, MaxMessages: p.MaxMessages}
+	// A disabled job (the jobs file, or `connector disable` stored in the
+	// table) is the runner's to decide: its run ends at once as disabled,
+	// and the schedule stays.
+	req := fetch.RunOptions{Trigger: trigger, MaxMessages: p.MaxMessages, Force: p.Force}
 	if dl, ok := ctx.Deadline(); ok {
 		req.Deadline = dl
 	}
@@ -129,6 +127,12 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 			return push.Held, nil
 		case err != nil:
 			return 0, err
+		case r.Status == run.Disabled:
+			res.Skipped = "disabled"
+			if len(r.Notes) > 0 {
+				res.Skipped = r.Notes[len(r.Notes)-1]
+			}
+			return push.Done, nil
 		case r.More:
 			return push.More, nil
 		}

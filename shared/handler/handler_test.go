@@ -263,7 +263,9 @@ func TestFetchHandler(t *testing.T) {
 		{name: "runs", payload: SchedulerPayload{JobID: "support"}, run: func() (run.Run, error) { return run.Run{Status: run.OK}, nil }, wantRuns: 1},
 		{name: "unknown job", payload: SchedulerPayload{JobID: "nope"}, wantErr: `job "nope" is not in the jobs file`},
 		{name: "no job id", payload: SchedulerPayload{}, wantErr: "no jobId"},
-		{name: "disabled", payload: SchedulerPayload{JobID: "off"}, wantSkipped: "disabled"},
+		{name: "disabled", payload: SchedulerPayload{JobID: "off"}, run: func() (run.Run, error) {
+			return run.Run{Status: run.Disabled, Notes: []string{"the job is disabled: jobs file (enabled: false)"}}, nil
+		}, wantSkipped: "disabled", wantRuns: 1},
 		{name: "disabled but forced", payload: SchedulerPayload{JobID: "off", Force: true}, run: func() (run.Run, error) { return run.Run{}, nil }, wantRuns: 1},
 		{name: "outside window", payload: SchedulerPayload{JobID: "office-hours"}, wantSkipped: "outside"},
 		{name: "outside window, manual", payload: SchedulerPayload{JobID: "office-hours", Trigger: "manual"}, run: func() (run.Run, error) { return run.Run{}, nil }, wantRuns: 1},
@@ -292,6 +294,9 @@ func TestFetchHandler(t *testing.T) {
 			}
 			if len(r.reqs) != tt.wantRuns {
 				t.Errorf("got %d runs, want %d", len(r.reqs), tt.wantRuns)
+			}
+			if len(r.reqs) > 0 && r.reqs[0].Force != tt.payload.Force {
+				t.Errorf("got Force %v, want the payload's %v", r.reqs[0].Force, tt.payload.Force)
 			}
 			if len(r.reqs) > 0 && r.reqs[0].Deadline.IsZero() {
 				t.Error("the run got no deadline from the Lambda context")

@@ -39,6 +39,8 @@ type Config struct {
 	// Crash injects crashes into fetch runs (tests).
 	Crash func(step fetch.Step, keys []string) error
 	Now   func() time.Time
+	// Progress receives each fetch run's advance after every batch.
+	Progress func(fetch.Progress)
 }
 
 // Build wires the stages with in-process queues.
@@ -56,6 +58,7 @@ func Build(c Config) *Local {
 	f := fetch.New(fetch.Options{
 		Store: c.Store, Blobs: c.Blobs, Queue: prepQ, Opener: c.Opener,
 		Notifier: c.Notifier, Logger: c.Logger, Crash: c.Crash, Now: c.Now, LeaseTTL: c.LeaseTTL,
+		Progress: c.Progress,
 		ErrorDetails: c.ErrorDetails,
 	})
 	p := preprocess.NewStage(preprocess.StageOptions{

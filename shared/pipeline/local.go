@@ -158,15 +158,20 @@ func (l *Local) Drain(ctx context.Context) error {
 // whoever consumes the queues (in a new process: the next run, which puts
 // it back on the queue).
 func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run.Run, error) {
+	return l.FetchJobWith(ctx, j, fetch.RunOptions{Trigger: trigger})
+}
+
+// FetchJobWith is FetchJob with the first run's options; the follow-up
+// runs keep its Force.
+func (l *Local) FetchJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions) ([]run.Run, error) {
 	var runs []run.Run
-	req := fetch.RunOptions{Trigger: trigger}
 	for {
 		r, err := l.o.Fetch.Run(ctx, j, req)
 		runs = append(runs, r)
 		if err != nil || !r.More {
 			return runs, err
 		}
-		req = fetch.RunOptions{Trigger: "continue"}
+		req = fetch.RunOptions{Trigger: "continue", Force: req.Force}
 	}
 }
 
@@ -174,18 +179,24 @@ func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run
 // waits for the queues to drain, and applies the dispositions. Workers
 // must be started.
 func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueAll bool) ([]run.Run, error) {
+	return l.RunJobWith(ctx, j, fetch.RunOptions{Trigger: trigger, RequeueAll: requeueAll})
+}
+
+// RunJobWith is RunJob with the first run's options; the follow-up runs
+// keep its Force. A disabled job's run ends at once (run.Disabled) and
+// nothing else touches its mailbox.
+func (l *Local) RunJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions) ([]run.Run, error) {
 	var runs []run.Run
-	req := fetch.RunOptions{Trigger: trigger, RequeueAll: requeueAll}
 	for {
 		r, err := l.o.Fetch.Run(ctx, j, req)
 		runs = append(runs, r)
-		if err != nil {
+		if err != nil || r.Status == run.Disabled {
 			return runs, err
 		}
 		if !r.More {
 			break
 		}
-		req = fetch.RunOptions{Trigger: "continue"}
+		req = fetch.RunOptions{Trigger: "continue", Force: req.Force}
 	}
 	if err := l.Drain(ctx); err != nil {
 		return runs, err

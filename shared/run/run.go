@@ -25,6 +25,10 @@ const (
 	// folder, so the run fetched nothing new; fetching resumes once fewer
 	// do (retried, moved back or cleared).
 	Paused Status = "paused"
+	// Disabled: the job is switched off (`connector disable`, or enabled:
+	// false in the jobs file), so the run ended at once and touched
+	// nothing; a forced run (`connector run --job`) still runs.
+	Disabled Status = "disabled"
 )
 
 // LimitNote is the note of a run that stopped at its message limit.

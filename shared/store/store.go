@@ -222,6 +222,7 @@ type Store interface {
 	Runs
 	Requests
 	JobStates
+	JobControls
 	Push
 	OneTime
 	Quotas

@@ -55,7 +55,7 @@ var allBuckets = [][]byte{
 	bucketLeases, bucketCursors, bucketLedger, bucketFingerprints, bucketLedgerMsgIDs,
 	bucketUndisposed, bucketUnfinished, bucketErrorFolder, bucketRuns, bucketRunsByStart,
 	bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs,
-	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending, bucketOnce,
+	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending, bucketOnce, bucketJobControls,
 }
 
 // Options tune the store; nil means defaults.

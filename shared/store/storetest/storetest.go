@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Cursors", testCursors},
 		{"JobStates", testJobStates},
+		{"JobControls", testJobControls},
 		{"Subscriptions", testSubscriptions},
 		{"PushPending", testPushPending},
 		{"PushPendingConcurrently", testPushPendingConcurrently},
