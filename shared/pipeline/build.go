@@ -58,7 +58,7 @@ func Build(c Config) *Local {
 	f := fetch.New(fetch.Options{
 		Store: c.Store, Blobs: c.Blobs, Queue: prepQ, Opener: c.Opener,
 		Notifier: c.Notifier, Logger: c.Logger, Crash: c.Crash, Now: c.Now, LeaseTTL: c.LeaseTTL,
-		Progress: c.Progress,
+		Progress:     c.Progress,
 		ErrorDetails: c.ErrorDetails,
 	})
 	p := preprocess.NewStage(preprocess.StageOptions{
