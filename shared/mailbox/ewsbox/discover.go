@@ -227,14 +227,12 @@ func (cfg *Config) resolver() *net.Resolver {
 	return net.DefaultResolver
 }
 
-// dial connects to host:port, resolving host with cfg.Resolver when set.
+// dial connects to host:port through cfg.Dial (the job's dialer, which
+// resolves names itself: a proxy does it remotely), or directly. A
+// Resolver given resolves host first, whichever dials.
 func (cfg *Config) dial(ctx context.Context, host string, port int, timeout time.Duration) (net.Conn, error) {
-	if cfg.Dial != nil {
-		// The job's dialer resolves names itself (a proxy does it remotely).
-		return mailconn.Dial(ctx, cfg.Dial, host, port, timeout)
-	}
 	if cfg.Resolver == nil || net.ParseIP(host) != nil {
-		return mailconn.Dial(ctx, nil, host, port, timeout)
+		return mailconn.Dial(ctx, cfg.Dial, host, port, timeout)
 	}
 	addrs, err := cfg.Resolver.LookupHost(ctx, host)
 	if err != nil || len(addrs) == 0 {
@@ -245,7 +243,7 @@ func (cfg *Config) dial(ctx context.Context, host string, port int, timeout time
 	}
 	var last error
 	for _, a := range addrs {
-		conn, err := mailconn.Dial(ctx, nil, a, port, timeout)
+		conn, err := mailconn.Dial(ctx, cfg.Dial, a, port, timeout)
 		if err == nil {
 			return conn, nil
 		}
