@@ -431,7 +431,7 @@ func shown(s string) string { return controlchar.Escape(s, false) }
 type logPublisher struct{ log *slog.Logger }
 
 func (p logPublisher) Publish(_ context.Context, e event.Event) error {
-	p.log.Info("event", "type", e.Type, "job", e.JobID, "ledgerKey", e.LedgerKey, "request", e.RequestNumber,
+	p.log.Debug("event", "type", e.Type, "job", e.JobID, "ledgerKey", e.LedgerKey, "request", e.RequestNumber,
 		"conversation", e.ConversationID, "reason", e.Reason, "time", e.Time.Format(time.RFC3339))
 	return nil
 }

@@ -113,7 +113,7 @@ func (c *Consumer) Consume(ctx context.Context, d Delivery) Verdict {
 	}
 	log := c.o.Logger.With("stage", c.o.Name, "job", p.JobID, "ledgerKey", p.Key, "attempt", d.ReceiveCount)
 	if e, err := c.o.Ledger.Entry(ctx, p.JobID, p.Key); err == nil && e.State.Final() {
-		log.Info("outcome already recorded; dropping the delivery", "state", e.State)
+		log.Debug("outcome already recorded; dropping the delivery", "state", e.State)
 		return Delete
 	}
 	if d.Queue != nil && d.Receipt != "" {

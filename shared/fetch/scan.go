@@ -190,7 +190,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				// Same bytes under another identity: the server renumbered
 				// the folder, or the message was copied. It is recorded so
 				// its disposition follows, and processed once only.
-				rs.log.Info("same message already taken", "ledgerKey", e.Key, "duplicateOf", rr.Existing.Key)
+				rs.log.Debug("same message already taken", "ledgerKey", e.Key, "duplicateOf", rr.Existing.Key)
 				e.State, e.DuplicateOf, e.Fingerprint = ledger.Duplicate, rr.Existing.Key, ""
 				e.RawKey = rr.Existing.RawKey
 				dups = append(dups, e)

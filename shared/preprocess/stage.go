@@ -129,7 +129,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 		}
 	}
 	if len(m.Warnings) > 0 {
-		s.o.Logger.Info("preprocessed with warnings", "job", p.JobID, "ledgerKey", p.Key, "warnings", m.Warnings)
+		s.o.Logger.Debug("preprocessed with warnings", "job", p.JobID, "ledgerKey", p.Key, "warnings", m.Warnings)
 	}
 	return s.forward(ctx, p)
 }

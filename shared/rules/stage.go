@@ -148,7 +148,7 @@ func (s *Stage) Handle(ctx context.Context, p ledger.Pointer) error {
 		out, err := s.commit(ctx, j, e, m, d)
 		switch {
 		case err == nil:
-			log.Info("message processed", "action", d.Action, "statement", d.Statement, "request", out.Entry.RequestID, "reason", d.Reason)
+			log.Debug("message processed", "action", d.Action, "statement", d.Statement, "request", out.Entry.RequestID, "reason", d.Reason)
 			s.publish(ctx, j, out.Entry, m, d, out, log)
 			s.notices(ctx, j, m, d, out, log)
 			return nil
