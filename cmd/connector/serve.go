@@ -60,6 +60,8 @@ func (l *localRun) serve(ctx context.Context, jobs []*job.Job, stdout io.Writer)
 		delete(requeue, jobID)
 		mu.Unlock()
 		runs, err := l.p.RunJob(ctx, j, "schedule", all)
+		l.prog.end()
+		l.prog.forget(jobID)
 		if len(runs) > 0 && runs[0].Status == run.Disabled {
 			mu.Lock()
 			requeue[jobID] = all
@@ -95,7 +97,10 @@ func (l *localRun) startup(ctx context.Context, jobs []*job.Job, stdout io.Write
 			requeue[j.ID] = true
 			continue
 		case j.Schedule.Within(now):
-			if _, err := l.p.RunJob(ctx, j, "startup", true); err != nil {
+			_, err := l.p.RunJob(ctx, j, "startup", true)
+			l.prog.end()
+			l.prog.forget(j.ID)
+			if err != nil {
 				l.log.Error("startup run", "job", j.ID, "err", err)
 			}
 		default:
