@@ -10,8 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailconnector/shared/blob"
+	"mailconnector/shared/fetch"
+	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
+	"mailconnector/shared/preprocess"
 	"mailconnector/shared/store"
 )
 
@@ -83,6 +87,9 @@ func cmdMessagesShow(ctx context.Context, c *common, id, key string, stdout io.W
 	}
 	field("went to", "%s", wentTo(e))
 	m, note := normalized(ctx, b, e)
+	if m == nil && sealedAway(ctx, b, e) {
+		m, note = fromSealed(ctx, c, b, e)
+	}
 	if m == nil {
 		field("text", "(%s)", note)
 	} else {
@@ -164,4 +171,42 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// sealedAway reports whether the normalized message is gone because the
+// mail's details were sealed when it went to the error folder.
+func sealedAway(ctx context.Context, b *backend, e ledger.Entry) bool {
+	if b.blobs == nil || e.NormKey == "" {
+		return false
+	}
+	rc, err := b.blobs.Get(ctx, e.NormKey)
+	if err == nil {
+		rc.Close()
+	}
+	return errors.Is(err, blob.ErrNotFound)
+}
+
+// fromSealed preprocesses the sealed copy of a mail in the error folder
+// again (under the job's preprocessing rules when the jobs file is given)
+// to show its text and attachments; it needs the error details' key, as
+// `connector errors export` does, and stores nothing.
+func fromSealed(ctx context.Context, c *common, b *backend, e ledger.Entry) (*message.Message, string) {
+	stores, err := c.errorDetails(ctx, b, false)
+	if err != nil {
+		return nil, fmt.Sprintf("sealed with the error details; unreadable here: %v", err)
+	}
+	rc, err := stores.details.Get(ctx, ledger.ErrorDetailKey(e.JobID, e.Key, fetch.DetailMessage))
+	if err != nil {
+		return nil, fmt.Sprintf("sealed with the error details; unreadable here: %v", err)
+	}
+	defer rc.Close()
+	var j *job.Job
+	if c.jobsFile != "" {
+		j, _ = c.job(e.JobID)
+	}
+	m, err := preprocess.Process(ctx, rc, &preprocess.Options{Job: j})
+	if err != nil {
+		return nil, fmt.Sprintf("sealed with the error details; preprocess it again: %v", err)
+	}
+	return m, ""
 }
