@@ -34,6 +34,7 @@ type runFlags struct {
 	once      bool
 	only      string
 	fetchOnly bool
+	trace     bool
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -59,6 +60,7 @@ Exit codes of run --once (for cron scripts, as fetchmail's):
 	cmd.Flags().BoolVar(&f.once, "once", false, "run each job once, wait for its mail to be processed, and exit")
 	cmd.Flags().StringVar(&f.only, "job", "", "run only this job (also when it is disabled)")
 	cmd.Flags().BoolVar(&f.fetchOnly, "fetch-only", false, "with --once: fetch and record new mail, and leave its processing to the next run")
+	cmd.Flags().BoolVar(&f.trace, "trace", false, "with --once: record each run's protocol conversation (connector runs JOB --trace RUN prints it)")
 	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: exitConfig, msg: fmt.Sprintf("%s: %v\n%s", cmd.CommandPath(), err, cmd.UsageString())}
 	})
@@ -112,7 +114,7 @@ func cmdRun(ctx context.Context, c *common, f runFlags, stdout, stderr io.Writer
 	}
 	defer l.close()
 	if f.fetchOnly {
-		return l.fetchOnly(ctx, l.switchable(ctx, f.only), f.only != "", stdout)
+		return l.fetchOnly(ctx, l.switchable(ctx, f.only), fetch.RunOptions{Trigger: "manual", Force: f.only != "", Trace: f.trace}, stdout)
 	}
 	chosen, err := l.choose(ctx, f.only)
 	if err != nil {
@@ -121,7 +123,7 @@ func cmdRun(ctx context.Context, c *common, f runFlags, stdout, stderr io.Writer
 	wait := l.startWorkers(ctx)
 	defer wait()
 	if f.once {
-		return l.runOnce(ctx, chosen, f.only != "", stdout)
+		return l.runOnce(ctx, chosen, fetch.RunOptions{Trigger: "manual", RequeueAll: true, Force: f.only != "", Trace: f.trace}, stdout)
 	}
 	return l.serve(ctx, chosen, stdout)
 }
@@ -262,10 +264,10 @@ func (l *localRun) startWorkers(ctx context.Context) (wait func()) {
 
 // fetchOnly runs the fetch stage of each job and leaves the processing to
 // the next run.
-func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, forced bool, stdout io.Writer) error {
+func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, req fetch.RunOptions, stdout io.Writer) error {
 	var t runTally
 	for _, j := range jobs {
-		runs, err := l.p.FetchJobWith(ctx, j, fetch.RunOptions{Trigger: "manual", Force: forced})
+		runs, err := l.p.FetchJobWith(ctx, j, req)
 		l.prog.end()
 		t.add(stdout, j, runs, err)
 	}
@@ -277,10 +279,10 @@ func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, forced bool, 
 
 // runOnce runs each job until its mail is processed, prints the new
 // requests, and exits with the code the outcome calls for.
-func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, forced bool, stdout io.Writer) error {
+func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, req fetch.RunOptions, stdout io.Writer) error {
 	var t runTally
 	for _, j := range jobs {
-		runs, err := l.p.RunJobWith(ctx, j, fetch.RunOptions{Trigger: "manual", RequeueAll: true, Force: forced})
+		runs, err := l.p.RunJobWith(ctx, j, req)
 		l.prog.end()
 		t.add(stdout, j, runs, err)
 	}
@@ -363,6 +365,9 @@ func printRun(w io.Writer, r run.Run) {
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+	if r.Trace != "" {
+		fmt.Fprintf(w, "  trace: connector runs %s --trace %s\n", r.JobID, r.ID)
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 	"io"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
 	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/blob"
+	"mailconnector/shared/blob/sealed"
+	"mailconnector/shared/blob/sealed/kmskeys"
 	"mailconnector/shared/mailbox/mailtrace"
 )
 
@@ -19,7 +23,11 @@ func cmdRunTrace(ctx context.Context, c *common, id, runID string, stdout io.Wri
 		return err
 	}
 	defer done()
-	r, err := blobs.Get(ctx, mailtrace.Key(id, runID))
+	r, err := blobs.sealed.Get(ctx, mailtrace.Key(id, runID))
+	if errors.Is(err, sealed.ErrTampered) {
+		// Stored before traces were sealed, or where they are not.
+		r, err = blobs.plain.Get(ctx, mailtrace.Key(id, runID))
+	}
 	if errors.Is(err, blob.ErrNotFound) {
 		return &exitError{code: 1, msg: fmt.Sprintf("connector: run %s of job %s has no trace in %s (turn it on with debug.trace in the jobs file)", runID, id, where(c))}
 	}
@@ -31,22 +39,33 @@ func cmdRunTrace(ctx context.Context, c *common, id, runID string, stdout io.Wri
 	return err
 }
 
-// traceBlobs is the blob store runs keep their traces in: the state
-// directory's, or with --aws the stack's bucket (CONNECTOR_BUCKET).
-func traceBlobs(ctx context.Context, c *common) (blob.Store, func(), error) {
+// traceStores are where runs keep their traces: sealed with the error
+// details' key, or plain where runs do not seal them.
+type traceStores struct{ sealed, plain blob.Store }
+
+// traceBlobs opens the stores runs keep their traces in: the state
+// directory's, sealed with the secrets file's error-details key, or with
+// --aws the stack's bucket (CONNECTOR_BUCKET), sealed with its KMS key
+// when CONNECTOR_ERROR_KEY names one.
+func traceBlobs(ctx context.Context, c *common) (traceStores, func(), error) {
 	if !c.aws {
 		loc, err := openLocal(c.stateDir)
 		if err != nil {
-			return nil, nil, err
+			return traceStores{}, nil, err
 		}
-		return loc.blobs, func() { loc.Close() }, nil
+		return traceStores{sealed: sealed.New(loc.blobs, &localErrorKey{res: loc.secrets}), plain: loc.blobs}, func() { loc.Close() }, nil
 	}
 	cfg, ac, err := awsConfig(ctx)
 	if err != nil {
-		return nil, nil, err
+		return traceStores{}, nil, err
 	}
 	if ac.Bucket = os.Getenv(envnames.Bucket); ac.Bucket == "" {
-		return nil, nil, &exitError{code: 2, msg: "connector: runs --trace --aws needs " + envnames.Bucket + " (the stack's bucket)"}
+		return traceStores{}, nil, &exitError{code: 2, msg: "connector: runs --trace --aws needs " + envnames.Bucket + " (the stack's bucket)"}
 	}
-	return ac.Blobs(cfg), func() {}, nil
+	plain := ac.Blobs(cfg)
+	out := traceStores{sealed: plain, plain: plain}
+	if key := os.Getenv(envnames.ErrorKey); key != "" {
+		out.sealed = sealed.New(plain, kmskeys.New(kms.NewFromConfig(cfg), key, kmskeys.PurposeErrorDetails))
+	}
+	return out, func() {}, nil
 }

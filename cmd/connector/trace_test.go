@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,6 +59,35 @@ func TestTraceOfTestAndRuns(t *testing.T) {
 		t.Fatalf("runs --trace: %v", err)
 	}
 	clean("runs --trace", out)
+	// The stored trace is sealed with the error details' key: the state
+	// directory holds no readable copy.
+	stored, err := os.ReadFile(filepath.Join(state, "blobs", "traces", "support", m[1]+".txt"))
+	if err != nil {
+		t.Fatalf("the stored trace: %v", err)
+	}
+	if strings.Contains(string(stored), "ResponseClass") || strings.Contains(string(stored), "POST") {
+		t.Errorf("the trace is stored readable in the state directory:\n%.300s", stored)
+	}
+
+	// run --once --trace records a trace for a job whose debug.trace is off.
+	plain := writeJobsServer(t, fmt.Sprintf("{protocol: ews, ews: {url: %q}, auth: {secret: %s}}", url, secret), "")
+	srv.Deliver(address, "Inbox", mailboxtest.Message("second@ews.example", 200))
+	state2 := t.TempDir()
+	out, _, err = cli(t, "run", "--once", "--trace", "--jobs", plain, "--state", state2)
+	if err != nil {
+		t.Fatalf("run --trace: %v\n%s", err, out)
+	}
+	m = regexp.MustCompile(`trace: connector runs support --trace (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("run --once --trace: got\n%s\nwant the trace named", out)
+	}
+	out, _, err = cli(t, "runs", "support", "--trace", m[1], "--state", state2)
+	if err != nil {
+		t.Fatalf("runs --trace after run --trace: %v", err)
+	}
+	if !strings.Contains(out, "http C: POST "+url) || strings.Contains(out, "pw-"+secret) {
+		t.Errorf("runs --trace after run --trace: got\n%s", out)
+	}
 
 	_, _, err = cli(t, "runs", "support", "--trace", "20260101T000000Z-00000000", "--state", state)
 	if code, msg := exitMsg(err); code != 1 || !strings.Contains(msg, "has no trace") {

@@ -22,15 +22,20 @@ func startTrace(ctx context.Context, j *job.Job, req RunOptions, now time.Time) 
 	return mailtrace.With(ctx, rec), rec
 }
 
-// saveTrace stores the run's trace in the blob store, keyed by the run
-// (mailtrace.Key), and names it in the run record. The blob store keeps
-// it encrypted at rest on AWS (S3 server-side encryption).
+// saveTrace stores the run's trace keyed by the run (mailtrace.Key) and
+// names it in the run record. It is sealed like the error details
+// (Options.ErrorDetails) when those are sealed; otherwise it sits in the
+// blob store, which on AWS encrypts at rest (S3 server-side encryption).
 func (s *Service) saveTrace(ctx context.Context, r *run.Run, rec *mailtrace.Recorder, log *slog.Logger) {
 	if rec == nil {
 		return
 	}
 	key := mailtrace.Key(r.JobID, r.ID)
-	if _, err := s.o.Blobs.Put(ctx, key, strings.NewReader(rec.String())); err != nil {
+	to := s.o.Blobs
+	if s.o.ErrorDetails != nil {
+		to = s.o.ErrorDetails
+	}
+	if _, err := to.Put(ctx, key, strings.NewReader(rec.String())); err != nil {
 		log.Error("store the run's trace", "err", err)
 		r.Notes = append(r.Notes, "the protocol trace could not be stored: "+err.Error())
 		return

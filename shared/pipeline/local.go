@@ -162,7 +162,7 @@ func (l *Local) FetchJob(ctx context.Context, j *job.Job, trigger string) ([]run
 }
 
 // FetchJobWith is FetchJob with the first run's options; the follow-up
-// runs keep its Force.
+// runs keep its Force and Trace.
 func (l *Local) FetchJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions) ([]run.Run, error) {
 	var runs []run.Run
 	for {
@@ -171,7 +171,7 @@ func (l *Local) FetchJobWith(ctx context.Context, j *job.Job, req fetch.RunOptio
 		if err != nil || !r.More {
 			return runs, err
 		}
-		req = fetch.RunOptions{Trigger: "continue", Force: req.Force}
+		req = fetch.RunOptions{Trigger: "continue", Force: req.Force, Trace: req.Trace}
 	}
 }
 
@@ -183,7 +183,7 @@ func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueA
 }
 
 // RunJobWith is RunJob with the first run's options; the follow-up runs
-// keep its Force. A disabled job's run ends at once (run.Disabled) and
+// keep its Force and Trace. A disabled job's run ends at once (run.Disabled) and
 // nothing else touches its mailbox.
 func (l *Local) RunJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions) ([]run.Run, error) {
 	var runs []run.Run
@@ -196,7 +196,7 @@ func (l *Local) RunJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions
 		if !r.More {
 			break
 		}
-		req = fetch.RunOptions{Trigger: "continue", Force: req.Force}
+		req = fetch.RunOptions{Trigger: "continue", Force: req.Force, Trace: req.Trace}
 	}
 	if err := l.Drain(ctx); err != nil {
 		return runs, err
