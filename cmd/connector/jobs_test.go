@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
@@ -91,19 +89,7 @@ func TestJobsGolden(t *testing.T) {
 	if err := cmdJobs(context.Background(), c, now, time.UTC, &b); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "jobs.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), b.String()); d != "" {
-		t.Errorf("jobs (-want +got):\n%s", d)
-	}
+	checkGolden(t, "jobs.golden", b.String(), "jobs")
 	for _, s := range []string{"disabled  connector disable", "disabled by ann@desk", "mailbox migration", "enabled   jobs file"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("jobs: got\n%s\nwant it to contain %q", b.String(), s)

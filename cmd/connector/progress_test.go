@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/fetch"
 )
@@ -40,19 +36,7 @@ func TestProgressGolden(t *testing.T) {
 			var b bytes.Buffer
 			pr := newProgress(&b, tt.tty, func() time.Time { return clock })
 			progressBatches(pr, &clock)
-			golden := filepath.Join("testdata", "progress-"+tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(string(want), b.String()); d != "" {
-				t.Errorf("progress (-want +got):\n%s", d)
-			}
+			checkGolden(t, "progress-"+tt.name+".golden", b.String(), "progress")
 			lines := strings.Count(b.String(), "\n")
 			if tt.tty && lines != 1 {
 				t.Errorf("terminal: got %d lines, want 1 rewritten in place", lines)
