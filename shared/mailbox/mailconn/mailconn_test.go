@@ -21,11 +21,21 @@ import (
 // from notBefore to notAfter, signed by a new CA whose PEM file it returns.
 func tlsServer(t *testing.T, names []string, notBefore, notAfter time.Time) (port int, caFile string) {
 	t.Helper()
+	ln, caFile := serveTLS(t, names, notBefore, notAfter, &tls.Config{})
+	return ln.Addr().(*net.TCPAddr).Port, caFile
+}
+
+// serveTLS listens on 127.0.0.1 with cfg and a certificate for names,
+// valid from notBefore to notAfter, signed by a new CA whose PEM file it
+// returns; each connection that completes the handshake is greeted as an
+// IMAP server greets, then closed.
+func serveTLS(t *testing.T, names []string, notBefore, notAfter time.Time, cfg *tls.Config) (net.Listener, string) {
+	t.Helper()
 	certs, err := dovecottest.MakeCerts(names, nil, notBefore, notAfter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, certs.CA, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +43,8 @@ func tlsServer(t *testing.T, names []string, notBefore, notAfter time.Time) (por
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+	cfg.Certificates = []tls.Certificate{pair}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +56,14 @@ func tlsServer(t *testing.T, names []string, notBefore, notAfter time.Time) (por
 				return
 			}
 			go func() {
-				c.(*tls.Conn).Handshake()
+				if c.(*tls.Conn).Handshake() == nil {
+					c.Write([]byte("* OK ready\r\n"))
+				}
 				c.Close()
 			}()
 		}
 	}()
-	return ln.Addr().(*net.TCPAddr).Port, caFile
+	return ln, caFile
 }
 
 func TestCertificateFailuresSayWhy(t *testing.T) {

@@ -3,15 +3,12 @@ package mailconn_test
 import (
 	"crypto/tls"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox/mailconn"
-	"mailconnector/shared/testkit/dovecottest"
 )
 
 // oldTLSServer serves TLS on 127.0.0.1 speaking versions min to max only,
@@ -21,37 +18,7 @@ import (
 func oldTLSServer(t *testing.T, min, max uint16) (addr, caFile string) {
 	t.Helper()
 	now := time.Now()
-	certs, err := dovecottest.MakeCerts([]string{"localhost"}, nil, now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile = filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, certs.CA, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pair, err := tls.X509KeyPair(certs.Cert, certs.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: min, MaxVersion: max})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				if c.(*tls.Conn).Handshake() == nil {
-					c.Write([]byte("* OK ready\r\n"))
-				}
-				c.Close()
-			}()
-		}
-	}()
+	ln, caFile := serveTLS(t, []string{"localhost"}, now.Add(-time.Hour), now.Add(time.Hour), &tls.Config{MinVersion: min, MaxVersion: max})
 	return ln.Addr().String(), caFile
 }
 
