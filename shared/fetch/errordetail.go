@@ -54,8 +54,16 @@ func (rs *runState) sealDetails(ctx context.Context, e ledger.Entry) error {
 }
 
 // dropPlaintext removes the raw and normalized copies of e and its
-// attachments.
+// attachments. The sealed copies reach the disk first: a blob store that
+// syncs in batches (blob.Syncer) could otherwise persist the removal and
+// lose the sealed copy to a power cut.
 func (s *Service) dropPlaintext(ctx context.Context, e ledger.Entry) error {
+	sy, syncs := s.o.Blobs.(blob.Syncer)
+	if syncs {
+		if err := sy.Sync(ctx); err != nil {
+			return fmt.Errorf("store the sealed copy of %s: %w", e.Key, err)
+		}
+	}
 	norm := e.NormKey
 	if norm == "" {
 		norm = ledger.NormKey(e.JobID, e.Key)
@@ -67,7 +75,7 @@ func (s *Service) dropPlaintext(ctx context.Context, e ledger.Entry) error {
 			return fmt.Errorf("remove the plaintext copy %s of %s: %w", k, e.Key, err)
 		}
 	}
-	if sy, ok := s.o.Blobs.(blob.Syncer); ok {
+	if syncs {
 		return sy.Sync(ctx)
 	}
 	return nil
