@@ -310,7 +310,8 @@ func (r *synthResult) permissions(tb testing.TB, roleName string) map[string][]s
 
 // condition renders the only conditions the roles may carry: partition
 // key prefixes of the table (" LeadingKeys=A,B", ForAllValues:StringLike)
-// the services a KMS key is used through (" ViaService=dynamodb,sns"), and
+// the services a KMS key is used through (" ViaService=dynamodb,sns"), the
+// purpose in a KMS encryption context (" Purpose=error-details"), and
 // the service a role is passed to (" PassedToService=scheduler.amazonaws.com").
 func (r *synthResult) condition(tb testing.TB, roleName string, c any) string {
 	tb.Helper()
@@ -339,6 +340,9 @@ func (r *synthResult) condition(tb testing.TB, roleName string, c any) string {
 	}
 	if eq, ok := m["StringEquals"].(map[string]any); ok && len(eq) == 1 && eq["kms:ViaService"] != nil {
 		return " ViaService=" + values(eq["kms:ViaService"])
+	}
+	if eq, ok := m["StringEquals"].(map[string]any); ok && len(eq) == 1 && eq["kms:EncryptionContext:purpose"] != nil {
+		return " Purpose=" + values(eq["kms:EncryptionContext:purpose"])
 	}
 	if eq, ok := m["StringEquals"].(map[string]any); ok && len(eq) == 1 && eq["iam:PassedToService"] != nil {
 		return " PassedToService=" + values(eq["iam:PassedToService"])

@@ -18,8 +18,8 @@ import (
 // character are listed here and in the README ("Permissions"):
 //
 //   - S3 object ARNs end in a key prefix pattern (<bucket>/raw/*, norm/*,
-//     att/*): object permissions are granted per prefix, which is the
-//     point.
+//     att/*, err/*, traces/*): object permissions are granted per prefix,
+//     which is the point.
 //   - Log group ARNs end in ":*" (the log streams, which Lambda names).
 //   - Secrets Manager ARNs end in "-??????": a secret referenced by name
 //     has an ARN with six random characters that are unknown at synth.
@@ -159,6 +159,14 @@ func (c *ConnectorStack) grant() {
 	// fetch: raw mail in, pointers out, itself for follow-ups, secrets, alerts.
 	c.allow(fnFetch, append(append([]string{}, objectWrite...), "s3:GetObject", "s3:DeleteObject"), c.objects("raw"))
 	c.allow(fnFetch, []string{"s3:ListBucket"}, bucket)
+	// Error folder and traces: the sealed details (err/) and the run's
+	// protocol trace (traces/) are written, never read, by the function;
+	// the plaintext copies of an error mail are removed (the normalized
+	// message is read for the attachments it names).
+	c.allow(fnFetch, objectWrite, c.objects("err"), c.objects("traces"))
+	c.allow(fnFetch, []string{"s3:GetObject", "s3:DeleteObject"}, c.objects("norm"))
+	c.allow(fnFetch, []string{"s3:DeleteObject"}, c.objects("att"))
+	c.grantSealing(fnFetch)
 	c.allow(fnFetch, []string{"sqs:SendMessage"}, c.Queues[qPreprocess].QueueArn())
 	c.allow(fnFetch, []string{"sns:Publish"}, c.Topic.TopicArn())
 	// The follow-up invocation of itself is a separate policy: on the

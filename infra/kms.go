@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
+
+	"mailconnector/shared/blob/sealed"
 )
 
 // KMS: one customer-managed key, defined here, encrypts the table, the
@@ -64,5 +66,18 @@ func (c *ConnectorStack) grantKey(fn string) {
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources:  &[]*string{c.Key.KeyArn()},
 		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": via}},
+	}))
+}
+
+// grantSealing lets fn make data keys of the stack's key for the error
+// details and traces it seals (shared/blob/sealed/kmskeys), only with the
+// encryption context purpose=error-details, and not through any service.
+// It gets no kms:Decrypt for them: opening the sealed details is for the
+// operator who exports or retries (kms:Decrypt with the same condition).
+func (c *ConnectorStack) grantSealing(fn string) {
+	c.Roles[fn].AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("kms:GenerateDataKey"),
+		Resources:  &[]*string{c.Key.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:purpose": sealed.PurposeErrorDetails}},
 	}))
 }

@@ -275,6 +275,8 @@ func (c *ConnectorStack) defineStorage() {
 			{Id: jsii.String("expire-raw"), Prefix: jsii.String("raw/"), Expiration: days(c.Config.RawMailDays)},
 			{Id: jsii.String("expire-norm"), Prefix: jsii.String("norm/"), Expiration: days(c.Config.RetainDays)},
 			{Id: jsii.String("expire-att"), Prefix: jsii.String("att/"), Expiration: days(c.Config.RetainDays)},
+			// A run's protocol trace holds parts of the mail it fetched.
+			{Id: jsii.String("expire-traces"), Prefix: jsii.String("traces/"), Expiration: days(c.Config.RawMailDays)},
 			// Streamed uploads are multipart; a crashed one leaves parts behind.
 			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: days(7)},
 		},
@@ -351,6 +353,9 @@ func (c *ConnectorStack) defineFunctions(assets map[string]string) {
 		fnFetch: {
 			envnames.PreprocessQueueURL: c.Queues[qPreprocess].QueueUrl(),
 			envnames.AlertTopicARN:      c.Topic.TopicArn(),
+			// The error details are sealed with data keys from the stack's
+			// key (encryption context purpose=error-details; kms.go).
+			envnames.ErrorKey: c.Key.KeyArn(),
 		},
 		fnPreprocess: {
 			envnames.RulesQueueURL: c.Queues[qRules].QueueUrl(),
@@ -497,7 +502,8 @@ func (c *ConnectorStack) defineOutputs() {
 	out("TableName", "DynamoDB table ("+envnames.Table+")", c.Table.TableName())
 	out("BucketName", "S3 bucket for raw and normalized mail ("+envnames.Bucket+")", c.Bucket.BucketName())
 	out("AlertTopicArn", "SNS topic for administrator alerts", c.Topic.TopicArn())
-	out("KeyArn", "KMS key that encrypts the table, the bucket, the queues and the alert topic", c.Key.KeyArn())
+	out("KeyArn", "KMS key that encrypts the table, the bucket, the queues and the alert topic, and seals the error details ("+envnames.ErrorKey+")", c.Key.KeyArn())
+	out("PreprocessQueueUrl", "the preprocess queue ("+envnames.PreprocessQueueURL+"; connector retry --aws sends retries to it)", c.Queues[qPreprocess].QueueUrl())
 	out("FetchFunctionName", "the fetch function (invoke with {\"jobId\":\"ID\"})", c.Functions[fnFetch].FunctionName())
 	out("ScheduleGroupName", "EventBridge Scheduler group with one schedule per job", c.ScheduleGroup.Name())
 	out("ScheduleSync", "what this deploy did to the jobs' schedules", c.ScheduleSync.GetAttString(jsii.String(schedsync.AttrSummary)))

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/job"
 	"mailconnector/shared/metrics"
 	"mailconnector/shared/store/dynamostore"
@@ -124,6 +125,7 @@ func TestBucket(t *testing.T) {
 				map[string]any{"Id": "expire-raw", "Prefix": "raw/", "ExpirationInDays": 7, "Status": "Enabled"},
 				map[string]any{"Id": "expire-norm", "Prefix": "norm/", "ExpirationInDays": 400, "Status": "Enabled"},
 				map[string]any{"Id": "expire-att", "Prefix": "att/", "ExpirationInDays": 400, "Status": "Enabled"},
+				map[string]any{"Id": "expire-traces", "Prefix": "traces/", "ExpirationInDays": 7, "Status": "Enabled"},
 			})},
 		})
 	})
@@ -164,6 +166,13 @@ func TestKMSKey(t *testing.T) {
 	outs := r.JSON["Outputs"].(map[string]any)
 	if o, ok := outs["KeyArn"].(map[string]any); !ok || r.render(o["Value"]) != "${Key.Arn}" {
 		t.Errorf("KeyArn output: got %v, want the key's ARN", outs["KeyArn"])
+	}
+	if o, ok := outs["PreprocessQueueUrl"].(map[string]any); !ok || r.render(o["Value"]) != "${Queue:preprocess}" {
+		t.Errorf("PreprocessQueueUrl output (for connector retry --aws): got %v, want the preprocess queue's URL", outs["PreprocessQueueUrl"])
+	}
+	// The fetch function seals the error details with the key.
+	if got := r.environment(t, fnFetch)[envnames.ErrorKey]; got != "${Key.Arn}" {
+		t.Errorf("fetch %s: got %q, want the key's ARN", envnames.ErrorKey, got)
 	}
 	topic := r.props(t, r.logicalID(t, "Topic"))
 	if got, want := r.render(topic["KmsMasterKeyId"]), "${Key.Arn}"; got != want {
@@ -279,6 +288,7 @@ func TestFunctions(t *testing.T) {
 		{fnFetch, 900, 512, with(map[string]string{
 			"CONNECTOR_PREPROCESS_QUEUE_URL": "${Queue:preprocess}",
 			"CONNECTOR_ALERT_TOPIC_ARN":      "${Topic}",
+			"CONNECTOR_ERROR_KEY":            "${Key.Arn}",
 		})},
 		{fnPreprocess, 300, 1024, with(map[string]string{"CONNECTOR_RULES_QUEUE_URL": "${Queue:rules}"})},
 		{fnRules, 60, 256, with(map[string]string{"CONNECTOR_EVENT_BUS": "default", "CONNECTOR_ALERT_TOPIC_ARN": "${Topic}"})},
@@ -573,6 +583,7 @@ func fullPermissions(secrets []string) map[string]map[string][]string {
 		return m
 	}
 	raw, norm, att := "${Bucket.Arn}/raw/*", "${Bucket.Arn}/norm/*", "${Bucket.Arn}/att/*"
+	errs, traces := "${Bucket.Arn}/err/*", "${Bucket.Arn}/traces/*"
 	consume := func(queues ...string) map[string][]string {
 		m := map[string][]string{}
 		for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"} {
@@ -598,7 +609,13 @@ func fullPermissions(secrets []string) map[string]map[string][]string {
 	}
 	return map[string]map[string][]string{
 		fnFetch: base(fnFetch, map[string][]string{
-			"s3:PutObject": {raw}, "s3:AbortMultipartUpload": {raw}, "s3:GetObject": {raw}, "s3:DeleteObject": {raw},
+			// Raw mail in; an error mail's details sealed (err/), its
+			// plaintext copies removed; the run's trace (traces/).
+			"s3:PutObject": {errs, raw, traces}, "s3:AbortMultipartUpload": {errs, raw, traces},
+			"s3:GetObject": {norm, raw}, "s3:DeleteObject": {att, norm, raw},
+			// Sealing: data keys for the error details only, not through a
+			// service, and no kms:Decrypt for them.
+			"kms:GenerateDataKey": {"${Key.Arn} Purpose=error-details"},
 			"s3:ListBucket":                 {"${Bucket.Arn}"},
 			"sqs:SendMessage":               {"${Queue:preprocess.Arn}"},
 			"sns:Publish":                   {"${Topic}"},
@@ -656,7 +673,7 @@ func TestLeastPrivilege(t *testing.T) {
 // allowedWildcards are the only resources that may hold * or ?: see the
 // list in iam.go.
 var allowedWildcards = []string{
-	"${Bucket.Arn}/raw/*", "${Bucket.Arn}/norm/*", "${Bucket.Arn}/att/*",
+	"${Bucket.Arn}/raw/*", "${Bucket.Arn}/norm/*", "${Bucket.Arn}/att/*", "${Bucket.Arn}/err/*", "${Bucket.Arn}/traces/*",
 	":secret:",
 	"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/mail-connector/*",
 }

@@ -106,7 +106,7 @@ func (c *common) errorDetails(ctx context.Context, b *backend, create bool) (*er
 	}
 	bucket, keyID := os.Getenv(envnames.Bucket), os.Getenv(envnames.ErrorKey)
 	if bucket == "" || keyID == "" {
-		return nil, &exitError{code: 2, msg: fmt.Sprintf("connector: --aws needs %s and %s (the stack's BucketName and ErrorKeyArn outputs)", envnames.Bucket, envnames.ErrorKey)}
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("connector: --aws needs %s and %s (the stack's BucketName and KeyArn outputs)", envnames.Bucket, envnames.ErrorKey)}
 	}
 	cfg, ac, err := awsConfig(ctx)
 	if err != nil {

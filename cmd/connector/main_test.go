@@ -244,7 +244,7 @@ func TestSampleShowsTheOldestMessageAndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := writeJobs(t, plain, u, "")
-	out, _, err := cli(t, "sample", "support", "--jobs", jobs)
+	out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs)
 	if err != nil {
 		t.Fatalf("sample: %v", err)
 	}
@@ -367,6 +367,9 @@ func TestAWSCommands(t *testing.T) {
 		if err != nil || !strings.Contains(out, tt.want) {
 			t.Errorf("%v: got %v\n%s\nwant %q", tt.args, err, out, tt.want)
 		}
+	}
+	if _, _, err := cli(t, "retry", "support", "k1", "--aws", "--jobs", jobs); err == nil || !strings.Contains(err.Error(), "CONNECTOR_PREPROCESS_QUEUE_URL and CONNECTOR_BUCKET (the stack's PreprocessQueueUrl and BucketName outputs)") {
+		t.Errorf("retry --aws without the queue and bucket: got %v, want a message naming both and their outputs", err)
 	}
 	t.Setenv("CONNECTOR_TABLE", "")
 	if _, _, err := cli(t, "runs", "support", "--aws"); err == nil || !strings.Contains(err.Error(), "CONNECTOR_TABLE") {

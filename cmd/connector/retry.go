@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
@@ -109,17 +111,29 @@ func retryLocal(ctx context.Context, c *common, j *job.Job, do func(*fetch.Servi
 }
 
 // retryAWS records the retries in the deployed stack and sends them to its
-// preprocess queue; the functions process them.
+// preprocess queue; the functions process them. A message whose details
+// were sealed in the error folder gets its raw copy back from the sealed
+// one first, which needs the stack's key (CONNECTOR_ERROR_KEY) and
+// kms:Decrypt on it for the caller.
 func retryAWS(ctx context.Context, c *common, do func(*fetch.Service) ([]fetch.RetryResult, error)) ([]fetch.RetryResult, func(string) string, error) {
 	b, err := c.backend(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer b.close()
-	if b.preprocess == nil {
-		return nil, nil, &exitError{code: 2, msg: "connector: retry --aws needs CONNECTOR_PREPROCESS_QUEUE_URL (the URL of the stack's preprocess queue, as the fetch function has it)"}
+	if b.preprocess == nil || b.blobs == nil {
+		return nil, nil, &exitError{code: 2, msg: fmt.Sprintf("connector: retry --aws needs %s and %s (the stack's PreprocessQueueUrl and BucketName outputs), and %s (KeyArn) for mail whose details are sealed in the error folder",
+			envnames.PreprocessQueueURL, envnames.Bucket, envnames.ErrorKey)}
 	}
-	res, err := do(fetch.New(fetch.Options{Store: b.store, Queue: b.preprocess, Logger: c.logger(io.Discard)}))
+	opts := fetch.Options{Store: b.store, Blobs: b.blobs, Queue: b.preprocess, Logger: c.logger(io.Discard)}
+	if os.Getenv(envnames.ErrorKey) != "" {
+		es, err := c.errorDetails(ctx, b, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.ErrorDetails = es.details
+	}
+	res, err := do(fetch.New(opts))
 	return res, func(string) string { return "queued for processing" }, err
 }
 

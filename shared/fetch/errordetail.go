@@ -142,7 +142,7 @@ func (s *Service) rawBack(ctx context.Context, e ledger.Entry) error {
 		return fmt.Errorf("read the raw copy of %s: %w", e.Key, err)
 	}
 	if s.o.ErrorDetails == nil {
-		return fmt.Errorf("the raw copy of %s is not stored", e.Key)
+		return fmt.Errorf("the raw copy of %s is not stored in the clear, and no key was given to open its sealed copy", e.Key)
 	}
 	sealed, err := s.o.ErrorDetails.Get(ctx, ledger.ErrorDetailKey(e.JobID, e.Key, DetailMessage))
 	if err != nil {

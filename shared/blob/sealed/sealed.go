@@ -53,6 +53,11 @@ var _ blob.Store = (*Store)(nil)
 // New returns a Store that keeps sealed objects in blobs, under keys.
 func New(blobs blob.Store, keys Keys) *Store { return &Store{blobs: blobs, keys: keys} }
 
+// PurposeErrorDetails names what the error details (and traces) are sealed
+// for: the KMS encryption context's purpose of their data keys, and the
+// name of the local key in the secrets file.
+const PurposeErrorDetails = "error-details"
+
 const (
 	magic     = "mailconnector-sealed-v1\n"
 	chunkSize = 64 << 10

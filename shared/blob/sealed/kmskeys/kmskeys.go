@@ -24,8 +24,9 @@ type Client interface {
 }
 
 // PurposeErrorDetails is the encryption context's purpose of the error
-// details' data keys.
-const PurposeErrorDetails = "error-details"
+// details' data keys (sealed.PurposeErrorDetails, which the stack's key
+// grants name).
+const PurposeErrorDetails = sealed.PurposeErrorDetails
 
 // Keys makes data keys under one KMS key.
 type Keys struct {
