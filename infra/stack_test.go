@@ -615,7 +615,7 @@ func fullPermissions(secrets []string) map[string]map[string][]string {
 			"s3:GetObject": {norm, raw}, "s3:DeleteObject": {att, norm, raw},
 			// Sealing: data keys for the error details only, not through a
 			// service, and no kms:Decrypt for them.
-			"kms:GenerateDataKey": {"${Key.Arn} Purpose=error-details"},
+			"kms:GenerateDataKey":           {"${Key.Arn} Purpose=error-details"},
 			"s3:ListBucket":                 {"${Bucket.Arn}"},
 			"sqs:SendMessage":               {"${Queue:preprocess.Arn}"},
 			"sns:Publish":                   {"${Topic}"},
