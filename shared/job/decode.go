@@ -3,10 +3,11 @@ package job
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"mailconnector/shared/lazyre"
 )
 
 // UnknownKey is a key of the jobs file that no field of the job types
@@ -61,7 +62,7 @@ func parseNode(b []byte) (*yaml.Node, error) {
 	return nil, fmt.Errorf("line 1: %s", msg)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
+var yamlLine = lazyre.New(`^yaml: (line \d+: )?`)
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 

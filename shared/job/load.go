@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"mailconnector/shared/lazyre"
 )
 
 // Defaults applied by Load where the jobs file is silent.
@@ -106,7 +108,7 @@ func Parse(b []byte) (*File, error) {
 	return &f, nil
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idPattern = lazyre.New(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Validate applies defaults and checks every job, returning Errors with the
 // job id and field path of each problem.
@@ -277,7 +279,7 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-var secretPattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+var secretPattern = lazyre.New(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 func (j *Job) validate(add func(field, format string, args ...any)) {
 	s := &j.Server
@@ -538,9 +540,9 @@ var ConditionOps = []string{"equals", "contains", "startsWith", "endsWith", "reg
 // besides {{header:NAME}}.
 var TemplateNames = []string{"subject", "from", "from.name", "from.domain", "to", "cc", "replyTo", "text", "messageId", "date"}
 
-var domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+var domainPattern = lazyre.New(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 
-var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+var placeholder = lazyre.New(`\{\{\s*([^{}]*?)\s*\}\}`)
 
 // validTemplate returns "" or what is wrong with a field template.
 func validTemplate(t string) string {

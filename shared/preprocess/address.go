@@ -1,7 +1,6 @@
 package preprocess
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"mailconnector/shared/controlchar"
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/message"
 )
 
@@ -23,7 +23,7 @@ import (
 
 // addrLike finds address-shaped text in a decoded, NFKC-normalized
 // display name or comment.
-var addrLike = regexp.MustCompile(`[^\s<>,;:"'()\[\]@]+@[^\s<>,;:"'()\[\]@]+`)
+var addrLike = lazyre.New(`[^\s<>,;:"'()\[\]@]+@[^\s<>,;:"'()\[\]@]+`)
 
 // sender fills From and the sender's flags: FromNameLooksLikeAddress when
 // the field holds an address other than the sender's (in the display name

@@ -3,7 +3,6 @@ package preprocess
 import (
 	"bytes"
 	"io"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +15,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode/utf32"
+
+	"mailconnector/shared/lazyre"
 )
 
 // charsetAliases maps the labels mail clients write to the charset that
@@ -47,7 +48,7 @@ var charsetAliases = map[string]string{
 }
 
 // winPattern matches "win-1251", "windows1251", "cp1251", "x-cp1251".
-var winPattern = regexp.MustCompile(`^(x-)?(win|windows|cp|ms)-?(125[0-8])$`)
+var winPattern = lazyre.New(`^(x-)?(win|windows|cp|ms)-?(125[0-8])$`)
 
 // normalizeCharset cleans a charset label: lower case, no quotes or
 // spaces, no RFC 2231 language suffix ("utf-8*en"), aliases resolved.

@@ -1,12 +1,12 @@
 package preprocess
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
 
 	"mailconnector/shared/controlchar"
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/message"
 	"mailconnector/shared/preprocess/bounce"
 	"mailconnector/shared/preprocess/visible"
@@ -15,7 +15,7 @@ import (
 // autoReplyPrefix matches the subject of an out-of-office or other
 // automatic reply in the languages of the README, as its clients write it:
 // the phrase alone, or followed by ":" or "]" and the original subject.
-var autoReplyPrefix = regexp.MustCompile(`(?i)^\s*\[?\s*(` +
+var autoReplyPrefix = lazyre.New(`(?i)^\s*\[?\s*(` +
 	`out of (the )?office|automatic reply|auto(matic)?[- ]?reply|auto(matic)?[- ]?response|autoreply|autoresponse|auto|away from (the )?office|on vacation|vacation reply|` +
 	`abwesenheitsnotiz|automatische antwort|abwesend|au(ß|ss)er haus|abwesenheit|` +
 	`r[ée]ponse automatique|absence du bureau|absente?|message d'absence|` +
@@ -40,7 +40,7 @@ var autoReplyPrefix = regexp.MustCompile(`(?i)^\s*\[?\s*(` +
 // ("Undeliverable:" and its translations), Gmail and Amazon SES
 // ("Delivery Status Notification (Failure)"), Lotus Notes ("DELIVERY
 // FAILURE"), and delay warnings.
-var bounceSubject = regexp.MustCompile(`(?i)(` +
+var bounceSubject = lazyre.New(`(?i)(` +
 	`undeliver(ed|able)|returned mail|mail delivery status|returned to sender|mail delivery (failed|failure|subsystem|system)|delivery status notification|` +
 	`delivery (failure|has failed|failed|notification: delivery has failed)|failure notice|message not delivered|non[- ]?deliver(y|able)|` +
 	`could not be delivered|delayed mail|warning: (could not send|message .* delayed)|mail system error|message delivery (has )?failed|` +
@@ -52,7 +52,7 @@ var bounceSubject = regexp.MustCompile(`(?i)(` +
 
 // bounceBody matches the opening sentences of the bodies of those MTAs;
 // bounceBodyMTA only those no person writes in their own words.
-var bounceBody = regexp.MustCompile(`(?i)(` +
+var bounceBody = lazyre.New(`(?i)(` +
 	`i'm sorry to have to inform you that your message could not|` +
 	`sorry, we were unable to deliver your message|` +
 	`your message (to .* )?couldn't be delivered|` +
@@ -63,7 +63,7 @@ var bounceBody = regexp.MustCompile(`(?i)(` +
 	`diagnostic-code:|status: 5\.\d+\.\d+|remote-mta:` +
 	`)`)
 
-var bounceBodyMTA = regexp.MustCompile(`(?i)(` +
+var bounceBodyMTA = lazyre.New(`(?i)(` +
 	`this is the mail system at host|this message was created automatically by mail delivery software|` +
 	`the original message was received at .* from|hi\. this is the qmail-send program|` +
 	`delivery has failed to these recipients or groups|` +
@@ -77,7 +77,7 @@ var bounceBodyMTA = regexp.MustCompile(`(?i)(` +
 
 // bounceSubjectMTA matches whole subjects as MTAs write them (anchored):
 // enough, with a sender like postmaster@, to tell a bounce.
-var bounceSubjectMTA = regexp.MustCompile(`(?i)^\s*(` +
+var bounceSubjectMTA = lazyre.New(`(?i)^\s*(` +
 	`undeliverable\s*:|undelivered mail returned to sender|mail delivery failed|delivery status notification|` +
 	`failure notice|returned mail\s*:|delivery failure\s*:|mail system error|non remis\s*:|unzustellbar\s*:|` +
 	`nicht zustellbar\s*:|non recapitabile\s*:|no se puede entregar\s*:|onbestelbaar\s*:|kan ikke leveres\s*:|` +
@@ -95,7 +95,7 @@ var daemonLocal = map[string]bool{
 
 // replySubject matches the reply prefixes of common clients: a bounce
 // never starts with one (Exchange writes "Undeliverable: RE: …").
-var replySubject = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|vá|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
+var replySubject = lazyre.New(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|vá|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
 
 // classify returns the class of auto-generated mail — message.Feedback,
 // message.Bounce, message.AutoReply, message.List or "" (in that order of

@@ -3,7 +3,6 @@ package preprocess
 import (
 	"encoding/base64"
 	nettextproto "net/textproto"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,16 +12,17 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"mailconnector/shared/controlchar"
+	"mailconnector/shared/lazyre"
 )
 
 // encodedWord matches an RFC 2047 encoded word (section 2), leniently:
 // the encoded text may hold spaces (as broken mailers write it), the
 // charset may carry an RFC 2231 language ("utf-8*en").
-var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?]*)\?=`)
+var encodedWord = lazyre.New(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?]*)\?=`)
 
 // brokenWord matches what is left of an encoded word that could not be
 // decoded.
-var brokenWord = regexp.MustCompile(`=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=`)
+var brokenWord = lazyre.New(`=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=`)
 
 // decodeWords decodes RFC 2047 encoded words, also malformed ones seen in
 // the wild: words not separated from text by spaces, spaces inside the

@@ -1,9 +1,9 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/message"
 )
 
@@ -32,8 +32,8 @@ type authResult struct {
 }
 
 var (
-	authComment = regexp.MustCompile(`\([^()]*\)`)
-	authEquals  = regexp.MustCompile(`\s*=\s*`)
+	authComment = lazyre.New(`\([^()]*\)`)
+	authEquals  = lazyre.New(`\s*=\s*`)
 )
 
 // trustedResults parses the trusted Authentication-Results headers of m

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/message"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
@@ -372,7 +373,7 @@ func (e *Engine) thread(ctx context.Context, j *job.Job, m *message.Message) (*r
 	return nil, "", nil
 }
 
-var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|antw|odp|r)\s*(\[\d+\])?\s*:\s*)+`)
+var replyPrefix = lazyre.New(`(?i)^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|antw|odp|r)\s*(\[\d+\])?\s*:\s*)+`)
 
 // NormalizeSubject strips reply and forward prefixes (Re:, Fwd:, AW:, WG:
 // and others) and folds white space and case.
@@ -465,7 +466,7 @@ func allowed(list []string, addr string) bool {
 	return false
 }
 
-var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+var placeholder = lazyre.New(`\{\{\s*([^{}]*?)\s*\}\}`)
 
 // expand fills a field template: {{subject}}, {{from}}, {{from.name}},
 // {{from.domain}}, {{to}}, {{cc}}, {{replyTo}} (else the sender),

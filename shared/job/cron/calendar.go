@@ -2,10 +2,11 @@ package cron
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"mailconnector/shared/lazyre"
 )
 
 // Occurrence is how often a Calendar's days come round.
@@ -22,7 +23,7 @@ const (
 // Clock is a wall time of day in minutes after midnight (0 to 1439).
 type Clock int
 
-var clockPattern = regexp.MustCompile(`^([01]?\d|2[0-3]):([0-5]\d)$`)
+var clockPattern = lazyre.New(`^([01]?\d|2[0-3]):([0-5]\d)$`)
 
 // ParseClock reads a time of day written HH:MM (or H:MM).
 func ParseClock(v string) (Clock, bool) {

@@ -2,10 +2,11 @@ package cron
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"mailconnector/shared/lazyre"
 )
 
 // Expression is a parsed EventBridge Scheduler expression: rate(...),
@@ -19,9 +20,9 @@ type Expression struct {
 }
 
 var (
-	ratePattern = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
-	cronPattern = regexp.MustCompile(`^cron\((.*)\)$`)
-	atPattern   = regexp.MustCompile(`^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$`)
+	ratePattern = lazyre.New(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+	cronPattern = lazyre.New(`^cron\((.*)\)$`)
+	atPattern   = lazyre.New(`^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$`)
 )
 
 // ParseExpression reads rate(N minutes|hours|days), cron(minutes hours
@@ -121,9 +122,9 @@ var (
 	monthNames = map[string]int{"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12}
 	dowNames   = map[string]int{"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 
-	nearestPattern = regexp.MustCompile(`^(\d{1,2})W$`)
-	dowLastPattern = regexp.MustCompile(`^([1-7]|[A-Za-z]{3})L$`)
-	dowNthPattern  = regexp.MustCompile(`^([1-7]|[A-Za-z]{3})#([1-5])$`)
+	nearestPattern = lazyre.New(`^(\d{1,2})W$`)
+	dowLastPattern = lazyre.New(`^([1-7]|[A-Za-z]{3})L$`)
+	dowNthPattern  = lazyre.New(`^([1-7]|[A-Za-z]{3})#([1-5])$`)
 )
 
 // parseFields reads the six fields of cron(...).

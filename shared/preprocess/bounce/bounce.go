@@ -20,8 +20,9 @@
 package bounce
 
 import (
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // Report is what a bounce or feedback report says.
@@ -147,7 +148,7 @@ func merge(r, o *Report) {
 	}
 }
 
-var messageIDField = regexp.MustCompile(`(?im)^\s*(?:message-id|x-original-message-id)\s*:\s*(?:\r?\n[ \t]+)?<?([^<>\s]+@[^<>\s]+?)>?\s*$`)
+var messageIDField = lazyre.New(`(?im)^\s*(?:message-id|x-original-message-id)\s*:\s*(?:\r?\n[ \t]+)?<?([^<>\s]+@[^<>\s]+?)>?\s*$`)
 
 // messageIDIn returns the first Message-ID header field value in s.
 func messageIDIn(s string) string {
@@ -159,7 +160,7 @@ func messageIDIn(s string) string {
 
 // originalMarker matches the lines above the copy of the returned
 // message that MTAs append to their text.
-var originalMarker = regexp.MustCompile(`(?i)^\s*(-{2,}\s*)?(below this line is a copy of the message|this is a copy of the message|original message follows|message headers follow|below is a copy of the original message|the original message( headers)? (is|are) (as follows|attached|below|following)|the original message follows|original message headers|------ *original message *------|-{3,} *(the )?(original|returned) message|headers of the original message|unsent message below|a copy of the original message follows|原文|元のメッセージ)`)
+var originalMarker = lazyre.New(`(?i)^\s*(-{2,}\s*)?(below this line is a copy of the message|this is a copy of the message|original message follows|message headers follow|below is a copy of the original message|the original message( headers)? (is|are) (as follows|attached|below|following)|the original message follows|original message headers|------ *original message *------|-{3,} *(the )?(original|returned) message|headers of the original message|unsent message below|a copy of the original message follows|原文|元のメッセージ)`)
 
 // splitOriginal splits an MTA's text at the copy of the original message.
 func splitOriginal(text string) (explanation, original string) {
@@ -172,7 +173,7 @@ func splitOriginal(text string) (explanation, original string) {
 	return text, ""
 }
 
-var addressRe = regexp.MustCompile(`[A-Za-z0-9._%+'=/!#$&*?^{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
+var addressRe = lazyre.New(`[A-Za-z0-9._%+'=/!#$&*?^{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 
 func firstAddress(s string) string {
 	return strings.Trim(addressRe.FindString(s), ".'`")
@@ -180,7 +181,7 @@ func firstAddress(s string) string {
 
 // statusRe matches an RFC 3463 enhanced status code, not inside an IP
 // address or a version number.
-var statusRe = regexp.MustCompile(`(?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|\.(?:\s|$)|$)`)
+var statusRe = lazyre.New(`(?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|\.(?:\s|$)|$)`)
 
 func statusIn(s string) string {
 	if m := statusRe.FindStringSubmatch(s); m != nil {

@@ -2,8 +2,9 @@ package bounce
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // fields reads the groups of header-style fields of a delivery-status or
@@ -105,7 +106,7 @@ func parseDSN(b []byte) *Report {
 	return r
 }
 
-var dsnFieldLine = regexp.MustCompile(`(?im)^(final-recipient|original-recipient|reporting-mta)\s*:`)
+var dsnFieldLine = lazyre.New(`(?im)^(final-recipient|original-recipient|reporting-mta)\s*:`)
 
 // dsnInText returns the delivery-status fields pasted into a text part
 // (MTAs that send multipart/mixed, or text/plain, instead of a
@@ -258,7 +259,7 @@ func ParseFeedback(in *Input) *Report {
 	return r
 }
 
-var feedbackField = regexp.MustCompile(`(?im)^feedback-type\s*:`)
+var feedbackField = lazyre.New(`(?im)^feedback-type\s*:`)
 
 func feedbackInText(text string) string {
 	loc := feedbackField.FindStringIndex(text)

@@ -1,8 +1,9 @@
 package bounce
 
 import (
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // textFinding is what the human-readable text of a bounce says.
@@ -12,21 +13,21 @@ type textFinding struct {
 
 // recipientPatterns find the failed recipient in the sentences MTAs
 // write, most specific first. Group 1 is (or holds) the address.
-var recipientPatterns = []*regexp.Regexp{
+var recipientPatterns = []*lazyre.Regexp{
 	// Office 365, Outlook.com: "Your message to x@y couldn't be delivered."
-	regexp.MustCompile(`(?i)your message to\s+<?(\S+@\S+?)>?\s+(couldn.t|could not|can.t|cannot|wasn.t|was not) be delivered`),
+	lazyre.New(`(?i)your message to\s+<?(\S+@\S+?)>?\s+(couldn.t|could not|can.t|cannot|wasn.t|was not) be delivered`),
 	// Gmail: "Your message wasn't delivered to x@y because"
-	regexp.MustCompile(`(?i)(?:wasn.t|was not|could not be|couldn.t be|cannot be|has not been|not) delivered to\s*:?\s*<?([^\s<>]+@[^\s<>]+?)>?[\s.,:]`),
+	lazyre.New(`(?i)(?:wasn.t|was not|could not be|couldn.t be|cannot be|has not been|not) delivered to\s*:?\s*<?([^\s<>]+@[^\s<>]+?)>?[\s.,:]`),
 	// KDDI/au: "Could not be delivered to: <x@y>"; Trend Micro "Unable to deliver message to <x@y>"
-	regexp.MustCompile(`(?i)(?:unable to deliver (?:the )?message to|delivery to|deliver(?:y|ing)? to|error delivering your mail to|message for)\s*:?\s*<?([^\s<>]+@[^\s<>]+?)>?[\s.,:]`),
+	lazyre.New(`(?i)(?:unable to deliver (?:the )?message to|delivery to|deliver(?:y|ing)? to|error delivering your mail to|message for)\s*:?\s*<?([^\s<>]+@[^\s<>]+?)>?[\s.,:]`),
 	// IMail: "Unknown user: x@y"
-	regexp.MustCompile(`(?i)^\s*(?:unknown user|user unknown|invalid recipient|no such user|bad address)\s*:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$`),
+	lazyre.New(`(?i)^\s*(?:unknown user|user unknown|invalid recipient|no such user|bad address)\s*:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$`),
 	// Domino: "User Name (x@y) not listed in Domino Directory"
-	regexp.MustCompile(`(?i)\(([^\s()]+@[^\s()]+)\) not listed`),
+	lazyre.New(`(?i)\(([^\s()]+@[^\s()]+)\) not listed`),
 	// Sendmail, McAfee, Trend Micro transcripts: "RCPT TO:<x@y>"
-	regexp.MustCompile(`(?i)rcpt to:\s*<([^\s<>]+@[^\s<>]+)>`),
+	lazyre.New(`(?i)rcpt to:\s*<([^\s<>]+@[^\s<>]+)>`),
 	// Postfix, qmail, Yahoo, OpenSMTPD: "<x@y>: …" or "x@y: …" at a line start.
-	regexp.MustCompile(`(?m)^\s*"?<?([^\s<>":]+@[^\s<>":]+?)>?"?\s*:(?:\s|$)`),
+	lazyre.New(`(?m)^\s*"?<?([^\s<>":]+@[^\s<>":]+?)>?"?\s*:(?:\s|$)`),
 }
 
 // listIntro matches the sentences above a list of failed addresses:
@@ -34,11 +35,11 @@ var recipientPatterns = []*regexp.Regexp{
 // to these recipients or groups:", Sendmail "----- The following
 // addresses had permanent fatal errors -----", Amazon SES, James, GMX,
 // Domino "was not delivered to:".
-var listIntro = regexp.MustCompile(`(?i)(following (address(es|\(es\))?|recipients?(\(s\))?)( had| has| have)?.{0,40}(failed|errors|problems|cannot be reached|could not be delivered|not be delivered|undeliverable|:)|failed to these recipients|failed recipient\(?s?\)?\s*:|could not be delivered to|was not delivered to|recipients? (failed|rejected)|following recipients?:|to the following (address|recipient)|cannot be delivered:|not delivered to:|delivery failed to|could not deliver to|an error occurred while trying to deliver the mail to)`)
+var listIntro = lazyre.New(`(?i)(following (address(es|\(es\))?|recipients?(\(s\))?)( had| has| have)?.{0,40}(failed|errors|problems|cannot be reached|could not be delivered|not be delivered|undeliverable|:)|failed to these recipients|failed recipient\(?s?\)?\s*:|could not be delivered to|was not delivered to|recipients? (failed|rejected)|following recipients?:|to the following (address|recipient)|cannot be delivered:|not delivered to:|delivery failed to|could not deliver to|an error occurred while trying to deliver the mail to)`)
 
 // replyCode matches an SMTP reply code opening a line or a quoted answer:
 // "550 5.1.1 …", "550-5.1.1 …", "#550 5.1.1", "said: 550 …".
-var replyCode = regexp.MustCompile(`(?:^|[\s:#(<'"])([45][0-5]\d)[ -]`)
+var replyCode = lazyre.New(`(?:^|[\s:#(<'"])([45][0-5]\d)[ -]`)
 
 // readText reads an MTA's explanation: the failed recipient, the status
 // code and the line of the diagnostic.
@@ -113,10 +114,10 @@ func readText(explanation string, in *Input) textFinding {
 
 // leadingAddress is the "<x@example.org>: " a diagnostic line of Postfix
 // or qmail starts with.
-var leadingAddress = regexp.MustCompile(`^"?<?[^\s<>"]+@[^\s<>"]+?>?"?:\s*`)
+var leadingAddress = lazyre.New(`^"?<?[^\s<>"]+@[^\s<>"]+?>?"?:\s*`)
 
 // headerish matches header lines that name the original's own addresses.
-var headerish = regexp.MustCompile(`(?i)^\s*(from|to|cc|sender|return-path|reply-to|received|message-id|generating server|reporting-mta|received-from-mta|x-[a-z-]+)\s*:`)
+var headerish = lazyre.New(`(?i)^\s*(from|to|cc|sender|return-path|reply-to|received|message-id|generating server|reporting-mta|received-from-mta|x-[a-z-]+)\s*:`)
 
 // diagnosticLine returns the line with the receiving server's answer (an
 // SMTP reply code or an enhanced status code), with the lines that

@@ -1,11 +1,12 @@
 package htmltext
 
 import (
-	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"mailconnector/shared/lazyre"
 )
 
 // Sanitize removes active content from an HTML body: script, style,
@@ -45,7 +46,7 @@ var urlAttrs = map[string]bool{
 	"data": true, "codebase": true, "cite": true, "longdesc": true, "usemap": true,
 }
 
-var cssURL = regexp.MustCompile(`(?i)url\s*\(|expression\s*\(|@import|behavior\s*:|-moz-binding`)
+var cssURL = lazyre.New(`(?i)url\s*\(|expression\s*\(|@import|behavior\s*:|-moz-binding`)
 
 func safeAttrs(n *html.Node) []html.Attribute {
 	out := n.Attr[:0]

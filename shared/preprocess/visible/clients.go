@@ -1,8 +1,9 @@
 package visible
 
 import (
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // --- the text heuristics of the clients
@@ -17,16 +18,16 @@ func gmailText(st *textState) {
 // appleText removes "Sent from my iPhone" and its kin.
 func appleText(st *textState) { st.lines = dropLines(st.lines, appleSignature) }
 
-var appleSignature = regexp.MustCompile(`(?i)^\s*(sent from my (iphone|ipad|apple watch|mac)|von meinem (iphone|ipad) gesendet|envoy[ée] de mon (iphone|ipad)|enviado desde mi (iphone|ipad)|enviado do meu (iphone|ipad)|inviato da (iphone|ipad)|verstuurd vanaf mijn (iphone|ipad)|skickat från min (iphone|ipad)|sendt fra min (iphone|ipad)|wysłane z (mojego )?(iphone|ipad)('a)?|отправлено с (iphone|ipad)|(iphone|ipad)から送信|(从|發自|发自)我的\s?(iphone|ipad)(发送)?)\s*\.?\s*$`)
+var appleSignature = lazyre.New(`(?i)^\s*(sent from my (iphone|ipad|apple watch|mac)|von meinem (iphone|ipad) gesendet|envoy[ée] de mon (iphone|ipad)|enviado desde mi (iphone|ipad)|enviado do meu (iphone|ipad)|inviato da (iphone|ipad)|verstuurd vanaf mijn (iphone|ipad)|skickat från min (iphone|ipad)|sendt fra min (iphone|ipad)|wysłane z (mojego )?(iphone|ipad)('a)?|отправлено с (iphone|ipad)|(iphone|ipad)から送信|(从|發自|发自)我的\s?(iphone|ipad)(发送)?)\s*\.?\s*$`)
 
 // thunderbirdText cuts at Thunderbird's -------- Original Message --------.
 func thunderbirdText(st *textState) { st.cutHistoryAt(originalMessage) }
 
-var yahooSignature = regexp.MustCompile(`(?i)^\s*(sent from yahoo mail (for|on) (iphone|ipad|android)|yahoo mail: search, organi[sz]e, conquer|gesendet von yahoo mail (für|auf) (iphone|android)|envoy[ée] de yahoo mail (pour|sur) (iphone|android)|enviado desde yahoo mail (para|con) (iphone|android))\s*\.?\s*$`)
+var yahooSignature = lazyre.New(`(?i)^\s*(sent from yahoo mail (for|on) (iphone|ipad|android)|yahoo mail: search, organi[sz]e, conquer|gesendet von yahoo mail (für|auf) (iphone|android)|envoy[ée] de yahoo mail (pour|sur) (iphone|android)|enviado desde yahoo mail (para|con) (iphone|android))\s*\.?\s*$`)
 
 func yahooText(st *textState) { st.lines = dropLines(st.lines, yahooSignature) }
 
-var protonSignature = regexp.MustCompile(`(?i)^\s*(sent with proton ?mail( secure email)?|sent from proton mail (mobile|android|ios))\s*\.?\s*$`)
+var protonSignature = lazyre.New(`(?i)^\s*(sent with proton ?mail( secure email)?|sent from proton mail (mobile|android|ios))\s*\.?\s*$`)
 
 func protonText(st *textState) {
 	st.lines = dropLines(st.lines, protonSignature)
@@ -35,12 +36,12 @@ func protonText(st *textState) {
 
 // zohoAttribution is Zoho Mail's "---- On Tue, 05 Mar 2024 10:00:00 +0100
 // X <x@example.com> wrote ----" and its German and French forms.
-var zohoAttribution = regexp.MustCompile(`(?i)^\s*-{3,}\s*(on|am|le|el)\s.*\s` + attributionVerb + `\s*-{3,}\s*$`)
+var zohoAttribution = lazyre.New(`(?i)^\s*-{3,}\s*(on|am|le|el)\s.*\s` + attributionVerb + `\s*-{3,}\s*$`)
 
 func zohoText(st *textState) { st.cutHistoryAt(zohoAttribution) }
 
 // androidSignature matches the "Sent from" lines of Android mail apps.
-var androidSignature = regexp.MustCompile(`(?i)^\s*(` +
+var androidSignature = lazyre.New(`(?i)^\s*(` +
 	`sent from my (samsung|galaxy|huawei|xiaomi|redmi|oneplus|pixel|android|lg|motorola|sony|oppo|vivo|nokia)\b.{0,60}|` +
 	`sent via the samsung .{0,80}|sent from samsung (mobile|email).{0,40}|` +
 	`sent from (my )?android( device)?.{0,60}|sent from bluemail|sent with aqua mail for android.{0,60}|` +
@@ -64,7 +65,7 @@ func androidText(st *textState) {
 }
 
 // mobileSignature matches the one-line signatures mobile mail apps add.
-var mobileSignature = regexp.MustCompile(`(?i)^\s*(` +
+var mobileSignature = lazyre.New(`(?i)^\s*(` +
 	`sent from my \S.{0,40}|sent from (outlook|mail|yahoo mail|samsung|aol|proton ?mail|windows mail|mail for windows|typeapp|bluemail|spark|aqua mail|edison mail|newton mail|airmail)\b.{0,40}|sent from \S+( mail)? for (ios|android|iphone|ipad|mac|windows)\b.{0,20}|` +
 	`gesendet von (outlook|yahoo|aol|gmx|web\.de|mail|typeapp|bluemail)\b.{0,30}|inviato (dal|dal mio|con) \S.{0,40}|envoy[ée] (avec|via) \S.{0,40}|enviado con \S.{0,40}|` +
 	`get outlook for (ios|android|mac)|download outlook for (ios|android)|sent from outlook for (ios|android|mac)|` +
@@ -78,7 +79,7 @@ var mobileSignature = regexp.MustCompile(`(?i)^\s*(` +
 	`отправлено (с|из) \S.{0,40}|(iphone|ipad|android)から送信|(从|發自|发自|寄自)我的\s?\S{1,30}` +
 	`)\s*$`)
 
-func dropLines(lines []string, re *regexp.Regexp) []string {
+func dropLines(lines []string, re *lazyre.Regexp) []string {
 	out := lines[:0:0]
 	for _, l := range lines {
 		if !isQuoted(l) && re.MatchString(l) {

@@ -1,8 +1,9 @@
 package visible
 
 import (
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // --- reply header blocks
@@ -17,8 +18,8 @@ const (
 	ccLabels      = `cc|kopie|copie|kopia|копия|bilgi|másolat|kopio|抄送|副本|참조`
 )
 
-func headerLine(labels string) *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^\s*[*_]{0,2}(` + labels + `)[*_]{0,2}\s*[:：]`)
+func headerLine(labels string) *lazyre.Regexp {
+	return lazyre.New(`(?i)^\s*[*_]{0,2}(` + labels + `)[*_]{0,2}\s*[:：]`)
 }
 
 var (
@@ -27,8 +28,8 @@ var (
 	headerSubject = headerLine(subjectLabels)
 	headerCc      = headerLine(ccLabels)
 	// headerFromValue needs a value after "From:" on the same line.
-	headerFromValue = regexp.MustCompile(`(?i)^\s*[*_]{0,2}(` + fromLabels + `)[*_]{0,2}\s*[:：][*_]{0,2}\s*\S`)
-	underscoreLine  = regexp.MustCompile(`^\s*_{8,}\s*$`)
+	headerFromValue = lazyre.New(`(?i)^\s*[*_]{0,2}(` + fromLabels + `)[*_]{0,2}\s*[:：][*_]{0,2}\s*\S`)
+	underscoreLine  = lazyre.New(`^\s*_{8,}\s*$`)
 )
 
 // headerBlockAt reports whether a reply header block starts at line i: a
@@ -64,7 +65,7 @@ func headerBlockAt(lines []string, i int) bool {
 // originalMessage matches the separator lines Outlook, Thunderbird,
 // Samsung Email, Proton Mail and others put above a quoted message (but
 // not the forwarded-message separators: a forward is content).
-var originalMessage = regexp.MustCompile(`(?i)^\s*[-_=]{2,}\s*(original message|original e-?mail|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|origineel bericht|ursprungligt meddelande|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|wiadomość oryginalna|oryginalna wiadomość|původní zpráva|eredeti üzenet|orijinal ileti|исходное сообщение|оригинальное сообщение|元のメッセージ|原始邮件|原始郵件|原邮件|원본 메시지)\s*[-_=]{2,}\s*$`)
+var originalMessage = lazyre.New(`(?i)^\s*[-_=]{2,}\s*(original message|original e-?mail|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|origineel bericht|ursprungligt meddelande|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|wiadomość oryginalna|oryginalna wiadomość|původní zpráva|eredeti üzenet|orijinal ileti|исходное сообщение|оригинальное сообщение|元のメッセージ|原始邮件|原始郵件|原邮件|원본 메시지)\s*[-_=]{2,}\s*$`)
 
 // cutAtHeaderBlock cuts at the first reply header block or original
 // message separator, with an underscore line or separator just above it.

@@ -1,8 +1,9 @@
 package visible
 
 import (
-	"regexp"
 	"strings"
+
+	"mailconnector/shared/lazyre"
 )
 
 // --- shared text helpers
@@ -22,15 +23,15 @@ const attributionVerb = `(wrote|writes|schrieb|schreibt|a [ée]crit|escribi[óo]
 // attribution matches a one-line attribution ending in the verb and a
 // colon: "On Mon, 1 Jan 2024, Ann <ann@example.com> wrote:", "Le … a
 // écrit :", "Am … schrieb Max <max@example.de>:", "… 写道：".
-var attribution = regexp.MustCompile(`(?i)(^|[\s)>\d])` + attributionVerb + `(\s.{0,80})?\s*[:：]\s*$`)
+var attribution = lazyre.New(`(?i)(^|[\s)>\d])` + attributionVerb + `(\s.{0,80})?\s*[:：]\s*$`)
 
 // attributionStart matches the first line of an attribution, which may
 // wrap: "On Tue, Jan 2, 2024 at 9:00 AM Bob", "Il giorno mar 5 mar 2024".
-var attributionStart = regexp.MustCompile(`(?i)^\s*(On|Am|Le|El|Op|Il( giorno)?|Em|Den|W dniu|Dne|Pe|在)\s`)
+var attributionStart = lazyre.New(`(?i)^\s*(On|Am|Le|El|Op|Il( giorno)?|Em|Den|W dniu|Dne|Pe|在)\s`)
 
 // dateTime matches a time of day ("10:00", "10.00") near a date, as the
 // attribution lines of Japanese, Chinese and Russian clients have.
-var dateTime = regexp.MustCompile(`((19|20)\d\d|\d{1,2}[./]\d{1,2}[./]\d{2,4}).*\d{1,2}[:.]\d{2}|\d{1,2}[:.]\d{2}.*(19|20)\d\d`)
+var dateTime = lazyre.New(`((19|20)\d\d|\d{1,2}[./]\d{1,2}[./]\d{2,4}).*\d{1,2}[:.]\d{2}|\d{1,2}[:.]\d{2}.*(19|20)\d\d`)
 
 // isAttribution reports whether l introduces quoted text.
 func isAttribution(l string) bool {
@@ -113,7 +114,7 @@ func (st *textState) cut(i int) { st.lines = st.lines[:i] }
 
 // cutHistoryAt cuts at the first line re matches, unless the message is
 // a forward or interleaved answers keep the quotes.
-func (st *textState) cutHistoryAt(re *regexp.Regexp) {
+func (st *textState) cutHistoryAt(re *lazyre.Regexp) {
 	if st.forward || st.interleaved {
 		return
 	}
@@ -125,7 +126,7 @@ func (st *textState) cutHistoryAt(re *regexp.Regexp) {
 	}
 }
 
-var forwardSeparator = regexp.MustCompile(`(?i)^\s*(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|mensagem encaminhada|doorgestuurd bericht|vidarebefordrat meddelande|videresendt meddelelse|przekazana wiadomość|пересылаемое сообщение|転送されたメッセージ|转发的邮件)\s*-{2,}|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)\s*$`)
+var forwardSeparator = lazyre.New(`(?i)^\s*(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|mensagem encaminhada|doorgestuurd bericht|vidarebefordrat meddelande|videresendt meddelelse|przekazana wiadomość|пересылаемое сообщение|転送されたメッセージ|转发的邮件)\s*-{2,}|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)\s*$`)
 
 // quotedLines removes runs of ">"-quoted lines and the attribution line
 // (up to three lines when it wraps) just above each run. After

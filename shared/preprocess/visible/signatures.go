@@ -1,10 +1,11 @@
 package visible
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"mailconnector/shared/lazyre"
 )
 
 // --- signatures without the "-- " delimiter
@@ -26,8 +27,8 @@ func signatures(st *textState) {
 }
 
 var (
-	listRule   = regexp.MustCompile(`^\s*(_{10,}|-{10,}|={10,})\s*$`)
-	listMarker = regexp.MustCompile(`(?i)mailing list|listinfo|/mailman/|/lists?/|unsubscribe|list-?serv|googlegroups|groups\.io|you received this (message|email) because`)
+	listRule   = lazyre.New(`^\s*(_{10,}|-{10,}|={10,})\s*$`)
+	listMarker = lazyre.New(`(?i)mailing list|listinfo|/mailman/|/lists?/|unsubscribe|list-?serv|googlegroups|groups\.io|you received this (message|email) because`)
 )
 
 // listFooter cuts a mailing-list footer: a rule with a list marker in the
@@ -56,7 +57,7 @@ func lastLine(lines []string) int {
 	return -1
 }
 
-var dashNameLine = regexp.MustCompile(`^\s*-{1,2}\s?\p{Lu}[\p{L}.'’-]*(\s\p{Lu}[\p{L}.'’-]*){0,3}\s*$`)
+var dashNameLine = lazyre.New(`^\s*-{1,2}\s?\p{Lu}[\p{L}.'’-]*(\s\p{Lu}[\p{L}.'’-]*){0,3}\s*$`)
 
 // dashName removes a last line "-Name" ("-Abhishek Kona", "--Ann").
 func dashName(st *textState) {
@@ -67,7 +68,7 @@ func dashName(st *textState) {
 }
 
 // closing matches a closing line in the languages of the README.
-var closing = regexp.MustCompile(`(?i)^\s*(thanks( (a lot|again|and regards|in advance))?|thank you( (very much|in advance))?|many thanks|cheers|regards|best( regards| wishes)?|kind regards|warm regards|best,|sincerely|yours( (sincerely|truly))?|all the best|br|` +
+var closing = lazyre.New(`(?i)^\s*(thanks( (a lot|again|and regards|in advance))?|thank you( (very much|in advance))?|many thanks|cheers|regards|best( regards| wishes)?|kind regards|warm regards|best,|sincerely|yours( (sincerely|truly))?|all the best|br|` +
 	`(mit )?(freundlichen|besten|vielen|lieben|herzlichen|schönen) gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|liebe gr(ü|ue)(ß|ss)e|beste gr(ü|ue)(ß|ss)e|gr(ü|ue)(ß|ss)e|gru(ß|ss)|lg|mfg|danke( schön| sehr)?|vielen dank|` +
 	`cordialement|bien (à vous|cordialement)|salutations|merci( beaucoup| d'avance)?|bonne journée|` +
 	`saludos( cordiales)?|un saludo|atentamente|gracias|cordiali saluti|saluti|distinti saluti|grazie( mille)?|` +

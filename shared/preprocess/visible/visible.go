@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/preprocess/htmltext"
 )
 
@@ -155,11 +156,11 @@ func (hs Heuristics) has(name string) bool {
 
 // forwardSubject matches the forward prefixes of common clients in many
 // languages (Fwd, FW, WG, TR, RV, I, Doorst, VS, VB, PD, ENC, Пересл, 转发, 転送).
-var forwardSubject = regexp.MustCompile(`(?i)^\s*(fwd?|wg|tr|rv|i|doorst|vs|vb|vl|pd|enc|fs|пересл|переслать|转发|轉寄|転送)\s*[:：]`)
+var forwardSubject = lazyre.New(`(?i)^\s*(fwd?|wg|tr|rv|i|doorst|vs|vb|vl|pd|enc|fs|пересл|переслать|转发|轉寄|転送)\s*[:：]`)
 
 // replySubject matches the reply prefixes of common clients: a reply's
 // forward separator below the sender's text is quoted history.
-var replySubject = regexp.MustCompile(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
+var replySubject = lazyre.New(`(?i)^\s*(re|aw|sv|vs|antw|odp|ynt|res|r|rif|atb|отв|回复|回覆|답장)\s*(\[\d+\])?\s*[:：]`)
 
 // IsForward reports whether a subject says the message is a forward.
 func IsForward(subject string) bool { return forwardSubject.MatchString(subject) }
