@@ -176,7 +176,7 @@ func TestSamplePOP3ChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := writeJobsServer(t, fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u), "")
-	out, _, err := cli(t, "sample", "support", "--jobs", jobs, "--state", t.TempDir())
+	out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs, "--state", t.TempDir())
 	if err != nil {
 		t.Fatalf("sample: %v", err)
 	}
@@ -227,7 +227,7 @@ func TestSamplePOP3PreviewsWithTOP(t *testing.T) {
 				t.Fatal(err)
 			}
 			jobs := writeJobsServer(t, fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u), "")
-			out, _, err := cli(t, "sample", "support", "--jobs", jobs, "--state", t.TempDir())
+			out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs, "--state", t.TempDir())
 			if err != nil {
 				t.Fatalf("sample: %v", err)
 			}

@@ -68,7 +68,7 @@ func TestEWSJobTestSampleRun(t *testing.T) {
 	}
 
 	jobs := writeJobsServer(t, fmt.Sprintf("{protocol: ews, ews: {url: %q}, auth: {secret: %s}}", plainURL, secret), "    incoming: {onSuccess: move, moveTo: Inbox/Done}\n")
-	out, _, err := cli(t, "sample", "support", "--jobs", jobs)
+	out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs)
 	if err != nil {
 		t.Fatalf("sample: %v", err)
 	}
