@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"mailconnector/shared/job"
+	"mailconnector/shared/schedsync"
+	"mailconnector/shared/scheduler"
 	"mailconnector/shared/store"
 )
 
@@ -37,29 +40,50 @@ func cmdJobs(ctx context.Context, c *common, now time.Time, loc *time.Location, 
 		return err
 	}
 	defer b.close()
+	// With --aws, what runs a job is its EventBridge schedule: read it
+	// (a person may have disabled or edited it in the console).
+	var eb *eventBridge
+	var ebErr error
+	if c.aws {
+		eb, ebErr = openEventBridge(ctx)
+	}
 	tw := newTable("JOB", "NAME", "STATE", "DECIDED BY", "MAILBOX", "SCHEDULE", "NEXT RUN", "LAST RUN", "STREAK", "ERROR FOLDER")
 	for i := range jobs.Jobs {
 		j := &jobs.Jobs[i]
-		row, note, err := jobRow(ctx, b.store, j, now, loc)
+		var held *JobSchedules
+		if eb != nil && ebErr == nil {
+			h, err := eb.heldSchedules(ctx, j)
+			if err != nil {
+				ebErr = err
+			} else {
+				held = &h
+			}
+		}
+		row, notes, err := jobRow(ctx, b.store, j, held, now, loc)
 		if err != nil {
 			return err
 		}
 		tw.row(row...)
-		if note != "" {
-			tw.line("  %s", note)
+		for _, n := range notes {
+			tw.line("  %s", n)
 		}
+	}
+	if ebErr != nil {
+		tw.line("EventBridge could not be read, so the schedules are the jobs file's: %v", ebErr)
 	}
 	return tw.write(stdout)
 }
 
-// jobRow is the cells of one job's row, and the note under it (who
-// switched it and why).
-func jobRow(ctx context.Context, st store.Store, j *job.Job, now time.Time, loc *time.Location) ([]string, string, error) {
+// jobRow is the cells of one job's row, and the notes under it (who
+// switched it and why; a schedule edited in EventBridge). held is what
+// EventBridge holds for the job with --aws, nil locally.
+func jobRow(ctx context.Context, st store.Store, j *job.Job, held *JobSchedules, now time.Time, loc *time.Location) ([]string, []string, error) {
 	sw, err := store.JobSwitch(ctx, st, j)
 	if err != nil {
-		return nil, "", fmt.Errorf("job %s: %w", j.ID, err)
+		return nil, nil, fmt.Errorf("job %s: %w", j.ID, err)
 	}
-	state, decided, note := "enabled", "jobs file", ""
+	state, decided := "enabled", "jobs file"
+	var notes []string
 	if !sw.Enabled {
 		state = "disabled"
 	}
@@ -68,31 +92,65 @@ func jobRow(ctx context.Context, st store.Store, j *job.Job, now time.Time, loc 
 		if sw.Control.Disabled {
 			decided = "connector disable"
 		}
-		note = sw.Why()
+		notes = append(notes, sw.Why())
+	}
+	schedule := j.Schedule.Describe()
+	runsOn := []job.Schedule{j.Schedule}
+	if plan, _ := schedsync.JobPlan(j, 0, now); held != nil && (len(plan) > 0 || len(held.Held) > 0) {
+		runsOn = nil
+		switch {
+		case len(held.Held) == 0:
+			schedule = "none in EventBridge"
+			if sw.Enabled {
+				state, decided = "not scheduled", "EventBridge"
+			}
+			notes = append(notes, "EventBridge holds no schedule for this job: deploy again, or -c resetSchedules="+j.ID)
+		case held.Disabled() && sw.Enabled:
+			state, decided = "disabled", "EventBridge"
+		}
+		var specs []string
+		for _, h := range held.Held {
+			specs = append(specs, (&job.Schedule{Expression: h.Expression, TimeZone: h.TimeZone}).Describe())
+			if h.State != scheduler.Disabled {
+				runsOn = append(runsOn, job.Schedule{Expression: h.Expression, TimeZone: h.TimeZone})
+			}
+			if r, ok := held.Edited[h.Name]; ok && r.Drift != nil {
+				notes = append(notes, fmt.Sprintf("schedule %s edited in EventBridge on %s, kept: %s; the jobs file says %s",
+					h.Name, r.DriftSeen.UTC().Format(time.DateOnly), describeSpec(h), describeSpec(wanted(r))))
+			}
+		}
+		if len(specs) > 0 {
+			schedule = strings.Join(specs, "; ")
+		}
 	}
 	next := "-"
-	if sw.Enabled {
-		if t, ok := j.Schedule.Next(now); ok {
-			next = t.In(loc).Format("Mon 2006-01-02 15:04")
-		} else {
-			next = "none"
+	if sw.Enabled && len(runsOn) > 0 {
+		next = "none"
+		var first time.Time
+		for i := range runsOn {
+			if t, ok := runsOn[i].Next(now); ok && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+		if !first.IsZero() {
+			next = first.In(loc).Format("Mon 2006-01-02 15:04")
 		}
 	}
 	last := "never"
 	runs, err := st.Runs(ctx, j.ID, 1)
 	if err != nil {
-		return nil, "", fmt.Errorf("job %s: last run: %w", j.ID, err)
+		return nil, nil, fmt.Errorf("job %s: last run: %w", j.ID, err)
 	}
 	if len(runs) > 0 {
 		last = runs[0].StartedAt.In(loc).Format("2006-01-02 15:04") + " " + string(runs[0].Status)
 	}
 	js, err := st.JobState(ctx, j.ID)
 	if err != nil {
-		return nil, "", fmt.Errorf("job %s: health: %w", j.ID, err)
+		return nil, nil, fmt.Errorf("job %s: health: %w", j.ID, err)
 	}
 	inErr, err := st.ErrorFolder(ctx, j.ID, errorFolderShown)
 	if err != nil {
-		return nil, "", fmt.Errorf("job %s: error folder: %w", j.ID, err)
+		return nil, nil, fmt.Errorf("job %s: error folder: %w", j.ID, err)
 	}
 	errs := strconv.Itoa(len(inErr))
 	if len(inErr) >= errorFolderShown {
@@ -105,8 +163,8 @@ func jobRow(ctx context.Context, st store.Store, j *job.Job, now time.Time, loc 
 	if name == "" {
 		name = "-"
 	}
-	return []string{j.ID, name, state, decided, truncate(jobMailbox(j), 40), j.Schedule.Describe(), next, last,
-		strconv.Itoa(js.ConsecutiveFailures), errs}, note, nil
+	return []string{j.ID, name, state, decided, truncate(jobMailbox(j), 40), schedule, next, last,
+		strconv.Itoa(js.ConsecutiveFailures), errs}, notes, nil
 }
 
 // jobMailbox names a job's mailbox: protocol, host or mailbox, and folder.

@@ -114,6 +114,32 @@ func TestSchedulesDiffAndAdopt(t *testing.T) {
 		t.Errorf("diff support shows another job:\n%s", out)
 	}
 
+	// jobs --aws shows what EventBridge holds: support disabled there,
+	// with its edit under the row; billing as deployed.
+	out, _, err = cli(t, "jobs", "--aws", "--jobs", v2)
+	if err != nil {
+		t.Fatalf("jobs --aws: %v", err)
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			rows[f[0]] = l
+		}
+	}
+	for id, want := range map[string][]string{
+		"support": {"disabled", "EventBridge", "every 15 min, Mon–Fri 09:00–17:45 Europe/Berlin"},
+		"billing": {"enabled", "jobs file", "every 10 min"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(rows[id], w) {
+				t.Errorf("jobs --aws, row %s: %q lacks %q\n%s", id, rows[id], w, out)
+			}
+		}
+	}
+	if w := "schedule support edited in EventBridge on " + time.Now().UTC().Format(time.DateOnly) + ", kept"; !strings.Contains(out, w) || !strings.Contains(out, "the jobs file says every 10 min Europe/Berlin") {
+		t.Errorf("jobs --aws lacks the edit note %q:\n%s", w, out)
+	}
+
 	out, _, err = cli(t, "schedules", "adopt", "support", "--aws", "--jobs", v2)
 	if err != nil {
 		t.Fatalf("adopt: %v", err)
