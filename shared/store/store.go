@@ -32,6 +32,18 @@ type Leases interface {
 	AcquireLease(ctx context.Context, jobID, owner string, ttl time.Duration) error
 	// ReleaseLease gives the lease up if owner holds it.
 	ReleaseLease(ctx context.Context, jobID, owner string) error
+	// Lease returns the job's lease as stored, expired or not, to say who
+	// holds it; ErrNotFound when there is none.
+	Lease(ctx context.Context, jobID string) (Lease, error)
+}
+
+// Lease is a job's lease as stored.
+type Lease struct {
+	Owner   string    // the run (or command) that took it
+	Expires time.Time // when it runs out unless renewed
+	// Holder is the process that took it, where the store knows it
+	// ("pid 1234 on host"; boltstore), else "".
+	Holder string
 }
 
 // Cursors remember where a job's last run stopped in its mailbox.
@@ -227,4 +239,5 @@ type Store interface {
 	OneTime
 	Quotas
 	Outbox
+	Forgetter
 }

@@ -69,6 +69,28 @@ func (s *Store) ReleaseLease(ctx context.Context, jobID, owner string) error {
 	return nil
 }
 
+// Lease returns the job's lease as stored; store.ErrNotFound when none.
+func (s *Store) Lease(ctx context.Context, jobID string) (store.Lease, error) {
+	var cur lease
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		found, err = getJSON(tx.Bucket(bucketLeases), []byte(jobID), &cur)
+		return err
+	})
+	if err != nil {
+		return store.Lease{}, fmt.Errorf("boltstore: lease of job %s: %w", jobID, err)
+	}
+	if !found {
+		return store.Lease{}, fmt.Errorf("boltstore: lease of job %s: %w", jobID, store.ErrNotFound)
+	}
+	l := store.Lease{Owner: cur.Owner, Expires: cur.Expires}
+	if h := cur.Holder; h != nil {
+		l.Holder = fmt.Sprintf("pid %d on %s", h.PID, h.Host)
+	}
+	return l, nil
+}
+
 // Cursor returns the job's cursor, "" when it has none.
 func (s *Store) Cursor(ctx context.Context, jobID string) (string, error) {
 	var cursor string

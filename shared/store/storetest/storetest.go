@@ -47,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 	}{
 		{"Leases", testLeases},
 		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseHolder", testLeaseHolder},
 		{"Cursors", testCursors},
 		{"JobStates", testJobStates},
 		{"JobControls", testJobControls},
@@ -63,6 +64,7 @@ func Run(t *testing.T, h Harness) {
 		{"Undisposed", testUndisposed},
 		{"Unfinished", testUnfinished},
 		{"ErrorFolder", testErrorFolder},
+		{"ForgetJob", testForgetJob},
 		{"Messages", testMessages},
 		{"Runs", testRuns},
 		{"CommitNewRequests", testCommitNewRequests},
