@@ -17,8 +17,6 @@ import (
 const (
 	ctxStackName         = "stackName"
 	ctxJobsFile          = "jobsFile"
-	ctxRawMailDays       = "rawMailDays"
-	ctxRetainDays        = "retainDays"
 	ctxSenderAddress     = "senderAddress"
 	ctxLedgerTTLDays     = "ledgerTtlDays"
 	ctxRunTTLDays        = "runTtlDays"
@@ -26,12 +24,14 @@ const (
 	ctxResetSchedules    = "resetSchedules"
 )
 
+// retiredRetentionKeys are context keys that set the bucket's expiration
+// before the jobs file did (retention), with the field that took over.
+var retiredRetentionKeys = [][2]string{{"rawMailDays", "rawDays"}, {"retainDays", "normalizedDays"}}
+
 // Defaults for the context keys.
 const (
 	defaultStackName     = "MailConnector"
 	defaultJobsFile      = "events/jobs.example.yaml"
-	defaultRawMailDays   = 30
-	defaultRetainDays    = 365
 	defaultLedgerTTLDays = 90
 	defaultRunTTLDays    = 30
 )
@@ -50,10 +50,6 @@ type Config struct {
 	JobsFile string
 	// BuildDir holds <function>/bootstrap from `make build`; default RepoRoot/build.
 	BuildDir string
-	// RawMailDays expires raw/ objects (context rawMailDays).
-	RawMailDays int
-	// RetainDays expires norm/ and att/ objects (context retainDays).
-	RetainDays int
 	// SenderAddress is the address the rules function sends notices from
 	// (context senderAddress); "" sends none.
 	SenderAddress string
@@ -112,11 +108,10 @@ func configFromContext(scope constructs.Construct, repoRoot string) (Config, err
 		c.JobsFile = filepath.Join(repoRoot, c.JobsFile)
 	}
 	c.BuildDir = filepath.Join(repoRoot, "build")
-	if c.RawMailDays, err = days(ctxRawMailDays, defaultRawMailDays); err != nil {
-		return c, err
-	}
-	if c.RetainDays, err = days(ctxRetainDays, defaultRetainDays); err != nil {
-		return c, err
+	for _, k := range retiredRetentionKeys {
+		if _, ok := get(k[0]); ok {
+			return c, fmt.Errorf("context %s: retention is set in the jobs file now, for the bucket and `connector prune` alike: defaults.retention.%s (every job) or retention.%s (one job)", k[0], k[1], k[1])
+		}
 	}
 	if c.LedgerTTLDays, err = days(ctxLedgerTTLDays, defaultLedgerTTLDays); err != nil {
 		return c, err

@@ -146,6 +146,10 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 	if err := checkDeployable(jobs, cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
 	}
+	lifecycle, err := retentionRules(jobs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
+	}
 	plans, notes, err := schedsync.Plan(jobs, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.JobsFile, err)
@@ -188,7 +192,7 @@ func NewConnectorStack(scope constructs.Construct, cfg Config) (*ConnectorStack,
 	}
 
 	c.defineKey()
-	c.defineStorage()
+	c.defineStorage(lifecycle)
 	c.defineQueues()
 	c.defineTopic()
 	c.defineFunctions(assets)
@@ -230,7 +234,9 @@ func checkDeployable(f *job.File, cfg Config) error {
 	return nil
 }
 
-func (c *ConnectorStack) defineStorage() {
+// defineStorage defines the table and the bucket, whose objects expire
+// by the lifecycle rules (retentionRules).
+func (c *ConnectorStack) defineStorage(lifecycle []*awss3.LifecycleRule) {
 	s := storeSchema()
 	c.Table = awsdynamodb.NewTable(c.Stack, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey:  s.PartitionKey.attribute(),
@@ -261,6 +267,7 @@ func (c *ConnectorStack) defineStorage() {
 	}
 
 	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
+	rules := append(lifecycle, &awss3.LifecycleRule{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: days(7)})
 	c.Bucket = awss3.NewBucket(c.Stack, jsii.String("Mail"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     c.Key,
@@ -271,15 +278,10 @@ func (c *ConnectorStack) defineStorage() {
 		Versioned:         jsii.Bool(false),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{
-			{Id: jsii.String("expire-raw"), Prefix: jsii.String("raw/"), Expiration: days(c.Config.RawMailDays)},
-			{Id: jsii.String("expire-norm"), Prefix: jsii.String("norm/"), Expiration: days(c.Config.RetainDays)},
-			{Id: jsii.String("expire-att"), Prefix: jsii.String("att/"), Expiration: days(c.Config.RetainDays)},
-			// A run's protocol trace holds parts of the mail it fetched.
-			{Id: jsii.String("expire-traces"), Prefix: jsii.String("traces/"), Expiration: days(c.Config.RawMailDays)},
-			// Streamed uploads are multipart; a crashed one leaves parts behind.
-			{Id: jsii.String("abort-incomplete-uploads"), AbortIncompleteMultipartUploadAfter: days(7)},
-		},
+		// The jobs file's retention (retention.go); a run's protocol trace,
+		// which holds parts of the mail it fetched, goes with the raw mail.
+		// Streamed uploads are multipart; a crashed one leaves parts behind.
+		LifecycleRules: &rules,
 	})
 }
 

@@ -110,7 +110,7 @@ func TestTableMatchesStoreSchema(t *testing.T) {
 }
 
 func TestBucket(t *testing.T) {
-	r := synth(t, synthOptions{Context: map[string]any{"rawMailDays": "7", "retainDays": 400}})
+	r := synth(t, synthOptions{Context: map[string]any{"jobsFile": "infra/testdata/jobs.retention.yaml"}})
 	assert(t, "bucket", func() {
 		r.Template.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
@@ -121,12 +121,21 @@ func TestBucket(t *testing.T) {
 				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 			},
 			"VersioningConfiguration": assertions.Match_Absent(),
-			"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+			// The longest retention for every job, a rule of its own for a
+			// job that keeps a class shorter (S3 honours the shorter).
+			"LifecycleConfiguration": map[string]any{"Rules": []any{
 				map[string]any{"Id": "expire-raw", "Prefix": "raw/", "ExpirationInDays": 7, "Status": "Enabled"},
-				map[string]any{"Id": "expire-norm", "Prefix": "norm/", "ExpirationInDays": 400, "Status": "Enabled"},
-				map[string]any{"Id": "expire-att", "Prefix": "att/", "ExpirationInDays": 400, "Status": "Enabled"},
 				map[string]any{"Id": "expire-traces", "Prefix": "traces/", "ExpirationInDays": 7, "Status": "Enabled"},
-			})},
+				map[string]any{"Id": "expire-norm", "Prefix": "norm/", "ExpirationInDays": 500, "Status": "Enabled"},
+				map[string]any{"Id": "expire-att", "Prefix": "att/", "ExpirationInDays": 500, "Status": "Enabled"},
+				map[string]any{"Id": "expire-raw-hr", "Prefix": "raw/hr/", "ExpirationInDays": 3, "Status": "Enabled"},
+				map[string]any{"Id": "expire-traces-hr", "Prefix": "traces/hr/", "ExpirationInDays": 3, "Status": "Enabled"},
+				map[string]any{"Id": "expire-norm-hr", "Prefix": "norm/hr/", "ExpirationInDays": 400, "Status": "Enabled"},
+				map[string]any{"Id": "expire-att-hr", "Prefix": "att/hr/", "ExpirationInDays": 400, "Status": "Enabled"},
+				map[string]any{"Id": "expire-norm-support", "Prefix": "norm/support/", "ExpirationInDays": 400, "Status": "Enabled"},
+				map[string]any{"Id": "expire-att-support", "Prefix": "att/support/", "ExpirationInDays": 400, "Status": "Enabled"},
+				map[string]any{"Id": "abort-incomplete-uploads", "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7}, "Status": "Enabled"},
+			}},
 		})
 	})
 	assert(t, "TLS enforced by the bucket policy", func() {
@@ -475,8 +484,12 @@ func TestBadJobsFileFailsSynth(t *testing.T) {
 			[]string{`job "notify"`, "notifications.notifySenderOnReject", "senderAddress"}},
 		{"missing file", map[string]any{"jobsFile": "infra/testdata/nope.yaml"},
 			[]string{"read jobs file", "nope.yaml"}},
-		{"bad context", map[string]any{"rawMailDays": "thirty"},
-			[]string{"context rawMailDays", `"thirty"`}},
+		{"bad context", map[string]any{"ledgerTtlDays": "thirty"},
+			[]string{"context ledgerTtlDays", `"thirty"`}},
+		{"retention in the context", map[string]any{"rawMailDays": 14},
+			[]string{"context rawMailDays", "defaults.retention.rawDays"}},
+		{"bad retention", map[string]any{"jobsFile": "infra/testdata/jobs.retention.bad.yaml"},
+			[]string{"jobs.retention.bad.yaml", `job "support"`, "retention.rawDays: must not be zero"}},
 		{"bad sender", map[string]any{"senderAddress": "Helpdesk <help@example.com>"},
 			[]string{"context senderAddress"}},
 		{"bad stack name", map[string]any{"stackName": "mail_connector"},

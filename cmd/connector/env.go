@@ -116,7 +116,7 @@ func openLocal(dir string) (*local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state in %s: %w", dir, err)
 	}
-	blobs, err := fileblob.New(filepath.Join(dir, "blobs"))
+	blobs, err := fileblob.New(blobDir(dir))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open blob directory in %s: %w", dir, err)
@@ -128,6 +128,9 @@ func openLocal(dir string) (*local, error) {
 }
 
 func (l *local) Close() error { return l.store.Close() }
+
+// blobDir is the blob directory of the state directory dir.
+func blobDir(dir string) string { return filepath.Join(dir, "blobs") }
 
 // opener opens mailbox sessions for jobs.
 type opener = connect.Opener

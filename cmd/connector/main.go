@@ -14,6 +14,8 @@
 //	connector messages show JOB KEY
 //	connector messages find MESSAGE-ID|ADDRESS
 //	connector retry JOB (KEY… | --status rejected|failed [--since D])
+//	connector prune [--dry-run]
+//	connector reset JOB [--yes]
 //	connector requests [ID] [--job ID] [--limit N]
 //	connector preprocess FILE.eml [--jobs FILE --job ID]
 //	connector rules test --jobs FILE --job ID FILE.eml
@@ -195,7 +197,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	a.register(root.PersistentFlags())
 	root.AddCommand(newRunCmd(a), newTestCmd(a), newSampleCmd(a), newRunsCmd(a), newRequestsCmd(a),
 		newPreprocessCmd(a), newRulesCmd(a), newOAuthCmd(a), newErrorsCmd(a), newMessagesCmd(a), newRetryCmd(a), newMigrateCmd(a), newVersionCmd(a), newSchedulesCmd(a),
-		newJobsCmd(a), newDisableCmd(a), newEnableCmd(a))
+		newJobsCmd(a), newDisableCmd(a), newEnableCmd(a),
+		newPruneCmd(a), newResetCmd(a))
 	var plain func(*cobra.Command)
 	plain = func(c *cobra.Command) {
 		// Each Use spells out its flags.

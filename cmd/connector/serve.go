@@ -46,6 +46,10 @@ func (l *localRun) switchable(ctx context.Context, only string) []*job.Job {
 func (l *localRun) serve(ctx context.Context, jobs []*job.Job, stdout io.Writer) error {
 	var mu sync.Mutex
 	requeue := l.startup(ctx, jobs, stdout)
+	// Retention: once a day, as the bucket's lifecycle rules on AWS.
+	pruned := make(chan struct{})
+	go func() { defer close(pruned); l.pruneDaily(ctx) }()
+	defer func() { <-pruned }()
 	fmt.Fprintf(stdout, "Running %d jobs on their schedules; Ctrl-C stops.\n", len(jobs))
 	t := ticker.New(&ticker.Options{Logger: l.log, Now: l.now})
 	for _, j := range jobs {

@@ -82,6 +82,8 @@ var fieldChecks = []fieldCheck{
 	count("limits.maxAttachments", maxMaxAttachments, func(j *Job) int64 { return int64(j.Limits.MaxAttachments) }),
 	size("limits.maxHeaderSize", 16<<10, maxMaxHeaderSize, func(j *Job) int64 { return int64(j.Limits.MaxHeaderSize) }),
 	size("limits.maxDecodedSize", 1<<20, maxMaxDecodedSize, func(j *Job) int64 { return int64(j.Limits.MaxDecodedSize) }),
+	retentionCheck("rawDays", func(r *Retention) *int { return &r.RawDays }),
+	retentionCheck("normalizedDays", func(r *Retention) *int { return &r.NormalizedDays }),
 }
 
 // checkFields runs the range checks of fieldChecks on j.

@@ -41,6 +41,7 @@ type Job struct {
 	Limits        Limits        `yaml:"limits" json:"limits"`
 	Push          Push          `yaml:"push" json:"push"`
 	Debug         Debug         `yaml:"debug" json:"debug,omitzero"`
+	Retention     Retention     `yaml:"retention" json:"retention,omitzero"`
 }
 
 // Push makes a Graph job fetch as soon as mail arrives: the connector
@@ -413,12 +414,18 @@ type Limits struct {
 // FieldError is a validation problem in the jobs file.
 type FieldError struct {
 	Job   string // job id, or "" for the file
-	Index int    // position of the job in the file
+	Index int    // position of the job in the file; fileLevel for a key outside jobs
 	Field string // field path, e.g. server.port
 	Msg   string
 }
 
+// fileLevel is the FieldError.Index of a key outside jobs (defaults.…).
+const fileLevel = -1
+
 func (e *FieldError) Error() string {
+	if e.Index == fileLevel {
+		return fmt.Sprintf("%s: %s", e.Field, e.Msg)
+	}
 	if e.Job == "" {
 		return fmt.Sprintf("jobs[%d].%s: %s", e.Index, e.Field, e.Msg)
 	}

@@ -94,7 +94,7 @@ func Parse(b []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("decode jobs file: %w", err)
 	}
-	zeros := explicitZeros(doc)
+	zeros := append(explicitZeros(doc), defaultZeros(doc)...)
 	if err := f.Validate(); err != nil {
 		var es Errors
 		if errors.As(err, &es) {
@@ -120,6 +120,8 @@ func (f *File) Validate() error {
 	}
 	seen := map[string]bool{}
 	f.applyNetworkDefaults()
+	f.applyRetentionDefaults()
+	errs = append(errs, f.checkDefaultRetention()...)
 	for i := range f.Jobs {
 		j := &f.Jobs[i]
 		add := func(field, format string, args ...any) {

@@ -24,6 +24,9 @@ type Defaults struct {
 	Proxy       string   `yaml:"proxy" json:"proxy,omitempty"`
 	ProxySecret string   `yaml:"proxySecret" json:"proxySecret,omitempty"`
 	NoProxy     []string `yaml:"noProxy" json:"noProxy,omitempty"`
+	// Retention is the retention of every job that sets none of its own
+	// (see Retention).
+	Retention *Retention `yaml:"retention" json:"retention,omitempty"`
 }
 
 // Debug is the job's email debug switch.
