@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"mailconnector/shared/blob/blobcache"
@@ -134,19 +133,6 @@ func blobDir(dir string) string { return filepath.Join(dir, "blobs") }
 
 // opener opens mailbox sessions for jobs.
 type opener = connect.Opener
-
-// sessionCmd is a command `NAME JOB` that runs on an open session of the
-// job's mailbox.
-func sessionCmd(a *app, use, short string, run func(context.Context, *job.Job, mailbox.Session, io.Writer) error) *cobra.Command {
-	return command(use, short, exactArgs(1), func(cmd *cobra.Command, args []string) error {
-		j, sess, done, err := openJob(cmd.Context(), &a.common, args[0])
-		if err != nil {
-			return err
-		}
-		defer done()
-		return run(cmd.Context(), j, sess, a.stdout)
-	})
-}
 
 // openJob finds the job named id and opens its mailbox; done closes the
 // session and the state. A connection failure is one line naming the job

@@ -5,7 +5,7 @@
 //
 //	connector run [--jobs FILE] [--state DIR] [--once] [--job ID]
 //	connector test JOB [--jobs FILE]
-//	connector sample JOB [--jobs FILE]
+//	connector sample JOB [--newest | --uid ID] [--save FILE.eml [--force]] [--rules] [--json]
 //	connector runs JOB [--limit N]
 //	connector jobs
 //	connector disable JOB [--reason TEXT]
