@@ -217,6 +217,11 @@ func runConnector(ctx context.Context, bin string, env []string, args ...string)
 	cmd.Stderr = io.Discard
 	m, err := timed(cmd)
 	m.out = out.String()
+	// Exit status 1 is "nothing new" (connector run --once's exit codes).
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 && strings.Contains(m.out, "fetched 0 ") {
+		err = nil
+	}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out.String())
 	}
