@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -121,11 +120,7 @@ func newStack(t *testing.T, edit func(*job.Job), crash func(fetch.Step, []string
 		t.Fatal(err)
 	}
 	s.store = dynamostore.New(ddb, table, nil)
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	bucket := fmt.Sprintf("mail-%d", n)
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	s3c, bucket := moto.Bucket(t, "mail")
 	s.blobs = s3blob.New(s3c, bucket, "", nil)
 	s.sqs = sqs.NewFromConfig(cfg)
 	s.prepURL, s.prepDLQURL = s.queue(fmt.Sprintf("prep-%d", n))
@@ -144,18 +139,8 @@ func newStack(t *testing.T, edit func(*job.Job), crash func(fetch.Step, []string
 }
 
 func (s *stack) queue(name string) (url, dlqURL string) {
-	ctx := context.Background()
-	dlq, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	attrs, _ := s.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], s.maxReceives)
-	q, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{"RedrivePolicy": policy, "VisibilityTimeout": "1"}})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return *q.QueueUrl, *dlq.QueueUrl
+	q, dlq := moto.RedrivenQueue(s.t, name, s.maxReceives, map[string]string{"VisibilityTimeout": "1"})
+	return q.URL, dlq.URL
 }
 
 func (s *stack) open(ctx context.Context, j *job.Job) (mailbox.Session, error) {

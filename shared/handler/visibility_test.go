@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -13,12 +12,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"mailconnector/shared/handler"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/awstest"
 )
 
 // TestQueueKeepsRecordHidden: a stage that works longer than its queue's
@@ -38,27 +37,17 @@ func TestQueueKeepsRecordHidden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			c := sqs.NewFromConfig(moto.Config())
-			name := fmt.Sprintf("hidden-%d", envN.Add(1))
-			q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name),
-				Attributes: map[string]string{"VisibilityTimeout": strconv.Itoa(visibility)}})
-			if err != nil {
+			q := moto.Queue(t, awstest.Name("hidden"), map[string]string{"VisibilityTimeout": strconv.Itoa(visibility)})
+			if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(`{"jobId":"support","key":"m1"}`)}); err != nil {
 				t.Fatal(err)
 			}
-			attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
-				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{"jobId":"support","key":"m1"}`)}); err != nil {
-				t.Fatal(err)
-			}
-			out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+			out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), WaitTimeSeconds: 1})
 			if err != nil || len(out.Messages) != 1 {
 				t.Fatalf("receive: got %d messages, %v; want 1", len(out.Messages), err)
 			}
 			m := out.Messages[0]
 			rec := events.SQSMessage{MessageId: *m.MessageId, ReceiptHandle: *m.ReceiptHandle, Body: *m.Body,
-				EventSourceARN: attrs.Attributes["QueueArn"], Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+				EventSourceARN: q.ARN, Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 
 			// The stage works three visibility timeouts, while another
 			// consumer polls the queue.
@@ -66,7 +55,7 @@ func TestQueueKeepsRecordHidden(t *testing.T) {
 			stage := stageFunc(func(ledger.Pointer) error {
 				deadline := time.Now().Add(3 * visibility * time.Second)
 				for time.Now().Before(deadline) {
-					other, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1, VisibilityTimeout: 1})
+					other, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), WaitTimeSeconds: 1, VisibilityTimeout: 1})
 					if err != nil {
 						return err
 					}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,8 +33,6 @@ const (
 	fetchARN = "arn:aws:lambda:us-east-1:123456789012:function:fetch"
 	roleARN  = "arn:aws:iam::123456789012:role/scheduler"
 )
-
-var groups atomic.Int64
 
 // counting passes every call to the real scheduler and notes the writes.
 type counting struct {
@@ -75,12 +71,7 @@ var now = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
-	c := awsscheduler.NewFromConfig(moto.Config())
-	group := fmt.Sprintf("mail-connector-%d", groups.Add(1))
-	if _, err := c.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
-		tb.Fatalf("create schedule group: %v", err)
-	}
+	c, group := moto.ScheduleGroup(tb, "mail-connector")
 	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), nil)
 	if err != nil {
 		tb.Fatal(err)

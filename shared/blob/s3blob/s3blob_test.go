@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,24 +20,11 @@ var moto *awstest.Moto
 
 func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
-var buckets atomic.Int64
-
-// newBucket creates a bucket of its own for one test.
-func newBucket(tb testing.TB) (*s3.Client, string) {
-	tb.Helper()
-	c := s3.NewFromConfig(moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })
-	name := fmt.Sprintf("mail-%d", buckets.Add(1))
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		tb.Fatalf("create bucket: %v", err)
-	}
-	return c, name
-}
-
 // TestConformance runs the suite with the options production uses (the
 // default 5 MB parts) and a prefix given without its slash.
 func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store {
-		c, bucket := newBucket(t)
+		c, bucket := moto.Bucket(t, "mail")
 		return New(c, bucket, "connector", nil)
 	})
 }
@@ -79,7 +64,7 @@ func TestEncryptionAndPrefix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c, bucket := newBucket(t)
+			c, bucket := moto.Bucket(t, "mail")
 			s := New(c, bucket, tt.prefix, tt.opts)
 			if _, err := s.Put(ctx, "raw/job/x.eml", strings.NewReader("hello")); err != nil {
 				t.Fatalf("Put: %v", err)
@@ -130,7 +115,7 @@ func TestFailedMultipartPutIsAborted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, bucket := newBucket(t)
+			c, bucket := moto.Bucket(t, "mail")
 			s := New(c, bucket, "", &Options{PartSize: MinPartSize})
 			old := []byte("the previous version")
 			if _, err := s.Put(context.Background(), "raw/big.eml", bytes.NewReader(old)); err != nil {

@@ -2,13 +2,10 @@ package sealed_test
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/blobtest"
@@ -22,15 +19,9 @@ var moto *awstest.Moto
 
 func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
-var buckets atomic.Int64
-
 func bucket(t *testing.T) blob.Store {
 	t.Helper()
-	c := s3.NewFromConfig(moto.Config(), func(o *s3.Options) { o.UsePathStyle = true })
-	name := fmt.Sprintf("sealed-%d", buckets.Add(1))
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
+	c, name := moto.Bucket(t, "sealed")
 	return s3blob.New(c, name, "", nil)
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/event"
@@ -36,20 +35,13 @@ func TestEventsReachARuleTarget(t *testing.T) {
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("helpdesk-bus")}); err != nil {
 		t.Fatal(err)
 	}
-	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("helpdesk")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := moto.Queue(t, "helpdesk", nil)
 	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("requests"), EventBusName: aws.String("helpdesk-bus"),
 		EventPattern: aws.String(`{"source":["mail-connector"],"detail-type":["RequestCreated"]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("requests"), EventBusName: aws.String("helpdesk-bus"),
-		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
+		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(q.ARN)}}}); err != nil {
 		t.Fatal(err)
 	}
 	p := New(eb, "helpdesk-bus")
@@ -62,7 +54,7 @@ func TestEventsReachARuleTarget(t *testing.T) {
 			t.Fatalf("Publish %s: %v", e.Type, err)
 		}
 	}
-	out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 2, MaxNumberOfMessages: 10})
+	out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), WaitTimeSeconds: 2, MaxNumberOfMessages: 10})
 	if err != nil || len(out.Messages) != 1 {
 		t.Fatalf("got %d messages, %v; want the RequestCreated event only (the rule matches its type)", len(out.Messages), err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"unicode/utf8"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/notify"
@@ -33,37 +31,28 @@ var _ interface {
 	NotifySent(ctx context.Context, n notify.Notice) (string, error)
 } = (*Notifier)(nil)
 
-var topics atomic.Int64
-
 // newTopic creates a topic with an SQS queue subscribed to it.
 func newTopic(tb testing.TB) (topicARN string, read func() snsEnvelope) {
 	tb.Helper()
 	ctx := context.Background()
 	cfg := moto.Config()
 	sc, qc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	name := "alerts-" + string(rune('a'+topics.Add(1)))
+	name := awstest.Name("alerts")
 	topic, err := sc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
 	if err != nil {
 		tb.Fatalf("create topic: %v", err)
 	}
-	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-inbox")})
-	if err != nil {
-		tb.Fatalf("create queue: %v", err)
-	}
-	attrs, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		tb.Fatalf("queue ARN: %v", err)
-	}
-	if _, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
+	q := moto.Queue(tb, name+"-inbox", nil)
+	if _, err := sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(q.ARN)}); err != nil {
 		tb.Fatalf("subscribe: %v", err)
 	}
 	return *topic.TopicArn, func() snsEnvelope {
 		tb.Helper()
-		out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 2})
+		out, err := qc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), WaitTimeSeconds: 2})
 		if err != nil || len(out.Messages) != 1 {
 			tb.Fatalf("read the topic: got %d messages, %v; want 1", len(out.Messages), err)
 		}
-		if _, err := qc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: out.Messages[0].ReceiptHandle}); err != nil {
+		if _, err := qc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.URL), ReceiptHandle: out.Messages[0].ReceiptHandle}); err != nil {
 			tb.Fatal(err)
 		}
 		var env snsEnvelope

@@ -8,14 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"mailconnector/shared/queue"
 	"mailconnector/shared/queue/queuetest"
@@ -26,30 +24,13 @@ var moto *awstest.Moto
 
 func TestMain(m *testing.M) { awstest.Main(m, &moto) }
 
-var queues atomic.Int64
-
 // newQueues creates a queue and its dead-letter queue, redriven after
 // maxReceives receives, with names of their own.
 func newQueues(t *testing.T, maxReceives int) (queue.Queue, queue.Queue) {
 	t.Helper()
-	ctx := context.Background()
+	q, dlq := moto.RedrivenQueue(t, awstest.Name("q"), maxReceives, nil)
 	c := sqs.NewFromConfig(moto.Config())
-	n := queues.Add(1)
-	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("q%d-dlq", n))})
-	if err != nil {
-		t.Fatalf("create dead-letter queue: %v", err)
-	}
-	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatalf("dead-letter queue ARN: %v", err)
-	}
-	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], maxReceives)
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("q%d", n)),
-		Attributes: map[string]string{"RedrivePolicy": policy}})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	return New(c, *q.QueueUrl), New(c, *dlq.QueueUrl)
+	return New(c, q.URL), New(c, dlq.URL)
 }
 
 func TestConformance(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,16 +26,10 @@ const (
 	roleARN  = "arn:aws:iam::123456789012:role/scheduler"
 )
 
-var groups atomic.Int64
-
 // newScheduler returns a Scheduler on a fresh group whose clock says now.
 func newScheduler(tb testing.TB, now time.Time) *Scheduler {
 	tb.Helper()
-	c := scheduler.NewFromConfig(moto.Config())
-	group := fmt.Sprintf("mail-connector-%d", groups.Add(1))
-	if _, err := c.CreateScheduleGroup(context.Background(), &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
-		tb.Fatalf("create schedule group: %v", err)
-	}
+	c, group := moto.ScheduleGroup(tb, "mail-connector")
 	s := New(c, group, fetchARN, roleARN)
 	s.now = func() time.Time { return now }
 	return s
