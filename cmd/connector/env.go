@@ -87,6 +87,39 @@ func (c *common) job(id string) (*job.Job, error) {
 	return findJob(jobs, id)
 }
 
+// knownJob checks, when a jobs file is given, that id names one of its
+// jobs; without one any id is taken, as the state may hold jobs no file
+// at hand names.
+func (c *common) knownJob(id string) error {
+	if c.jobsFile == "" {
+		return nil
+	}
+	_, err := c.job(id)
+	return err
+}
+
+// jobState opens the state for a command about the stored history of job
+// id, after knownJob.
+func (c *common) jobState(ctx context.Context, id string) (*backend, error) {
+	if err := c.knownJob(id); err != nil {
+		return nil, err
+	}
+	return c.backend(ctx)
+}
+
+// jobBackend finds the job named id in the jobs file and opens the state.
+func (c *common) jobBackend(ctx context.Context, id string) (*job.Job, *backend, error) {
+	j, err := c.job(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := c.backend(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return j, b, nil
+}
+
 func findJob(f *job.File, id string) (*job.Job, error) {
 	j, ok := f.Job(id)
 	if !ok {
@@ -138,11 +171,7 @@ type opener = connect.Opener
 // session and the state. A connection failure is one line naming the job
 // and the step that failed.
 func openJob(ctx context.Context, c *common, id string) (*job.Job, mailbox.Session, func(), error) {
-	j, err := c.job(id)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	b, err := c.backend(ctx)
+	j, b, err := c.jobBackend(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -21,12 +21,7 @@ func newErrorsCmd(a *app) *cobra.Command {
 // cmdErrorsClear clears the job's error-folder count; the mails stay
 // where they are on the server.
 func cmdErrorsClear(ctx context.Context, c *common, id string, stdout io.Writer) error {
-	if c.jobsFile != "" {
-		if _, err := c.job(id); err != nil {
-			return err
-		}
-	}
-	b, err := c.backend(ctx)
+	b, err := c.jobState(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,7 @@ func newErrorsExportCmd(a *app) *cobra.Command {
 // error folder, a directory named after its ledger key with reason.txt,
 // headers.txt and message.eml, opened with the key that sealed them.
 func cmdErrorsExport(ctx context.Context, c *common, id, out string, stdout io.Writer) error {
-	if c.jobsFile != "" {
-		if _, err := c.job(id); err != nil {
-			return err
-		}
-	}
-	b, err := c.backend(ctx)
+	b, err := c.jobState(ctx, id)
 	if err != nil {
 		return err
 	}

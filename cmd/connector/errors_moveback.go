@@ -22,11 +22,7 @@ func newErrorsMoveBackCmd(a *app) *cobra.Command {
 // mails the ledger counts in the job's error folder go back to the job's
 // folder on the server, and leave the count.
 func cmdErrorsMoveBack(ctx context.Context, c *common, id string, stdout io.Writer) error {
-	j, err := c.job(id)
-	if err != nil {
-		return err
-	}
-	b, err := c.backend(ctx)
+	j, b, err := c.jobBackend(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -64,12 +64,7 @@ func cmdMessages(ctx context.Context, c *common, id string, f messageFlags, stdo
 	if f.since < 0 {
 		return &exitError{code: 2, msg: "connector: messages --since must not be negative"}
 	}
-	if c.jobsFile != "" {
-		if _, err := c.job(id); err != nil {
-			return err
-		}
-	}
-	b, err := c.backend(ctx)
+	b, err := c.jobState(ctx, id)
 	if err != nil {
 		return err
 	}

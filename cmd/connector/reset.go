@@ -38,10 +38,8 @@ func newResetCmd(a *app) *cobra.Command {
 // ledger and (locally) its message objects, under the job's lease, once
 // the user said yes on the terminal in (or yes is set).
 func cmdReset(ctx context.Context, c *common, id string, yes bool, in *os.File, stdout, stderr io.Writer) error {
-	if c.jobsFile != "" {
-		if _, err := c.job(id); err != nil {
-			return err
-		}
+	if err := c.knownJob(id); err != nil {
+		return err
 	}
 	if !yes && !isTerminal(in) {
 		return &exitError{code: 2, msg: fmt.Sprintf("connector: reset asks before it forgets job %s, and the standard input is not a terminal: pass --yes to reset without asking", id)}

@@ -265,12 +265,7 @@ func (l *localRun) startWorkers(ctx context.Context) (wait func()) {
 // fetchOnly runs the fetch stage of each job and leaves the processing to
 // the next run.
 func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, req fetch.RunOptions, stdout io.Writer) error {
-	var t runTally
-	for _, j := range jobs {
-		runs, err := l.p.FetchJobWith(ctx, j, req)
-		l.prog.end()
-		t.add(stdout, j, runs, err)
-	}
+	t := l.each(ctx, jobs, req, stdout, l.p.FetchJobWith)
 	if t.failed > 0 {
 		return &exitError{code: t.code, msg: fmt.Sprintf("connector: %d jobs failed", t.failed)}
 	}
@@ -280,12 +275,7 @@ func (l *localRun) fetchOnly(ctx context.Context, jobs []*job.Job, req fetch.Run
 // runOnce runs each job until its mail is processed, prints the new
 // requests, and exits with the code the outcome calls for.
 func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, req fetch.RunOptions, stdout io.Writer) error {
-	var t runTally
-	for _, j := range jobs {
-		runs, err := l.p.RunJobWith(ctx, j, req)
-		l.prog.end()
-		t.add(stdout, j, runs, err)
-	}
+	t := l.each(ctx, jobs, req, stdout, l.p.RunJobWith)
 	fresh, err := printNewRequests(ctx, stdout, l.loc.store, l.lastBefore)
 	if err != nil {
 		return &exitError{code: exitOther, msg: "connector: " + err.Error()}
@@ -297,6 +287,19 @@ func (l *localRun) runOnce(ctx context.Context, jobs []*job.Job, req fetch.RunOp
 		return nil // the demo is not a cron job
 	}
 	return t.success(fresh)
+}
+
+// each runs the jobs one after the other with do, ending each job's
+// progress line, and prints and counts their runs.
+func (l *localRun) each(ctx context.Context, jobs []*job.Job, req fetch.RunOptions, stdout io.Writer,
+	do func(context.Context, *job.Job, fetch.RunOptions) ([]run.Run, error)) runTally {
+	var t runTally
+	for _, j := range jobs {
+		runs, err := do(ctx, j, req)
+		l.prog.end()
+		t.add(stdout, j, runs, err)
+	}
+	return t
 }
 
 // runTally counts what the runs of one command fetched and which jobs failed.

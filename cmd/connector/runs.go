@@ -27,12 +27,7 @@ func newRunsCmd(a *app) *cobra.Command {
 
 // cmdRuns shows a job's recent runs, newest first, with their errors.
 func cmdRuns(ctx context.Context, c *common, id string, limit int, stdout io.Writer) error {
-	if c.jobsFile != "" {
-		if _, err := c.job(id); err != nil {
-			return err
-		}
-	}
-	b, err := c.backend(ctx)
+	b, err := c.jobState(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -36,11 +36,7 @@ func newEnableCmd(a *app) *cobra.Command {
 // enabled, by the user at now. It takes effect at the job's next run, on
 // its schedule; `connector run --job` still runs a disabled job.
 func cmdSwitch(ctx context.Context, c *common, id string, off bool, reason string, now time.Time, stdout io.Writer) error {
-	j, err := c.job(id)
-	if err != nil {
-		return err
-	}
-	b, err := c.backend(ctx)
+	j, b, err := c.jobBackend(ctx, id)
 	if err != nil {
 		return err
 	}
