@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/textproto"
+	"strconv"
 	"strings"
 
 	"mailconnector/shared/blob"
@@ -88,6 +89,9 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 	var want []mailbox.Item
 	var requeue []ledger.Entry
 	var oversized []ledger.Entry
+	// back holds, by source key, the attempt a message seen again under a
+	// key the ledger has was moved back after (see comeBack).
+	back := map[string]ledger.Entry{}
 	for _, it := range batch {
 		key := it.Source.Key()
 		e, err := st.Entry(ctx, jobID, key)
@@ -95,24 +99,41 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		case err == nil:
 			if e.State == ledger.Stored {
 				requeue = append(requeue, e)
+				continue
 			}
-			continue
+			last, ok, err := comeBack(ctx, st, e)
+			if err != nil {
+				return fmt.Errorf("job %s: look up the attempts at %s in the ledger: %w", jobID, it.Source, err)
+			}
+			if !ok {
+				continue
+			}
+			back[key] = last
+			key = retryKey(last)
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("job %s: look up %s in the ledger: %w", jobID, it.Source, err)
 		}
 		if max := int64(rs.j.Limits.MaxMessageSize); max > 0 && it.Size > max {
 			oversized = append(oversized, ledger.Entry{
 				JobID: jobID, Key: key, Source: it.Source, Size: it.Size, State: ledger.Failed,
-				Reason: fmt.Sprintf("message is %d bytes, over limits.maxMessageSize (%d); not fetched", it.Size, max),
-				RunID:  rs.r.ID, FetchedAt: now, UpdatedAt: now,
+				Reason:  fmt.Sprintf("message is %d bytes, over limits.maxMessageSize (%d); not fetched", it.Size, max),
+				RetryOf: back[it.Source.Key()].Key, RunID: rs.r.ID, FetchedAt: now, UpdatedAt: now,
 			})
 			continue
 		}
 		want = append(want, it)
 	}
 	if len(oversized) > 0 {
-		if _, err := st.Record(ctx, oversized); err != nil {
+		res, err := st.Record(ctx, oversized)
+		if err != nil {
 			return fmt.Errorf("job %s: record oversized messages: %w", jobID, err)
+		}
+		for i, rr := range res {
+			if last, ok := back[oversized[i].Source.Key()]; ok && rr.Err == nil {
+				if err := leftErrorFolder(ctx, st, last, "moved back as "+oversized[i].Key, now); err != nil {
+					return fmt.Errorf("job %s: %w", jobID, err)
+				}
+			}
 		}
 		rs.r.Oversized += len(oversized)
 		for _, e := range oversized {
@@ -128,6 +149,10 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				return nil
 			}
 			key := it.Source.Key()
+			last, again := back[key]
+			if again {
+				key = retryKey(last)
+			}
 			e := ledger.Entry{JobID: jobID, Key: key, Source: it.Source, State: ledger.Stored,
 				RawKey: ledger.RawKey(jobID, key), RunID: rs.r.ID, FetchedAt: now, UpdatedAt: now}
 			h := sha256.New()
@@ -139,6 +164,12 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			e.Size = n
 			e.MessageID = hs.messageID()
 			e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
+			if again {
+				// Back under its old identity: a new attempt linked to the
+				// last one; the fingerprint stays with the first entry.
+				rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", last.Key, "earlier", last.State)
+				e.RetryOf, e.Fingerprint = last.Key, ""
+			}
 			entries = append(entries, e)
 			rs.r.Bytes += n
 			return nil
@@ -173,6 +204,12 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			case rr.Err == nil:
 				requeue = append(requeue, e)
 				rs.r.Fetched++
+				if last, ok := back[e.Source.Key()]; ok {
+					rs.r.MovedBack++
+					if err := leftErrorFolder(ctx, st, last, "moved back as "+e.Key, now); err != nil {
+						return fmt.Errorf("job %s: %w", jobID, err)
+					}
+				}
 			case errors.Is(rr.Err, store.ErrExists):
 				// Another run took it between our look-up and now.
 				if rr.Existing.State == ledger.Stored {
@@ -246,6 +283,42 @@ func sentAway(e ledger.Entry) bool {
 	}
 	return e.Disposed && (strings.HasPrefix(e.Disposition, string(mailbox.Move)) || e.Disposition == string(mailbox.Delete))
 }
+
+// comeBack reports whether a message the scan lists under the key of e,
+// an entry with an outcome, came back after its outcome sent it away:
+// a Graph message keeps its immutable id, and so its key, wherever it is
+// moved, so a move back into the job's folder shows it under its old
+// key. It follows e's retries to the last attempt at the message, which
+// is returned: only when that one was sent away too is the message new
+// work; when it made a request, or is still on its way, it is not.
+func comeBack(ctx context.Context, st store.Ledger, e ledger.Entry) (ledger.Entry, bool, error) {
+	if !sentAway(e) {
+		return e, false, nil
+	}
+	for range 100 {
+		var next ledger.Entry
+		found := false
+		for n := 1; ; n++ {
+			r, err := st.Entry(ctx, e.JobID, e.Key+"#retry"+strconv.Itoa(n))
+			if errors.Is(err, store.ErrNotFound) {
+				break
+			}
+			if err != nil {
+				return e, false, err
+			}
+			next, found = r, true
+		}
+		if !found {
+			return e, sentAway(e), nil
+		}
+		e = next
+	}
+	return e, false, fmt.Errorf("%s: too many retries to follow", e.Key)
+}
+
+// retryKey is the key of the first attempt after last, which has none
+// (the key a retry of last takes first, see recordRetry).
+func retryKey(last ledger.Entry) string { return last.Key + "#retry1" }
 
 // headSniffer keeps the header section of a message (up to 64 KB) as it
 // streams past, to read its Message-ID.

@@ -7,9 +7,11 @@
 //
 // A message that an administrator moves back into the job's folder after
 // its outcome sent it away as rejected or failed (moved to the error folder,
-// or deleted) is taken again as a new entry under its new identity, linked
-// to the earlier one by RetryOf: it is processed once more under the current
-// preprocessing rules and processing statements. Its fingerprint stays
+// or deleted) is taken again as a new entry under its new identity (a Graph
+// message keeps its immutable id through the moves: its new entry's key is
+// the last attempt's with "#retry1"), linked to the earlier one by RetryOf:
+// it is processed once more under the current preprocessing rules and
+// processing statements. Its fingerprint stays
 // indexed to the earlier entry, so every later appearance is judged against
 // that one. Any other message with a fingerprint already recorded is a
 // Duplicate and makes no request. A message whose Message-ID already made a

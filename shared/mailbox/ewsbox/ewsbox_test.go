@@ -28,9 +28,9 @@ func (harness) Name() string { return "ews" }
 
 // Capabilities: EWS marks read, deletes (to Deleted Items) and moves; its
 // cursor is a sync state per round; there is no UIDVALIDITY and nothing
-// flagged deleted to purge.
+// flagged deleted to purge; it moves mail back by InternetMessageId.
 func (harness) Capabilities() mailboxtest.Caps {
-	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true}
+	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true, Restore: true}
 }
 
 type box struct {

@@ -36,9 +36,9 @@ func (harness) Name() string { return "graph" }
 
 // Capabilities: Graph marks read, deletes (to Deleted Items) and moves;
 // its cursor is a delta link per round; folders have no UIDVALIDITY and
-// there is nothing to purge.
+// there is nothing to purge; it moves mail back by internetMessageId.
 func (harness) Capabilities() mailboxtest.Caps {
-	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true}
+	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true, Restore: true}
 }
 
 type box struct {

@@ -1,8 +1,11 @@
 // Package ewstest is an Exchange Web Services server for tests, written
 // from the public EWS SOAP reference:
 //
-//   - FindItem, paged with IndexedPageItemView:
+//   - FindItem, paged with IndexedPageItemView, restricted only by
+//     IsEqualTo on message:InternetMessageId (any other Restriction
+//     answers ErrorInvalidRestriction):
 //     https://learn.microsoft.com/exchange/client-developer/web-service-reference/finditem-operation
+//     https://learn.microsoft.com/exchange/client-developer/web-service-reference/restriction
 //   - SyncFolderItems and its sync state, ErrorInvalidSyncStateData:
 //     https://learn.microsoft.com/exchange/client-developer/web-service-reference/syncfolderitemsresponsemessage
 //     https://learn.microsoft.com/exchange/client-developer/exchange-web-services/handling-synchronization-related-errors-in-ews-in-exchange

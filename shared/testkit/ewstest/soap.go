@@ -426,6 +426,13 @@ func (s *Server) findItem(b *box, op *node) func(io.Writer) {
 		return func(w io.Writer) { respond(w, "FindItem", "ErrorFolderNotFound", nil) }
 	}
 	items := b.sorted(fs[0].id)
+	if r := op.find("Restriction"); r != nil {
+		keep, code := restrict(r, items)
+		if code != "" {
+			return func(w io.Writer) { respond(w, "FindItem", code, nil) }
+		}
+		items = keep
+	}
 	offset, limit := 0, len(items)
 	if v := op.find("IndexedPageItemView"); v != nil {
 		offset, _ = strconv.Atoi(v.attr("Offset"))

@@ -289,6 +289,8 @@ func (s *Server) folders(w http.ResponseWriter, r *http.Request, b *mailbox, p [
 		s.listFolders(w, r, b, f.id)
 	case len(p) == 2 && p[1] == "childFolders" && r.Method == http.MethodPost:
 		s.createFolder(w, r, b, f.id)
+	case len(p) == 2 && p[1] == "messages" && r.Method == http.MethodGet:
+		s.listMessages(w, r, b, f)
 	case len(p) == 3 && p[1] == "messages" && (p[2] == "delta" || p[2] == "delta()" || p[2] == "microsoft.graph.delta()") && r.Method == http.MethodGet:
 		s.delta(w, r, b, f)
 	default:

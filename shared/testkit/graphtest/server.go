@@ -19,6 +19,11 @@
 //     from before ExpireDeltaTokens answers 410 Gone (syncStateNotFound):
 //     https://learn.microsoft.com/graph/api/message-delta,
 //     https://learn.microsoft.com/graph/delta-query-messages
+//   - the messages of a folder, paged by $top and $skip, with $filter
+//     only as internetMessageId eq '…' (other filters answer 400
+//     ErrorInvalidUrlQueryFilter):
+//     https://learn.microsoft.com/graph/api/mailfolder-list-messages,
+//     https://learn.microsoft.com/graph/filter-query-parameter
 //   - $value (the MIME content, text/plain), PATCH isRead, move (a new id
 //     unless Prefer: IdType="ImmutableId"), DELETE (to Deleted Items),
 //     permanentDelete, 404 ErrorItemNotFound:
