@@ -13,6 +13,7 @@ import (
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
+	"mailconnector/shared/workpool"
 )
 
 // Dispose applies pending dispositions (and purges) without fetching new
@@ -219,7 +220,7 @@ func (rs *runState) dispose(ctx context.Context) error {
 		var moved []ledger.Entry // now in the error folder
 		var mu sync.Mutex
 		var firstErr error
-		parallel(len(entries), 16, func(i int) {
+		workpool.Each(len(entries), 16, func(i int) {
 			if done[i] == "" {
 				return
 			}

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"mailconnector/shared/blob"
@@ -300,30 +299,4 @@ func (rs *runState) do(ctx context.Context) error {
 		return err
 	}
 	return rs.purge(ctx)
-}
-
-// parallel calls fn(0..n-1) on up to workers goroutines.
-func parallel(n, workers int, fn func(i int)) {
-	if n <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

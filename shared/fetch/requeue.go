@@ -11,6 +11,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/queue"
 	"mailconnector/shared/store"
+	"mailconnector/shared/workpool"
 )
 
 // requeue puts back on the queue messages that are in the ledger without an
@@ -68,7 +69,7 @@ func (rs *runState) enqueue(ctx context.Context, entries []ledger.Entry) error {
 	}
 	var mu sync.Mutex
 	var firstErr error
-	parallel(len(entries), 16, func(i int) {
+	workpool.Each(len(entries), 16, func(i int) {
 		e := entries[i]
 		for attempt := 0; attempt < 3; attempt++ {
 			if e.State != ledger.Stored && e.State != ledger.Queued {
