@@ -89,9 +89,7 @@ func TestTestConnectionPOP3SPAAndOAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jobs := writeJobsServer(t, tt.server, "")
-			out, _, err := cli(t, "test", "support", "--jobs", jobs, "--state", t.TempDir())
-			code, msg := exitMsg(err)
+			out, code, msg := testConnection(t, tt.server, "--state", t.TempDir())
 			t.Logf("%s%s", out, msg)
 			if code != tt.code {
 				t.Fatalf("got exit %d (%s), want %d\n%s", code, msg, tt.code, out)
@@ -171,22 +169,13 @@ func TestOAuthRotatedRefreshTokenIsWrittenBack(t *testing.T) {
 // TestSamplePOP3ChangesNothing: `connector sample` over POP3 shows the
 // oldest message and deletes nothing.
 func TestSamplePOP3ChangesNothing(t *testing.T) {
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{mailboxtest.Message("pop-first@example.com", 200), mailboxtest.Message("pop-second@example.com", 200)}); err != nil {
-		t.Fatal(err)
-	}
-	jobs := writeJobsServer(t, fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u), "")
-	out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs, "--state", t.TempDir())
-	if err != nil {
-		t.Fatalf("sample: %v", err)
-	}
+	u := userWith(t, mailboxtest.Message("pop-first@example.com", 200), mailboxtest.Message("pop-second@example.com", 200))
+	jobs := writeJobsServer(t, plainServer(plain, dovecottest.POP3, u), "")
 	var got struct {
 		MessageID string `json:"messageId"`
 		Source    string `json:"source"`
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("sample output: %v\n%s", err, out)
-	}
+	readSample(t, jobs, &got, "--state", t.TempDir())
 	if got.MessageID != "pop-first@example.com" || !strings.Contains(got.Source, "INBOX") {
 		t.Errorf("got %+v, want the first message", got)
 	}
@@ -222,22 +211,13 @@ func TestSamplePOP3PreviewsWithTOP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUser(t, plain, false)
-			if err := plain.Deliver(u, "INBOX", []byte(tt.raw)); err != nil {
-				t.Fatal(err)
-			}
-			jobs := writeJobsServer(t, fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u), "")
-			out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs, "--state", t.TempDir())
-			if err != nil {
-				t.Fatalf("sample: %v", err)
-			}
+			u := userWith(t, []byte(tt.raw))
+			jobs := writeJobsServer(t, plainServer(plain, dovecottest.POP3, u), "")
 			var got struct {
 				Text     string   `json:"text"`
 				Warnings []string `json:"warnings"`
 			}
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatalf("sample output: %v\n%s", err, out)
-			}
+			readSample(t, jobs, &got, "--state", t.TempDir())
 			if !strings.Contains(got.Text, tt.wantText) || (tt.notText != "" && strings.Contains(got.Text, tt.notText)) {
 				t.Errorf("got text %.200q…, want it to contain %q and not %q", got.Text, tt.wantText, tt.notText)
 			}

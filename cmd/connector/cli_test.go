@@ -60,10 +60,7 @@ func TestCommandLine(t *testing.T) {
 	if len(lines) == 0 || json.Unmarshal([]byte(lines[0]), &rec) != nil || rec["level"] == nil {
 		t.Errorf("--log-format json: got %q, want JSON lines", errOut)
 	}
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{mailboxtest.Message("q1@example.com", 100), mailboxtest.Message("q2@example.com", 100)}); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, mailboxtest.Message("q1@example.com", 100), mailboxtest.Message("q2@example.com", 100))
 	mailJobs := writeJobs(t, plain, u, "")
 	for _, tt := range []struct {
 		name  string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"mailconnector/shared/request"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
 )
 
 // hostile holds what a raw header value stored before normalization
@@ -25,10 +23,7 @@ const hostile = "hi\x1b]0;title\x07\x1b[2J\u009b2J\u202etxt.exe\r\nBcc: x@y"
 // version might.
 func seedHostile(tb testing.TB, dir string) {
 	tb.Helper()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := openState(tb, dir)
 	defer st.Close()
 	ctx := context.Background()
 	now := time.Now()
@@ -40,7 +35,7 @@ func seedHostile(tb testing.TB, dir string) {
 	}
 	e.Version, e.State, e.UpdatedAt = 1, ledger.Processed, now
 	evil := message.Address{Name: hostile, Address: "evil\x1b[2J@example.org"}
-	_, err = st.Commit(ctx, store.Outcome{
+	_, err := st.Commit(ctx, store.Outcome{
 		Entry:        e,
 		NewRequest:   &request.Request{JobID: "demo", Title: hostile, Requester: evil, Status: request.Open, CreatedAt: now, UpdatedAt: now, SourceKey: "k1"},
 		Conversation: &request.Conversation{ID: "c1", JobID: "demo", From: evil, Subject: hostile, Text: "text " + hostile, SourceKey: "k1", CreatedAt: now, Attachments: []message.Attachment{{Filename: hostile + ".pdf", Dropped: hostile}}},

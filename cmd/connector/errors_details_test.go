@@ -18,13 +18,10 @@ import (
 // and after the allow-list is widened, errors move-back and one run make
 // its request.
 func TestErrorFolderSealedExportedAndMovedBack(t *testing.T) {
-	u := newUser(t, plain, false)
 	dir := t.TempDir()
 	const canary = "CANARY-error-mail-body-5d1e"
 	raw := "Message-ID: <who@stranger.example>\r\nFrom: b@stranger.example\r\nTo: support@desk.example\r\nSubject: locked out\r\n\r\nhello " + canary + "\r\n"
-	if err := plain.Deliver(u, "INBOX", []byte(raw)); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, []byte(raw))
 	jobs := writeJobs(t, plain, u, "    processing: {allowNewRequestsFrom: ['*@allowed.example']}\n")
 	if _, errOut, err := cli(t, "run", "--once", "--jobs", jobs, "--state", dir); err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut)

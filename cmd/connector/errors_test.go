@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/run"
-	"mailconnector/shared/store/boltstore"
 )
 
 // TestErrorsClearAndRunOutcomes: errors clear empties the error-folder
 // count, and runs shows the outcome counts.
 func TestErrorsClearAndRunOutcomes(t *testing.T) {
 	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openState(t, dir)
 	ctx := context.Background()
 	now := time.Now()
 	e := ledger.Entry{JobID: "demo", Key: "k1", Source: ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: 1},
@@ -51,10 +46,7 @@ func TestErrorsClearAndRunOutcomes(t *testing.T) {
 	if !strings.Contains(out, "1 mails in the error folder cleared") {
 		t.Errorf("errors clear: got %q", out)
 	}
-	st, err = boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st = openState(t, dir)
 	defer st.Close()
 	if in, err := st.ErrorFolder(ctx, "demo", 0); err != nil || len(in) != 0 {
 		t.Errorf("after errors clear: got %d in the error folder (err %v), want 0", len(in), err)

@@ -50,9 +50,7 @@ func TestEWSJobTestSampleRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jobs := writeJobsServer(t, tt.server, "")
-			out, _, err := cli(t, "test", "support", "--jobs", jobs)
-			code, msg := exitMsg(err)
+			out, code, msg := testConnection(t, tt.server)
 			if code != tt.code {
 				t.Fatalf("got exit %d (%s)\n%s, want %d", code, msg, out, tt.code)
 			}

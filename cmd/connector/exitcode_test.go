@@ -14,12 +14,9 @@ import (
 // TestRunOnceExitCodes runs `connector run --once` against Dovecot and bad
 // jobs files, and checks each documented exit code.
 func TestRunOnceExitCodes(t *testing.T) {
-	u := newUser(t, plain, false)
+	u := userWith(t, mailboxtest.Message("exit-code@example.com", 100))
 	wrong := newUser(t, plain, true)
 	empty := newUser(t, plain, false)
-	if err := plain.Deliver(u, "INBOX", mailboxtest.Message("exit-code@example.com", 100)); err != nil {
-		t.Fatal(err)
-	}
 	imap := func(port int, user string) string {
 		return fmt.Sprintf("{protocol: imap, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, port, user)
 	}

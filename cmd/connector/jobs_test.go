@@ -13,7 +13,6 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
 )
 
 // jobsFileForTable holds a job of each kind `connector jobs` tells apart:
@@ -41,10 +40,7 @@ const jobsFileForTable = `jobs:
 // failure streak, mails in the error folder and a stored switch.
 func seedJobs(tb testing.TB, dir string, now time.Time) {
 	tb.Helper()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := openState(tb, dir)
 	defer st.Close()
 	ctx := context.Background()
 	put := func(err error) {

@@ -26,6 +26,7 @@ import (
 	"mailconnector/shared/run"
 	"mailconnector/shared/secrets/localsecrets"
 	"mailconnector/shared/store"
+	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/dynamostore"
 	"mailconnector/shared/testkit/awstest"
 	"mailconnector/shared/testkit/dovecottest"
@@ -66,6 +67,17 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	defer cancel()
 	err = realMain(ctx, args, &out, &errOut)
 	return out.String(), errOut.String(), err
+}
+
+// testConnection runs `connector test` for a job "support" on server (a
+// jobs file's server line), with args added, and returns its output,
+// exit code and error message.
+func testConnection(t *testing.T, server string, args ...string) (out string, code int, msg string) {
+	t.Helper()
+	jobs := writeJobsServer(t, server, "")
+	out, _, err := cli(t, append([]string{"test", "support", "--jobs", jobs}, args...)...)
+	code, msg = exitMsg(err)
+	return out, code, msg
 }
 
 func exitMsg(err error) (int, string) {
@@ -159,7 +171,13 @@ func TestPreprocessPrintsTheJSONContract(t *testing.T) {
 // port for user, plus extra YAML under the job, and the user's secret.
 func writeJobs(t *testing.T, srv *dovecottest.Server, user, extra string) string {
 	t.Helper()
-	return writeJobsServer(t, fmt.Sprintf("{protocol: imap, host: %s, port: %d, security: none, auth: {secret: %s}}", srv.Host, srv.Port(dovecottest.IMAP), user), extra)
+	return writeJobsServer(t, plainServer(srv, dovecottest.IMAP, user), extra)
+}
+
+// plainServer is a jobs file's server on srv's listener k (imap or pop3)
+// without TLS, signing in with the secret.
+func plainServer(srv *dovecottest.Server, k dovecottest.Kind, secret string) string {
+	return fmt.Sprintf("{protocol: %s, host: %s, port: %d, security: none, auth: {secret: %s}}", k, srv.Host, srv.Port(k), secret)
 }
 
 func writeJobsServer(t *testing.T, server, extra string) string {
@@ -191,13 +209,53 @@ func newUser(t *testing.T, srv *dovecottest.Server, wrongSecret bool) string {
 	return u
 }
 
-func TestTestConnectionNamesTheFailedStep(t *testing.T) {
-	u := newUser(t, plain, false)
-	wrong := newUser(t, plain, true)
-	tu := newUser(t, withTLS, false)
-	if err := plain.Deliver(u, "INBOX", mailboxtest.Message("one@example.com", 100)); err != nil {
+// openState opens the local state of the state directory dir.
+func openState(tb testing.TB, dir string) *boltstore.Store {
+	tb.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// awsStore creates the table in moto and returns the store on it.
+func awsStore(t *testing.T, m *awstest.Moto, table string) *dynamostore.Store {
+	t.Helper()
+	ddb := dynamodb.NewFromConfig(m.Config())
+	if err := dynamostore.CreateTable(context.Background(), ddb, table); err != nil {
 		t.Fatal(err)
 	}
+	return dynamostore.New(ddb, table, nil)
+}
+
+// firstRun makes a new state directory the default one (CONNECTOR_STATE)
+// and runs the jobs file once in it.
+func firstRun(t *testing.T, jobs string) (state string) {
+	t.Helper()
+	state = t.TempDir()
+	t.Setenv("CONNECTOR_STATE", state)
+	if out, errOut, err := cli(t, "run", "--once", "--jobs", jobs); err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out, errOut)
+	}
+	return state
+}
+
+// userWith adds a user of plain whose secret holds its password and
+// whose INBOX holds raws, in order.
+func userWith(t *testing.T, raws ...[]byte) string {
+	t.Helper()
+	u := newUser(t, plain, false)
+	if err := plain.DeliverMany(u, "INBOX", raws); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestTestConnectionNamesTheFailedStep(t *testing.T) {
+	u := userWith(t, mailboxtest.Message("one@example.com", 100))
+	wrong := newUser(t, plain, true)
+	tu := newUser(t, withTLS, false)
 	h := plain.Host
 	tests := []struct {
 		name   string
@@ -217,9 +275,7 @@ func TestTestConnectionNamesTheFailedStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jobs := writeJobsServer(t, tt.server, "")
-			out, _, err := cli(t, "test", "support", "--jobs", jobs)
-			code, msg := exitMsg(err)
+			out, code, msg := testConnection(t, tt.server)
 			if code != tt.code {
 				t.Fatalf("got exit %d (%s), want %d", code, msg, tt.code)
 			}
@@ -239,22 +295,13 @@ func TestTestConnectionNamesTheFailedStep(t *testing.T) {
 }
 
 func TestSampleShowsTheOldestMessageAndChangesNothing(t *testing.T) {
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{mailboxtest.Message("first@example.com", 200), mailboxtest.Message("second@example.com", 200)}); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, mailboxtest.Message("first@example.com", 200), mailboxtest.Message("second@example.com", 200))
 	jobs := writeJobs(t, plain, u, "")
-	out, _, err := cli(t, "sample", "support", "--json", "--jobs", jobs)
-	if err != nil {
-		t.Fatalf("sample: %v", err)
-	}
 	var got struct {
 		MessageID string `json:"messageId"`
 		Size      int64  `json:"size"`
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("sample output: %v\n%s", err, out)
-	}
+	readSample(t, jobs, &got)
 	if got.MessageID != "first@example.com" || got.Size == 0 {
 		t.Errorf("got %+v, want the first message", got)
 	}
@@ -270,10 +317,7 @@ func TestSampleShowsTheOldestMessageAndChangesNothing(t *testing.T) {
 }
 
 func TestRunOnceWithAJobsFileAndBadConfig(t *testing.T) {
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{mailboxtest.Message("x1@example.com", 100), mailboxtest.Message("x2@example.com", 100)}); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, mailboxtest.Message("x1@example.com", 100), mailboxtest.Message("x2@example.com", 100))
 	jobs := writeJobs(t, plain, u, "    incoming: {onSuccess: move, moveTo: INBOX/Done}\n")
 	state := t.TempDir()
 	out, _, err := cli(t, "run", "--once", "--jobs", jobs, "--state", state)
@@ -310,11 +354,7 @@ func TestAWSCommands(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
 	cfg := m.Config()
-	ddb := dynamodb.NewFromConfig(cfg)
-	if err := dynamostore.CreateTable(ctx, ddb, "mc"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamostore.New(ddb, "mc", nil)
+	st := awsStore(t, m, "mc")
 	now := time.Now()
 	if err := st.PutRun(ctx, run.Run{JobID: "support", ID: "r-aws-1", Trigger: "schedule", Status: run.OK, StartedAt: now, EndedAt: now.Add(time.Second), Fetched: 7}); err != nil {
 		t.Fatal(err)
@@ -349,7 +389,7 @@ func TestAWSCommands(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	jobs := writeJobsServer(t, fmt.Sprintf("{protocol: imap, host: %s, port: %d, security: none, auth: {secret: mail/%s}}", plain.Host, plain.Port(dovecottest.IMAP), u), "")
+	jobs := writeJobsServer(t, plainServer(plain, dovecottest.IMAP, "mail/"+u), "")
 	tests := []struct {
 		args []string
 		want string

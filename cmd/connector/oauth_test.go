@@ -14,7 +14,6 @@ import (
 
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/secrets/localsecrets"
-	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/graphtest"
 )
 
@@ -94,10 +93,7 @@ func TestOAuthLinkPrintsAOneTimeLink(t *testing.T) {
 		t.Fatalf("got %q, want the link and the redirect URI to register", out)
 	}
 	tok := strings.Fields(out[i+len("https://hook.example/signin?t="):])[0]
-	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openState(t, state)
 	defer st.Close()
 	sum := sha256.Sum256([]byte(tok))
 	v, err := st.TakeOnce(context.Background(), "signin-link#"+hex.EncodeToString(sum[:]), time.Now())

@@ -39,19 +39,12 @@ func exists(state, key string) bool {
 // fetched but not processed yet, which the next run then processes; a dry
 // run removes nothing.
 func TestPruneKeepsPendingMail(t *testing.T) {
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{
+	u := userWith(t,
 		mail("Alice <alice@contoso.example>", "p1@contoso.example", "VPN down"),
 		mail("Bob <bob@contoso.example>", "p2@contoso.example", "Printer jammed"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	)
 	jobs := writeJobs(t, plain, u, "    retention: {rawDays: 30, normalizedDays: 90}\n")
-	state := t.TempDir()
-	t.Setenv("CONNECTOR_STATE", state)
-	if out, errOut, err := cli(t, "run", "--once", "--jobs", jobs); err != nil {
-		t.Fatalf("run: %v\n%s\n%s", err, out, errOut)
-	}
+	state := firstRun(t, jobs)
 	if err := plain.Deliver(u, "INBOX", mail("Carol <carol@contoso.example>", "p3@contoso.example", "Mail quota")); err != nil {
 		t.Fatal(err)
 	}

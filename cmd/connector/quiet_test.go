@@ -11,14 +11,11 @@ import (
 // TestBacklogRunPrintsFewLines: a 3,000-message run logs fewer than 50
 // lines at the default level; per-message lines are debug detail.
 func TestBacklogRunPrintsFewLines(t *testing.T) {
-	u := newUser(t, plain, false)
 	raws := make([][]byte, 3000)
 	for i := range raws {
 		raws[i] = mailboxtest.Message(fmt.Sprintf("m%d@example.com", i), 200)
 	}
-	if err := plain.DeliverMany(u, "INBOX", raws); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, raws...)
 	jobs := writeJobs(t, plain, u, "")
 	out, errOut, err := cli(t, "run", "--once", "--jobs", jobs, "--state", t.TempDir())
 	if err != nil {

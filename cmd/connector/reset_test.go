@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"mailconnector/shared/ledger"
-	"mailconnector/shared/store/boltstore"
-	"mailconnector/shared/store/dynamostore"
 	"mailconnector/shared/testkit/awstest"
 )
 
@@ -43,13 +39,10 @@ func notTerminal(t *testing.T) *os.File {
 // resetFixture is a job whose two mails made two requests.
 func resetFixture(t *testing.T) (jobs, state string) {
 	t.Helper()
-	u := newUser(t, plain, false)
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{
+	u := userWith(t,
 		mail("Alice <alice@contoso.example>", "r1@contoso.example", "VPN down"),
 		mail("Bob <bob@contoso.example>", "r2@contoso.example", "Printer jammed"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	)
 	jobs = writeJobs(t, plain, u, "")
 	state = t.TempDir()
 	t.Setenv("CONNECTOR_STATE", state)
@@ -105,11 +98,8 @@ func TestResetWithYes(t *testing.T) {
 // out, and reset names it.
 func TestResetRefusedWhileAnotherProcessHoldsTheState(t *testing.T) {
 	jobs, state := resetFixture(t)
-	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = cli(t, "reset", "support", "--yes", "--jobs", jobs)
+	st := openState(t, state)
+	_, _, err := cli(t, "reset", "support", "--yes", "--jobs", jobs)
 	st.Close()
 	if code, msg := exitMsg(err); code != 1 || !strings.Contains(msg, fmt.Sprintf("another connector process holds the state directory (pid %d", os.Getpid())) {
 		t.Errorf("reset while the state is held: got exit %d %q, want the holder named", code, msg)
@@ -125,11 +115,7 @@ func TestResetRefusedWhileAnotherProcessHoldsTheState(t *testing.T) {
 func TestResetOnAWSRefusedWhileARunHoldsTheLease(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	ddb := dynamodb.NewFromConfig(m.Config())
-	if err := dynamostore.CreateTable(ctx, ddb, "mc"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamostore.New(ddb, "mc", nil)
+	st := awsStore(t, m, "mc")
 	now := time.Now()
 	if _, err := st.Record(ctx, []ledger.Entry{{JobID: "support", Key: "k1", Fingerprint: "f1", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}}); err != nil {
 		t.Fatal(err)

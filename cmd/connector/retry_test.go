@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"mailconnector/shared/store/boltstore"
 )
 
 // mail is a message from one sender with its own Message-ID.
@@ -52,21 +49,14 @@ func bySender(ms []messageJSON, from string) []messageJSON {
 // each; a retry of a message that made a request makes none and says so;
 // a message delivered twice makes one request.
 func TestRetryAfterFixingTheAllowList(t *testing.T) {
-	u := newUser(t, plain, false)
 	dup := mail("Alice <alice@contoso.example>", "dup@contoso.example", "VPN down")
-	if err := plain.DeliverMany(u, "INBOX", [][]byte{
+	u := userWith(t,
 		dup, dup,
 		mail("Stranger <stranger@outside.example>", "s1@outside.example", "Printer on fire"),
 		mail("Other <other@outside.example>", "s2@outside.example", "Invoice question"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	)
 	narrow := writeJobs(t, plain, u, "    processing: {allowNewRequestsFrom: [\"*@contoso.example\"]}\n")
-	state := t.TempDir()
-	t.Setenv("CONNECTOR_STATE", state)
-	if out, errOut, err := cli(t, "run", "--once", "--jobs", narrow); err != nil {
-		t.Fatalf("run: %v\n%s\n%s", err, out, errOut)
-	}
+	state := firstRun(t, narrow)
 
 	all := listed(t)
 	if len(all) != 4 {
@@ -138,10 +128,7 @@ func TestRetryAfterFixingTheAllowList(t *testing.T) {
 		t.Errorf("messages --status created: got %d retries, want 2", retries)
 	}
 
-	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openState(t, state)
 	defer st.Close()
 	reqs, err := st.ListRequests(context.Background(), "support", 0)
 	if err != nil || len(reqs) != 3 {

@@ -17,7 +17,6 @@ import (
 	"mailconnector/shared/message"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
 )
 
 const dryRunStatements = `    processing:
@@ -43,10 +42,7 @@ const dryRunStatements = `    processing:
 func seedState(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openState(t, dir)
 	defer st.Close()
 	now := time.Now()
 	e := ledger.Entry{JobID: "support", Key: "imap/INBOX/1/1", State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now}

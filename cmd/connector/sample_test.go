@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/dovecottest"
 )
 
@@ -24,12 +23,8 @@ var sampleProtocols = []struct {
 	name   string
 	server func(user string) string
 }{
-	{"imap", func(u string) string {
-		return fmt.Sprintf("{protocol: imap, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.IMAP), u)
-	}},
-	{"pop3", func(u string) string {
-		return fmt.Sprintf("{protocol: pop3, host: %s, port: %d, security: none, auth: {secret: %s}}", plain.Host, plain.Port(dovecottest.POP3), u)
-	}},
+	{"imap", func(u string) string { return plainServer(plain, dovecottest.IMAP, u) }},
+	{"pop3", func(u string) string { return plainServer(plain, dovecottest.POP3, u) }},
 }
 
 // sampleMail is a message with a Message-ID, a sender and a subject of
@@ -74,6 +69,19 @@ func parseSample(t *testing.T, out string) sampleJSONOut {
 		t.Fatalf("sample --json: %v\n%s", err, out)
 	}
 	return got
+}
+
+// readSample runs `connector sample support --json` with the jobs file
+// and args, and decodes what it prints into v.
+func readSample(t *testing.T, jobs string, v any, args ...string) {
+	t.Helper()
+	out, _, err := cli(t, append([]string{"sample", "support", "--json", "--jobs", jobs}, args...)...)
+	if err != nil {
+		t.Fatalf("sample: %v", err)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("sample output: %v\n%s", err, out)
+	}
 }
 
 // sourceIDs are the ids --uid takes for each Message-ID of the user's
@@ -133,10 +141,7 @@ func assertUntouched(t *testing.T, user string, want int, state string) {
 			t.Errorf("sample changed %s: %+v", m.MessageID, m)
 		}
 	}
-	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openState(t, state)
 	defer st.Close()
 	ctx := context.Background()
 	entries, err := st.Messages(ctx, store.MessageQuery{JobID: "support"})
@@ -157,11 +162,8 @@ func assertUntouched(t *testing.T, user string, want int, state string) {
 func TestSamplePicksTheMessage(t *testing.T) {
 	for _, p := range sampleProtocols {
 		t.Run(p.name, func(t *testing.T) {
-			u := newUser(t, plain, false)
 			raws := [][]byte{sampleMail("one@example.com", "a@example.com", 3), sampleMail("two@example.com", "b@example.com", 3), sampleMail("three@example.com", "c@example.com", 3)}
-			if err := plain.DeliverMany(u, "INBOX", raws); err != nil {
-				t.Fatal(err)
-			}
+			u := userWith(t, raws...)
 			jobs := writeJobsServer(t, p.server(u), "")
 			state := t.TempDir()
 			ids := sourceIDs(t, u, p.name)
@@ -206,11 +208,8 @@ func TestSamplePicksTheMessage(t *testing.T) {
 func TestSampleSavesTheRawMessage(t *testing.T) {
 	for _, p := range sampleProtocols {
 		t.Run(p.name, func(t *testing.T) {
-			u := newUser(t, plain, false)
 			raw := sampleMail("long@example.com", "a@example.com", 2*samplePreviewLines)
-			if err := plain.DeliverMany(u, "INBOX", [][]byte{raw, sampleMail("other@example.com", "b@example.com", 1)}); err != nil {
-				t.Fatal(err)
-			}
+			u := userWith(t, raw, sampleMail("other@example.com", "b@example.com", 1))
 			jobs := writeJobsServer(t, p.server(u), "")
 			state := t.TempDir()
 			file := filepath.Join(t.TempDir(), "m.eml")
@@ -283,10 +282,7 @@ func checkSaved(t *testing.T, file string, want []byte) {
 func TestSampleRulesShowsTheDecision(t *testing.T) {
 	for _, p := range sampleProtocols {
 		t.Run(p.name, func(t *testing.T) {
-			u := newUser(t, plain, false)
-			if err := plain.DeliverMany(u, "INBOX", [][]byte{sampleMail("long@example.com", "a@example.com", 2*samplePreviewLines), sampleMail("vip@example.com", "vera@vip.example", 1)}); err != nil {
-				t.Fatal(err)
-			}
+			u := userWith(t, sampleMail("long@example.com", "a@example.com", 2*samplePreviewLines), sampleMail("vip@example.com", "vera@vip.example", 1))
 			jobs := writeJobsServer(t, p.server(u), `    processing:
       statements:
         - name: VIP
@@ -337,14 +333,11 @@ func TestSampleRulesShowsTheDecision(t *testing.T) {
 // TestSampleReadableOutput: by default one aligned "field: value" line
 // each, the attachments kept and dropped counted.
 func TestSampleReadableOutput(t *testing.T) {
-	u := newUser(t, plain, false)
 	raw := "Message-ID: <r@example.com>\r\nFrom: Ann <ann@example.com>\r\nTo: desk@example.com\r\nSubject: Printer\r\nDate: Mon, 02 Jun 2025 10:00:00 +0200\r\n" +
 		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt is broken.\r\n" +
 		"--b\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" +
 		"--b\r\nContent-Type: application/x-msdownload; name=\"setup.exe\"\r\nContent-Disposition: attachment; filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
-	if err := plain.Deliver(u, "INBOX", []byte(raw)); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, []byte(raw))
 	jobs := writeJobs(t, plain, u, "    attachments: {blockExtensions: [exe]}\n")
 	state := t.TempDir()
 	out, _, err := cli(t, "sample", "support", "--jobs", jobs, "--state", state)
@@ -370,10 +363,7 @@ func TestSampleReadableOutput(t *testing.T) {
 // TestSampleUsageErrors: flags that contradict each other, and an id the
 // folder does not hold.
 func TestSampleUsageErrors(t *testing.T) {
-	u := newUser(t, plain, false)
-	if err := plain.Deliver(u, "INBOX", sampleMail("only@example.com", "a@example.com", 1)); err != nil {
-		t.Fatal(err)
-	}
+	u := userWith(t, sampleMail("only@example.com", "a@example.com", 1))
 	jobs := writeJobs(t, plain, u, "")
 	pop := writeJobsServer(t, sampleProtocols[1].server(u), "")
 	state := t.TempDir()

@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/schedsync"
 	"mailconnector/shared/scheduler/ebscheduler"
-	"mailconnector/shared/store/dynamostore"
 	"mailconnector/shared/testkit/awstest"
 )
 
@@ -28,10 +26,7 @@ func TestSchedulesDiffAndAdopt(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
 	cfg := m.Config()
-	ddb := dynamodb.NewFromConfig(cfg)
-	if err := dynamostore.CreateTable(ctx, ddb, "mc-sched"); err != nil {
-		t.Fatal(err)
-	}
+	records := awsStore(t, m, "mc-sched")
 	sc := awsscheduler.NewFromConfig(cfg)
 	if _, err := sc.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String("mc-group")}); err != nil {
 		t.Fatal(err)
@@ -53,7 +48,7 @@ func TestSchedulesDiffAndAdopt(t *testing.T) {
 		return p
 	}
 	syncer := &schedsync.Syncer{Scheduler: ebscheduler.New(sc, "mc-group", "arn:aws:lambda:us-east-1:123456789012:function:fetch", "arn:aws:iam::123456789012:role/s"),
-		Records: dynamostore.New(ddb, "mc-sched", nil), Log: slog.New(slog.DiscardHandler)}
+		Records: records, Log: slog.New(slog.DiscardHandler)}
 	deploy := func(path string) {
 		t.Helper()
 		f, err := job.LoadFile(path)
