@@ -5,28 +5,15 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
-	"mailconnector/shared/notify"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/store/boltstore"
 )
-
-type recordingNotifier struct {
-	mu      sync.Mutex
-	notices []notify.Notice
-}
-
-func (r *recordingNotifier) Notify(_ context.Context, n notify.Notice) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notices = append(r.notices, n)
-	return nil
-}
 
 // emptyBox is a mailbox with nothing in it.
 type emptyBox struct{}
@@ -61,7 +48,7 @@ jobs:
 	defer st.Close()
 	blobs, _ := fileblob.New(t.TempDir())
 	failing := true
-	n := &recordingNotifier{}
+	n := &notifytest.Recorder{}
 	svc := New(Options{Store: st, Blobs: blobs, Queue: memqueue.New(nil), Notifier: n,
 		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) {
 			if failing {
@@ -81,22 +68,22 @@ jobs:
 	if got, want := counts, []int{1, 2, 3, 1}; !equal(got, want) {
 		t.Errorf("got consecutive failures %v, want %v", got, want)
 	}
-	if len(n.notices) != 1 || n.notices[0].Kind != "alert" || n.notices[0].To[0] != "admin@example.com" {
-		t.Fatalf("got notices %+v, want one alert to the admin", n.notices)
+	if got := n.Notices(); len(got) != 1 || got[0].Kind != "alert" || got[0].To[0] != "admin@example.com" {
+		t.Fatalf("got notices %+v, want one alert to the admin", got)
 	}
 	failing = false
 	r, err := svc.Run(ctx, j, RunOptions{Trigger: "schedule"})
 	if err != nil || r.ConsecutiveFailures != 0 {
 		t.Fatalf("got %v, %d; want a clean run", err, r.ConsecutiveFailures)
 	}
-	if len(n.notices) != 2 || n.notices[1].Kind != "recovery" {
-		t.Errorf("got notices %+v, want a recovery notice after the alert", n.notices)
+	if got := n.Notices(); len(got) != 2 || got[1].Kind != "recovery" {
+		t.Errorf("got notices %+v, want a recovery notice after the alert", got)
 	}
 	if _, err := svc.Run(ctx, j, RunOptions{Trigger: "schedule"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(n.notices) != 2 {
-		t.Errorf("got %d notices, want no more after recovery", len(n.notices))
+	if got := n.Notices(); len(got) != 2 {
+		t.Errorf("got %d notices, want no more after recovery", len(got))
 	}
 }
 

@@ -17,15 +17,14 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/pipeline"
 )
 
 // errorFolderNotices are the notices of mails moved to the error folder.
-func (b *noticeBox) errorFolderNotices() []notify.Notice {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func errorFolderNotices(r *notifytest.Recorder) []notify.Notice {
 	var out []notify.Notice
-	for _, n := range b.notices {
+	for _, n := range r.Notices() {
 		if n.Kind == notify.ErrorFolder {
 			out = append(out, n)
 		}
@@ -158,7 +157,7 @@ func TestGraphMovedBackTwiceUnderOneKey(t *testing.T) {
 func testMoveBackMakesTheRequest(t *testing.T, c moveBackCase) {
 	t.Helper()
 	e := c.e
-	box := &noticeBox{}
+	box := &notifytest.Recorder{}
 	r := e.start(pipeline.Config{Notifier: box, Opener: c.opener})
 	runJob(t, r, e)
 	runJob(t, r, e)
@@ -170,7 +169,7 @@ func testMoveBackMakesTheRequest(t *testing.T, c moveBackCase) {
 	if err != nil || len(in) != 1 {
 		t.Fatalf("got %d in the error folder (err %v), want 1", len(in), err)
 	}
-	notices := box.errorFolderNotices()
+	notices := errorFolderNotices(box)
 	if len(notices) != 1 {
 		t.Fatalf("got %d error-folder notices after two runs, want 1 per mail", len(notices))
 	}
@@ -225,12 +224,12 @@ func TestErrorFolderNoticeSwitchedOff(t *testing.T) {
 		j.Notifications.ErrorFolderNotice = &off
 	})
 	e.deliver([]byte(strangerMail))
-	box := &noticeBox{}
+	box := &notifytest.Recorder{}
 	runJob(t, e.start(pipeline.Config{Notifier: box}), e)
 	if got := e.folderOf("<who@stranger.example>"); got != job.DefaultErrorFolder {
 		t.Fatalf("rejected mail: got folder %q, want %q", got, job.DefaultErrorFolder)
 	}
-	if n := box.errorFolderNotices(); len(n) != 0 {
+	if n := errorFolderNotices(box); len(n) != 0 {
 		t.Errorf("got %d error-folder notices, want none when switched off", len(n))
 	}
 }

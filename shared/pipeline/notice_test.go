@@ -4,26 +4,14 @@ import (
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"mailconnector/shared/job"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/pipeline"
 )
-
-type noticeBox struct {
-	mu      sync.Mutex
-	notices []notify.Notice
-}
-
-func (b *noticeBox) Notify(_ context.Context, n notify.Notice) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.notices = append(b.notices, n)
-	return nil
-}
 
 func TestNoticesForDroppedAttachmentsAndRejectedSenders(t *testing.T) {
 	e := newEnv(t, func(j *job.Job) {
@@ -43,11 +31,11 @@ func TestNoticesForDroppedAttachmentsAndRejectedSenders(t *testing.T) {
 		"Message-ID: <who@elsewhere.example>\r\nFrom: bob@elsewhere.example\r\nSubject: hello\r\n\r\nhi\r\n"
 	bounce := "Message-ID: <ooo@elsewhere.example>\r\nFrom: carl@elsewhere.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway\r\n"
 	e.deliver([]byte(withExe), []byte(stranger), []byte(bounce))
-	box := &noticeBox{}
+	box := &notifytest.Recorder{}
 	r := e.start(pipeline.Config{Notifier: box})
 	runJob(t, r, e)
 	var got []string
-	for _, n := range box.notices {
+	for _, n := range box.Notices() {
 		if n.Kind == notify.ErrorFolder {
 			continue // the administrators' notice of the rejected mail
 		}

@@ -11,6 +11,7 @@ import (
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/run"
 )
@@ -168,7 +169,7 @@ func TestInterruptedRunIsNoFailure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once atomic.Bool
-	box := &noticeBox{}
+	box := &notifytest.Recorder{}
 	r := e.start(pipeline.Config{Notifier: box, Crash: func(s fetch.Step, _ []string) error {
 		if s == fetch.AfterCursor && once.CompareAndSwap(false, true) {
 			cancel()
@@ -193,9 +194,7 @@ func TestInterruptedRunIsNoFailure(t *testing.T) {
 	}
 	runJob(t, r, e)
 	e.assertExactlyOnce(ids)
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	for _, n := range box.notices {
+	for _, n := range box.Notices() {
 		if n.Kind == "alert" {
 			t.Errorf("got alert %q, want none", n.Subject)
 		}
@@ -214,7 +213,7 @@ func TestStopAfterPausesUntilTheErrorFolderEmpties(t *testing.T) {
 	for _, id := range []string{"s1", "s2"} {
 		e.deliver([]byte("Message-ID: <" + id + "@stranger.example>\r\nFrom: b@stranger.example\r\nSubject: " + id + "\r\n\r\nhello\r\n"))
 	}
-	box := &noticeBox{}
+	box := &notifytest.Recorder{}
 	r := e.start(pipeline.Config{Notifier: box})
 	runJob(t, r, e)
 	ok := []byte("Message-ID: <ok@allowed.example>\r\nFrom: a@allowed.example\r\nSubject: fine\r\n\r\nhello\r\n")
@@ -229,13 +228,11 @@ func TestStopAfterPausesUntilTheErrorFolderEmpties(t *testing.T) {
 		t.Errorf("got the allowed mail in %q while paused, want INBOX", got)
 	}
 	paused := 0
-	box.mu.Lock()
-	for _, n := range box.notices {
+	for _, n := range box.Notices() {
 		if n.Kind == "paused" {
 			paused++
 		}
 	}
-	box.mu.Unlock()
 	if paused != 1 {
 		t.Errorf("got %d pause notices, want 1", paused)
 	}

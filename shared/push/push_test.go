@@ -25,6 +25,7 @@ import (
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/mailbox/mailboxtest"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/push"
 	"mailconnector/shared/queue/memqueue"
@@ -429,21 +430,9 @@ func TestRenewRecreatesAGoneSubscriptionAndUnsubscribes(t *testing.T) {
 
 var _ store.Push = (*boltstore.Store)(nil)
 
-type notices struct {
-	mu  sync.Mutex
-	got []notify.Notice
-}
-
-func (n *notices) Notify(_ context.Context, x notify.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.got = append(n.got, x)
-	return nil
-}
-
 func TestRenewWarnsWhenASignInFails(t *testing.T) {
 	w := newWorld(t)
-	var sent notices
+	var sent notifytest.Recorder
 	w.svc.Notifier = &sent
 	good := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}}
 	w.svc.CheckSignIn = good.CheckSignIn
@@ -459,8 +448,8 @@ func TestRenewWarnsWhenASignInFails(t *testing.T) {
 	if reps[0].Action != "sign-in failing" || !strings.Contains(reps[0].Error, "AADSTS7000215") {
 		t.Fatalf("got %+v, want the failing sign-in with the provider's reason", reps[0])
 	}
-	if len(sent.got) != 1 || sent.got[0].Kind != notify.Alert || !strings.Contains(sent.got[0].Subject, "cannot sign in") {
-		t.Errorf("got notices %+v, want one alert", sent.got)
+	if got := sent.Notices(); len(got) != 1 || got[0].Kind != notify.Alert || !strings.Contains(got[0].Subject, "cannot sign in") {
+		t.Errorf("got notices %+v, want one alert", got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
+	"mailconnector/shared/notify/notifytest"
 )
 
 // rejectAll is a job whose one statement rejects every message and tells
@@ -61,7 +62,7 @@ func TestRejectNoticeOnlyToAuthenticatedSenders(t *testing.T) {
 			if tt.yaml != "" {
 				yaml = tt.yaml
 			}
-			box := &noticeBox{}
+			box := &notifytest.Recorder{}
 			e := newStageEnv(t, yaml, box)
 			id := tt.msgID
 			if id == "" {
@@ -72,8 +73,8 @@ func TestRejectNoticeOnlyToAuthenticatedSenders(t *testing.T) {
 			if err := e.handle("k1"); err != nil {
 				t.Fatal(err)
 			}
-			if got := len(box.notices); got != tt.want {
-				t.Errorf("got %d notices, want %d: %+v", got, tt.want, box.notices)
+			if notices := box.Notices(); len(notices) != tt.want {
+				t.Errorf("got %d notices, want %d: %+v", len(notices), tt.want, notices)
 			}
 		})
 	}
@@ -98,7 +99,7 @@ func TestSenderNoticesAreRateLimited(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			box := &noticeBox{}
+			box := &notifytest.Recorder{}
 			e := newStageEnv(t, tt.yaml, box)
 			for i := 0; i < tt.mails; i++ {
 				key := fmt.Sprintf("k%d", i)
@@ -109,13 +110,13 @@ func TestSenderNoticesAreRateLimited(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := len(box.notices); got != tt.want {
+			if got := len(box.Notices()); got != tt.want {
 				t.Errorf("got %d notices, want %d", got, tt.want)
 			}
 		})
 	}
 	t.Run("an hour later", func(t *testing.T) {
-		box := &noticeBox{}
+		box := &notifytest.Recorder{}
 		e := newStageEnv(t, rejectAll, box)
 		now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 		e.stage.o.Now = func() time.Time { return now }
@@ -128,7 +129,7 @@ func TestSenderNoticesAreRateLimited(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := len(box.notices); got != 2 {
+		if got := len(box.Notices()); got != 2 {
 			t.Errorf("got %d notices over 90 minutes, want 2 (one an hour)", got)
 		}
 	})
@@ -151,7 +152,7 @@ func TestNoticeSubjectIsCutAndControlFree(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			box := &noticeBox{}
+			box := &notifytest.Recorder{}
 			e := newStageEnv(t, tt.yaml, box)
 			m := message.Message{Subject: tt.subject, MessageID: "m@customer.example",
 				From: message.Address{Address: "ann@customer.example"}, Headers: pass, VisibleText: "x"}
@@ -162,10 +163,11 @@ func TestNoticeSubjectIsCutAndControlFree(t *testing.T) {
 			if err := e.handle("k1"); err != nil {
 				t.Fatal(err)
 			}
-			if len(box.notices) != 1 {
-				t.Fatalf("got %d notices, want 1", len(box.notices))
+			notices := box.Notices()
+			if len(notices) != 1 {
+				t.Fatalf("got %d notices, want 1", len(notices))
 			}
-			n := box.notices[0]
+			n := notices[0]
 			for _, f := range []struct{ what, s string }{{"subject", n.Subject}, {"body", n.Body}} {
 				if i := strings.IndexFunc(f.s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }); i >= 0 {
 					t.Errorf("%s: got control character %q at %d, want none", f.what, f.s[i], i)

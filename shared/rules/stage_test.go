@@ -20,6 +20,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
 	"mailconnector/shared/notify"
+	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
@@ -93,21 +94,11 @@ type stageEnv struct {
 	record func(key string, state ledger.State, m message.Message)
 }
 
-type noticeBox struct {
-	mu      sync.Mutex
-	notices []notify.Notice
-	sentID  string // when set, NotifySent reports it
-}
-
-func (b *noticeBox) Notify(_ context.Context, n notify.Notice) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.notices = append(b.notices, n)
-	return nil
-}
-
 // sentBox reports the Message-ID its transport "assigned".
-type sentBox struct{ *noticeBox }
+type sentBox struct {
+	*notifytest.Recorder
+	sentID string
+}
 
 func (b sentBox) NotifySent(ctx context.Context, n notify.Notice) (string, error) {
 	return b.sentID, b.Notify(ctx, n)
@@ -160,16 +151,17 @@ func TestNoticesCarryTheTokenAndThreadReplies(t *testing.T) {
 		Headers:     authHeader("mx.helpdesk.example; dmarc=pass header.from=customer.example"),
 		VisibleText: "see attached", Attachments: []message.Attachment{{Filename: "setup.exe", Dropped: "blocked extension"}}}
 	t.Run("own Message-ID", func(t *testing.T) {
-		box := &noticeBox{}
+		box := &notifytest.Recorder{}
 		e := newStageEnv(t, yaml, box)
 		e.record("k1", ledger.Preprocessed, withExe)
 		if err := e.handle("k1"); err != nil {
 			t.Fatal(err)
 		}
-		if len(box.notices) != 1 {
-			t.Fatalf("got %d notices, want 1", len(box.notices))
+		notices := box.Notices()
+		if len(notices) != 1 {
+			t.Fatalf("got %d notices, want 1", len(notices))
 		}
-		n := box.notices[0]
+		n := notices[0]
 		if !strings.HasSuffix(n.Subject, "[REQ-000001]") || !strings.HasSuffix(n.MessageID, "@notices.helpdesk.example") || n.InReplyTo != "exe@customer.example" {
 			t.Fatalf("got notice %+v, want the request token, our Message-ID and In-Reply-To", n)
 		}
@@ -189,8 +181,8 @@ func TestNoticesCarryTheTokenAndThreadReplies(t *testing.T) {
 		}
 	})
 	t.Run("transport-assigned Message-ID", func(t *testing.T) {
-		box := &noticeBox{sentID: "0100abc@email.amazonses.com"}
-		e := newStageEnv(t, yaml, sentBox{box})
+		box := sentBox{Recorder: &notifytest.Recorder{}, sentID: "0100abc@email.amazonses.com"}
+		e := newStageEnv(t, yaml, box)
 		e.record("k1", ledger.Preprocessed, withExe)
 		if err := e.handle("k1"); err != nil {
 			t.Fatal(err)
