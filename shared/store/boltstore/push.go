@@ -19,19 +19,8 @@ var (
 // Subscription returns the job's subscription.
 func (s *Store) Subscription(ctx context.Context, jobID string) (store.Subscription, error) {
 	var sub store.Subscription
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		found, err = getJSON(tx.Bucket(bucketSubscriptions), []byte(jobID), &sub)
-		return err
-	})
-	if err != nil {
-		return sub, fmt.Errorf("boltstore: subscription of job %s: %w", jobID, err)
-	}
-	if !found {
-		return sub, fmt.Errorf("boltstore: subscription of job %s: %w", jobID, store.ErrNotFound)
-	}
-	return sub, nil
+	err := s.record(bucketSubscriptions, jobID, "subscription of job "+jobID, &sub)
+	return sub, err
 }
 
 // PutSubscription stores the job's subscription.
@@ -39,13 +28,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub store.Subscription) err
 	if sub.JobID == "" || sub.ID == "" {
 		return errRequired("subscription job and id")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketSubscriptions), []byte(sub.JobID), sub)
-	})
-	if err != nil {
-		return fmt.Errorf("boltstore: put subscription of job %s: %w", sub.JobID, err)
-	}
-	return nil
+	return s.putRecord(bucketSubscriptions, sub.JobID, "subscription of job "+sub.JobID, sub)
 }
 
 // DeleteSubscription forgets the job's subscription.

@@ -208,50 +208,30 @@ func commit(tx *bolt.Tx, o store.Outcome, out *store.Outcome, now time.Time) (re
 
 // Request returns the request with the ID, or store.ErrNotFound.
 func (s *Store) Request(ctx context.Context, id string) (request.Request, error) {
-	var r request.Request
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var found bool
-		var err error
-		r, found, err = getRequest(tx, id)
-		if err == nil && !found {
-			err = store.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return request.Request{}, fmt.Errorf("boltstore: request %s: %w", id, err)
-	}
-	return r, nil
+	return s.requestAt(fmt.Sprintf("request %s", id), func(*bolt.Tx) []byte { return []byte(id) })
 }
 
 // RequestByNumber returns the request with the number, or store.ErrNotFound.
 func (s *Store) RequestByNumber(ctx context.Context, number int64) (request.Request, error) {
-	var r request.Request
-	err := s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketReqByNumber).Get(numberKey(number))
-		if id == nil {
-			return store.ErrNotFound
-		}
-		var found bool
-		var err error
-		r, found, err = getRequest(tx, string(id))
-		if err == nil && !found {
-			err = store.ErrNotFound
-		}
-		return err
+	return s.requestAt(fmt.Sprintf("request number %d", number), func(tx *bolt.Tx) []byte {
+		return tx.Bucket(bucketReqByNumber).Get(numberKey(number))
 	})
-	if err != nil {
-		return request.Request{}, fmt.Errorf("boltstore: request number %d: %w", number, err)
-	}
-	return r, nil
 }
 
 // RequestByMessageID returns the request a Message-ID was indexed to, or
 // store.ErrNotFound.
 func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (request.Request, error) {
+	return s.requestAt(fmt.Sprintf("request of message id %s", messageID), func(tx *bolt.Tx) []byte {
+		return tx.Bucket(bucketMessageIDs).Get([]byte(messageID))
+	})
+}
+
+// requestAt reads the request whose ID id finds in the transaction (nil:
+// none), or store.ErrNotFound; what names the look-up in its error.
+func (s *Store) requestAt(what string, id func(*bolt.Tx) []byte) (request.Request, error) {
 	var r request.Request
 	err := s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketMessageIDs).Get([]byte(messageID))
+		id := id(tx)
 		if id == nil {
 			return store.ErrNotFound
 		}
@@ -264,7 +244,7 @@ func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (reque
 		return err
 	})
 	if err != nil {
-		return request.Request{}, fmt.Errorf("boltstore: request of message id %s: %w", messageID, err)
+		return request.Request{}, fmt.Errorf("boltstore: %s: %w", what, err)
 	}
 	return r, nil
 }

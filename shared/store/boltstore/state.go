@@ -72,17 +72,8 @@ func (s *Store) ReleaseLease(ctx context.Context, jobID, owner string) error {
 // Lease returns the job's lease as stored; store.ErrNotFound when none.
 func (s *Store) Lease(ctx context.Context, jobID string) (store.Lease, error) {
 	var cur lease
-	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		found, err = getJSON(tx.Bucket(bucketLeases), []byte(jobID), &cur)
-		return err
-	})
-	if err != nil {
-		return store.Lease{}, fmt.Errorf("boltstore: lease of job %s: %w", jobID, err)
-	}
-	if !found {
-		return store.Lease{}, fmt.Errorf("boltstore: lease of job %s: %w", jobID, store.ErrNotFound)
+	if err := s.record(bucketLeases, jobID, "lease of job "+jobID, &cur); err != nil {
+		return store.Lease{}, err
 	}
 	l := store.Lease{Owner: cur.Owner, Expires: cur.Expires}
 	if h := cur.Holder; h != nil {
@@ -135,13 +126,7 @@ func (s *Store) PutJobState(ctx context.Context, st store.JobState) error {
 		return errRequired("job state job")
 	}
 	st.LastError = redact.String(st.LastError) // secrets never reach the state file
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketJobStates), []byte(st.JobID), st)
-	})
-	if err != nil {
-		return fmt.Errorf("boltstore: put job state of %s: %w", st.JobID, err)
-	}
-	return nil
+	return s.putRecord(bucketJobStates, st.JobID, "job state of "+st.JobID, st)
 }
 
 // PutRun stores r, replacing the run with the same job and ID.

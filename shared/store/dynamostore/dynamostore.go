@@ -294,6 +294,31 @@ func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {
 	return out.Item, nil
 }
 
+// getFound reads an item like get, failing with store.ErrNotFound when
+// there is none; what names the item in errors.
+func (s *Store) getFound(ctx context.Context, pk, sk, what string) (item, error) {
+	it, err := s.get(ctx, pk, sk)
+	if err == nil && it == nil {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: %s: %w", what, err)
+	}
+	return it, nil
+}
+
+// getData reads an item with getFound and decodes its data into v.
+func (s *Store) getData(ctx context.Context, pk, sk, what string, v any) error {
+	it, err := s.getFound(ctx, pk, sk, what)
+	if err != nil {
+		return err
+	}
+	if err := decode(it, v); err != nil {
+		return fmt.Errorf("dynamostore: %s: %w", what, err)
+	}
+	return nil
+}
+
 func decode(it item, v any) error {
 	if err := json.Unmarshal([]byte(getS(it, "data")), v); err != nil {
 		return fmt.Errorf("decode item %s/%s: %w", getS(it, AttrPK), getS(it, AttrSK), err)
@@ -470,24 +495,4 @@ func (s *Store) Runs(ctx context.Context, jobID string, limit int) ([]run.Run, e
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// parallel runs fn(0..n-1) on up to workers goroutines.
-func parallel(n, workers int, fn func(i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

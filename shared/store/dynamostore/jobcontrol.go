@@ -13,16 +13,9 @@ import (
 
 // JobControl returns the job's stored control; store.ErrNotFound when none.
 func (s *Store) JobControl(ctx context.Context, jobID string) (store.JobControl, error) {
-	it, err := s.get(ctx, "JOB#"+jobID, "CONTROL")
-	if err != nil {
-		return store.JobControl{}, fmt.Errorf("dynamostore: control of job %s: %w", jobID, err)
-	}
-	if it == nil {
-		return store.JobControl{}, fmt.Errorf("dynamostore: control of job %s: %w", jobID, store.ErrNotFound)
-	}
 	var c store.JobControl
-	if err := decode(it, &c); err != nil {
-		return store.JobControl{}, fmt.Errorf("dynamostore: control of job %s: %w", jobID, err)
+	if err := s.getData(ctx, "JOB#"+jobID, "CONTROL", "control of job "+jobID, &c); err != nil {
+		return store.JobControl{}, err
 	}
 	return c, nil
 }

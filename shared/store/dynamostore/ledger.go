@@ -15,6 +15,7 @@ import (
 
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/store"
+	"mailconnector/shared/workpool"
 )
 
 func ledgerPK(jobID string) string { return "LEDGER#" + jobID }
@@ -81,7 +82,7 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 			seen[f] = true
 		}
 	}
-	parallel(len(first), 16, func(n int) {
+	workpool.Each(len(first), 16, func(n int) {
 		i := first[n]
 		results[i], errs[i] = s.recordOne(ctx, entries[i])
 	})
@@ -267,12 +268,9 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 	if jobID == "" || key == "" { // DynamoDB refuses empty key attributes
 		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %q of job %q: %w", key, jobID, store.ErrNotFound)
 	}
-	it, err := s.get(ctx, ledgerPK(jobID), key)
+	it, err := s.getFound(ctx, ledgerPK(jobID), key, fmt.Sprintf("ledger entry %s of job %s", key, jobID))
 	if err != nil {
-		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %s of job %s: %w", key, jobID, err)
-	}
-	if it == nil {
-		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry %s of job %s: %w", key, jobID, store.ErrNotFound)
+		return ledger.Entry{}, err
 	}
 	e, err := decodeEntry(it)
 	if err != nil {

@@ -25,17 +25,8 @@ const (
 // Subscription returns the job's subscription.
 func (s *Store) Subscription(ctx context.Context, jobID string) (store.Subscription, error) {
 	var sub store.Subscription
-	it, err := s.get(ctx, "JOB#"+jobID, skSubscription)
-	if err != nil {
-		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, err)
-	}
-	if it == nil {
-		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, store.ErrNotFound)
-	}
-	if err := decode(it, &sub); err != nil {
-		return sub, fmt.Errorf("dynamostore: subscription of job %s: %w", jobID, err)
-	}
-	return sub, nil
+	err := s.getData(ctx, "JOB#"+jobID, skSubscription, "subscription of job "+jobID, &sub)
+	return sub, err
 }
 
 // PutSubscription stores the job's subscription.

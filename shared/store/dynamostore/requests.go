@@ -35,12 +35,9 @@ func requestItem(r request.Request) (item, []item, error) {
 
 // Request returns a request by id.
 func (s *Store) Request(ctx context.Context, id string) (request.Request, error) {
-	it, err := s.get(ctx, reqPK(id), "REQ")
+	it, err := s.getFound(ctx, reqPK(id), "REQ", "request "+id)
 	if err != nil {
-		return request.Request{}, fmt.Errorf("dynamostore: request %s: %w", id, err)
-	}
-	if it == nil {
-		return request.Request{}, fmt.Errorf("dynamostore: request %s: %w", id, store.ErrNotFound)
+		return request.Request{}, err
 	}
 	var r request.Request
 	if err := s.decodeJoined(ctx, it, nil, &r); err != nil {
@@ -56,12 +53,9 @@ func (s *Store) RequestByNumber(ctx context.Context, number int64) (request.Requ
 
 // RequestByMessageID returns the request a Message-ID was indexed to.
 func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (request.Request, error) {
-	it, err := s.get(ctx, msgIDPK(messageID), "MSGID")
+	it, err := s.getFound(ctx, msgIDPK(messageID), "MSGID", fmt.Sprintf("message id %q", messageID))
 	if err != nil {
-		return request.Request{}, fmt.Errorf("dynamostore: message id %q: %w", messageID, err)
-	}
-	if it == nil {
-		return request.Request{}, fmt.Errorf("dynamostore: message id %q: %w", messageID, store.ErrNotFound)
+		return request.Request{}, err
 	}
 	return s.Request(ctx, getS(it, "requestId"))
 }
@@ -246,6 +240,13 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		}
 		ops = append(ops, types.TransactWriteItem{Put: p})
 	}
+	// putAll puts an item under cond with the parts its data spilled into.
+	putAll := func(it item, parts []item, cond string) {
+		put(it, cond, nil)
+		for _, p := range parts {
+			put(p, "", nil)
+		}
+	}
 
 	// Requests named by the outcome must exist; a transaction may name an
 	// item once, so the checks skip a request it writes.
@@ -269,10 +270,7 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		if err != nil {
 			return out, false, err
 		}
-		put(it, "attribute_exists(PK)", nil)
-		for _, p := range parts {
-			put(p, "", nil)
-		}
+		putAll(it, parts, "attribute_exists(PK)")
 		writes[r.ID] = true
 		out.UpdateRequest = &r
 		target = r.ID
@@ -303,10 +301,7 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		if err != nil {
 			return out, false, err
 		}
-		put(it, "attribute_not_exists(PK)", nil)
-		for _, p := range parts {
-			put(p, "", nil)
-		}
+		putAll(it, parts, "attribute_not_exists(PK)")
 		writes[r.ID] = true
 		out.NewRequest = &r
 	}
@@ -329,10 +324,7 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 		}
 		it := keyOf(reqPK(c.RequestID), convSK(c))
 		parts := withData(it, string(b))
-		put(it, "", nil)
-		for _, p := range parts {
-			put(p, "", nil)
-		}
+		putAll(it, parts, "")
 		out.Conversation = &c
 		target = c.RequestID
 	}

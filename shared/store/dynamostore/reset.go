@@ -14,12 +14,9 @@ import (
 
 // Lease returns the job's lease item; store.ErrNotFound when none.
 func (s *Store) Lease(ctx context.Context, jobID string) (store.Lease, error) {
-	it, err := s.get(ctx, "JOB#"+jobID, "LEASE")
+	it, err := s.getFound(ctx, "JOB#"+jobID, "LEASE", "lease of job "+jobID)
 	if err != nil {
-		return store.Lease{}, fmt.Errorf("dynamostore: lease of job %s: %w", jobID, err)
-	}
-	if it == nil {
-		return store.Lease{}, fmt.Errorf("dynamostore: lease of job %s: %w", jobID, store.ErrNotFound)
+		return store.Lease{}, err
 	}
 	return store.Lease{Owner: getS(it, "owner"), Expires: time.UnixMilli(getN(it, "expires")).UTC()}, nil
 }
