@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -42,23 +40,14 @@ func testQuotas(t *testing.T, h Harness) {
 
 func testQuotasConcurrently(t *testing.T, h Harness) {
 	s, ctx := h.New(t), context.Background()
-	var wg sync.WaitGroup
-	var oks atomic.Int32
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ok, err := s.TakeQuota(ctx, "job#burst", 3, time.Hour, base)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				oks.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := oks.Load(); n != 3 {
+	n := atOnce(8, func() bool {
+		ok, err := s.TakeQuota(ctx, "job#burst", 3, time.Hour, base)
+		if err != nil {
+			t.Error(err)
+		}
+		return ok
+	})
+	if n != 3 {
 		t.Errorf("8 uses at once with limit 3: got %d counted, want 3", n)
 	}
 }

@@ -154,6 +154,24 @@ func noErr(tb testing.TB, what string, err error) {
 	}
 }
 
+// atOnce calls f from n goroutines at once and counts the calls that
+// answered true.
+func atOnce(n int, f func() bool) int {
+	var wg sync.WaitGroup
+	var yes atomic.Int32
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f() {
+				yes.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(yes.Load())
+}
+
 func diff(tb testing.TB, what string, want, got any) {
 	tb.Helper()
 	if d := cmp.Diff(want, got); d != "" {
@@ -310,23 +328,14 @@ func testPushPending(t *testing.T, h Harness) {
 
 func testPushPendingConcurrently(t *testing.T, h Harness) {
 	s, ctx := h.New(t), context.Background()
-	var wg sync.WaitGroup
-	var firsts atomic.Int32
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first, err := s.MarkPushPending(ctx, "job-a", at(0), time.Minute)
-			if err != nil {
-				t.Error(err)
-			}
-			if first {
-				firsts.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := firsts.Load(); n != 1 {
+	n := atOnce(8, func() bool {
+		first, err := s.MarkPushPending(ctx, "job-a", at(0), time.Minute)
+		if err != nil {
+			t.Error(err)
+		}
+		return first
+	})
+	if n != 1 {
 		t.Errorf("8 notifications at once: got %d first, want 1", n)
 	}
 }
@@ -351,20 +360,12 @@ func testOneTime(t *testing.T, h Harness) {
 	}
 	// Two takes at once: one gets it.
 	noErr(t, "PutOnce", s.PutOnce(ctx, "state#c", []byte("v"), at(10)))
-	var wg sync.WaitGroup
-	var got1 atomic.Int32
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := s.TakeOnce(ctx, "state#c", at(1)); err == nil {
-				got1.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if got1.Load() != 1 {
-		t.Errorf("4 takes at once: got %d values, want 1", got1.Load())
+	got1 := atOnce(4, func() bool {
+		_, err := s.TakeOnce(ctx, "state#c", at(1))
+		return err == nil
+	})
+	if got1 != 1 {
+		t.Errorf("4 takes at once: got %d values, want 1", got1)
 	}
 }
 
