@@ -38,18 +38,12 @@ func TestEWSJobs(t *testing.T) {
 }
 
 func TestEWSDefaults(t *testing.T) {
-	f, err := Parse([]byte(ewsJob(`{protocol: ews, host: mail.example.com, minTLS: 1.0, auth: {method: spa, secret: s}}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustParse(t, ewsJob(`{protocol: ews, host: mail.example.com, minTLS: 1.0, auth: {method: spa, secret: s}}`))
 	s := f.Jobs[0].Server
 	if s.Security != SecurityTLS || s.Port != 443 || s.Folder != DefaultFolder || s.MinTLS != "1.0" || !s.WeakTLS() {
 		t.Errorf("got security %q port %d folder %q minTLS %q, want tls 443 %s 1.0", s.Security, s.Port, s.Folder, s.MinTLS, DefaultFolder)
 	}
-	f, err = Parse([]byte(ewsJob(`{protocol: ews, ews: {url: "https://mail.example.com/EWS/Exchange.asmx"}, auth: {secret: s}}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f = mustParse(t, ewsJob(`{protocol: ews, ews: {url: "https://mail.example.com/EWS/Exchange.asmx"}, auth: {secret: s}}`))
 	if s := f.Jobs[0].Server; s.Port != 0 || s.Host != "" || s.WeakTLS() {
 		t.Errorf("url job: got port %d host %q weak %v, want no port and no host (the URL has them)", s.Port, s.Host, s.WeakTLS())
 	}

@@ -40,28 +40,22 @@ func TestExampleJobsFileLoads(t *testing.T) {
 // TestPOP3ErrorDefault: a POP3 job without onError loads; failed mail is
 // kept on the server (leave), as POP3 has no error folder.
 func TestPOP3ErrorDefault(t *testing.T) {
-	f, err := Parse([]byte(`
+	f := mustParse(t, `
 jobs:
   - id: a
     server: {protocol: pop3, host: mail.example.com, security: tls, auth: {secret: s}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if got := f.Jobs[0].Incoming.OnError.Action; got != Leave {
 		t.Errorf("got onError.action %q, want %q", got, Leave)
 	}
 }
 
 func TestDefaults(t *testing.T) {
-	f, err := Parse([]byte(`
+	f := mustParse(t, `
 jobs:
   - id: a
     server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	j := f.Jobs[0]
 	checks := []struct {
 		name      string
@@ -281,15 +275,12 @@ jobs:
 }
 
 func TestGraphJobDefaults(t *testing.T) {
-	f, err := Parse([]byte(`
+	f := mustParse(t, `
 jobs:
   - id: g
     server: {protocol: graph, mailbox: help@example.com, endpoint: "http://127.0.0.1:8080/v1.0", auth: {method: oauth2, secret: s}}
     push: {enabled: true}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	s := f.Jobs[0].Server
 	if s.Cloud != CloudGlobal || s.Security != SecurityTLS || s.Port != 443 || s.Folder != DefaultFolder || !f.Jobs[0].Push.Enabled {
 		t.Errorf("got cloud %q security %q port %d folder %q push %v", s.Cloud, s.Security, s.Port, s.Folder, f.Jobs[0].Push.Enabled)
@@ -329,7 +320,7 @@ func TestParseSize(t *testing.T) {
 // TestProcessingAcceptsEveryConditionAndAction loads a statement list
 // with every field, part, operator, template and action.
 func TestProcessingAcceptsEveryConditionAndAction(t *testing.T) {
-	f, err := Parse([]byte(`
+	f := mustParse(t, `
 jobs:
   - id: a
     server: {protocol: imap, host: mail.example.com, security: tls, auth: {secret: s}}
@@ -371,10 +362,7 @@ jobs:
         - {name: quiet, action: ignore, reason: newsletter}
         - {name: no, action: reject, reason: spam}
         - {name: halt, action: stop}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	p := f.Jobs[0].Processing
 	if len(p.Statements) != 5 || p.SubjectWindow.D() != 24*time.Hour || *p.Statements[1].Reopen != true || p.TrustedAuthServIDs[0] != "mx.helpdesk.example" {
 		t.Errorf("got %+v", p)
@@ -448,4 +436,14 @@ func TestBuiltinPreprocessRulesUnique(t *testing.T) {
 			t.Errorf("got no built-in rule %q", want)
 		}
 	}
+}
+
+// mustParse parses a jobs file that must load.
+func mustParse(tb testing.TB, yaml string) *File {
+	tb.Helper()
+	f, err := Parse([]byte(yaml))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }

@@ -12,10 +12,7 @@ jobs:
 `
 
 func TestMessageLimitDefaults(t *testing.T) {
-	f, err := Parse([]byte(limitsBase))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustParse(t, limitsBase)
 	l := f.Jobs[0].Limits
 	checks := []struct {
 		name      string

@@ -20,10 +20,7 @@ jobs:
 // defaults.retention, else the built-in 30 and 365 days; the longest is
 // what a job no longer in the file keeps.
 func TestRetention(t *testing.T) {
-	f, err := Parse([]byte(retentionJobs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustParse(t, retentionJobs)
 	tests := []struct {
 		name string
 		got  Retention
@@ -43,10 +40,7 @@ func TestRetention(t *testing.T) {
 			}
 		})
 	}
-	bare, err := Parse([]byte(supJob))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bare := mustParse(t, supJob)
 	if got, want := bare.RetentionOf("sup"), (Retention{RawDays: 30, NormalizedDays: 365}); got != want {
 		t.Errorf("without retention: got %+v, want %+v", got, want)
 	}

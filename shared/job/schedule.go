@@ -119,6 +119,19 @@ var dayNames = map[string]time.Weekday{
 	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
 }
 
+// clockField reads the time of day v (HH:MM) of the schedule's field;
+// def when v is empty.
+func clockField(field, v string, def cron.Clock) (cron.Clock, *ScheduleError) {
+	if v == "" {
+		return def, nil
+	}
+	t, ok := cron.ParseClock(v)
+	if !ok {
+		return 0, schedErr(field, "%q is not a time of day (HH:MM)", v)
+	}
+	return t, nil
+}
+
 func schedErr(field, format string, args ...any) *ScheduleError {
 	return &ScheduleError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
@@ -247,9 +260,9 @@ func (s *Schedule) calendar() (cron.Calendar, *ScheduleError) {
 
 	every := s.Every.D()
 	if s.At != "" {
-		at, ok := cron.ParseClock(s.At)
-		if !ok {
-			return c, schedErr("at", "%q is not a time of day (HH:MM)", s.At)
+		at, err := clockField("at", s.At, 0)
+		if err != nil {
+			return c, err
 		}
 		if every != 0 {
 			return c, schedErr("every", "not allowed with at: at runs once a day")
@@ -280,20 +293,13 @@ func (s *Schedule) calendar() (cron.Calendar, *ScheduleError) {
 		return c, schedErr("every", "%s is more than a day", every)
 	}
 	c.Every = every
-	from, to := cron.Clock(0), cron.EndOfDay
-	if s.From != "" {
-		v, ok := cron.ParseClock(s.From)
-		if !ok {
-			return c, schedErr("from", "%q is not a time of day (HH:MM)", s.From)
-		}
-		from = v
+	from, err := clockField("from", s.From, 0)
+	if err != nil {
+		return c, err
 	}
-	if s.To != "" {
-		v, ok := cron.ParseClock(s.To)
-		if !ok {
-			return c, schedErr("to", "%q is not a time of day (HH:MM)", s.To)
-		}
-		to = v
+	to, err := clockField("to", s.To, cron.EndOfDay)
+	if err != nil {
+		return c, err
 	}
 	if from >= to {
 		return c, schedErr("to", "%s is not after from %s", s.To, s.From)
