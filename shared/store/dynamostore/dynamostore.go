@@ -319,6 +319,21 @@ func (s *Store) getData(ctx context.Context, pk, sk, what string, v any) error {
 	return nil
 }
 
+// putData stores v, in JSON, as the data of the item pk/sk; what names
+// the item in errors.
+func (s *Store) putData(ctx context.Context, pk, sk, what string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("dynamostore: put %s: %w", what, err)
+	}
+	it := keyOf(pk, sk)
+	it["data"] = str(string(b))
+	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
+		return fmt.Errorf("dynamostore: put %s: %w", what, err)
+	}
+	return nil
+}
+
 func decode(it item, v any) error {
 	if err := json.Unmarshal([]byte(getS(it, "data")), v); err != nil {
 		return fmt.Errorf("decode item %s/%s: %w", getS(it, AttrPK), getS(it, AttrSK), err)
@@ -428,16 +443,7 @@ func (s *Store) JobState(ctx context.Context, jobID string) (store.JobState, err
 // PutJobState stores the job's state.
 func (s *Store) PutJobState(ctx context.Context, st store.JobState) error {
 	st.LastError = redact.String(st.LastError) // secrets never reach the table
-	b, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	it := keyOf("JOB#"+st.JobID, "STATE")
-	it["data"] = str(string(b))
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
-		return fmt.Errorf("dynamostore: put state of job %s: %w", st.JobID, err)
-	}
-	return nil
+	return s.putData(ctx, "JOB#"+st.JobID, "STATE", "state of job "+st.JobID, st)
 }
 
 // Runs.

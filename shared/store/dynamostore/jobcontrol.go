@@ -2,11 +2,7 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"mailconnector/shared/store"
 )
@@ -25,14 +21,5 @@ func (s *Store) PutJobControl(ctx context.Context, c store.JobControl) error {
 	if c.JobID == "" {
 		return fmt.Errorf("dynamostore: put job control: the job is required")
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("dynamostore: put control of job %s: %w", c.JobID, err)
-	}
-	it := keyOf("JOB#"+c.JobID, "CONTROL")
-	it["data"] = str(string(b))
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
-		return fmt.Errorf("dynamostore: put control of job %s: %w", c.JobID, err)
-	}
-	return nil
+	return s.putData(ctx, "JOB#"+c.JobID, "CONTROL", "control of job "+c.JobID, c)
 }

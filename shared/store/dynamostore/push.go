@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -34,16 +33,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub store.Subscription) err
 	if sub.JobID == "" || sub.ID == "" {
 		return fmt.Errorf("dynamostore: put subscription: job and id are required")
 	}
-	b, err := json.Marshal(sub)
-	if err != nil {
-		return err
-	}
-	it := keyOf("JOB#"+sub.JobID, skSubscription)
-	it["data"] = str(string(b))
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
-		return fmt.Errorf("dynamostore: put subscription of job %s: %w", sub.JobID, err)
-	}
-	return nil
+	return s.putData(ctx, "JOB#"+sub.JobID, skSubscription, "subscription of job "+sub.JobID, sub)
 }
 
 // DeleteSubscription forgets the job's subscription.

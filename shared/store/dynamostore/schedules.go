@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,16 +47,7 @@ func (s *Store) PutScheduleRecord(ctx context.Context, r store.ScheduleRecord) e
 	if r.Name == "" {
 		return fmt.Errorf("dynamostore: put schedule record: the name is required")
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("dynamostore: put record of schedule %s: %w", r.Name, err)
-	}
-	it := keyOf(pkSchedules, skSchedule+r.Name)
-	it["data"] = str(string(b))
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
-		return fmt.Errorf("dynamostore: put record of schedule %s: %w", r.Name, err)
-	}
-	return nil
+	return s.putData(ctx, pkSchedules, skSchedule+r.Name, "record of schedule "+r.Name, r)
 }
 
 // DeleteScheduleRecord forgets the record of name.
