@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 const maxReceives = 3
@@ -70,11 +70,7 @@ func (s *scriptedStage) Calls() int {
 // newStore returns a ledger holding the given keys, each in state.
 func newStore(tb testing.TB, state ledger.State, keys ...string) *boltstore.Store {
 	tb.Helper()
-	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := localtest.Store(tb, tb.TempDir())
 	now := time.Now()
 	var entries []ledger.Entry
 	for _, k := range keys {

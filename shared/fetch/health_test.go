@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"testing"
 
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/notify/notifytest"
 	"mailconnector/shared/queue/memqueue"
-	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 // emptyBox is a mailbox with nothing in it.
@@ -41,12 +39,8 @@ jobs:
 		t.Fatal(err)
 	}
 	j := &f.Jobs[0]
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, _ := fileblob.New(t.TempDir())
+	st := localtest.Store(t, t.TempDir())
+	blobs := localtest.Blobs(t, t.TempDir())
 	failing := true
 	n := &notifytest.Recorder{}
 	svc := New(Options{Store: st, Blobs: blobs, Queue: memqueue.New(nil), Notifier: n,

@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,7 +14,7 @@ import (
 	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 // switchStore is what the disable test reads and writes.
@@ -59,11 +58,7 @@ func disable(t *testing.T, st store.JobControls) {
 }
 
 func TestDisabledJobEndsAtOnceOnTheEmbeddedStore(t *testing.T) {
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := localtest.Store(t, t.TempDir())
 	jobs, err := job.Parse([]byte(`
 jobs:
   - id: support

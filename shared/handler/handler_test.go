@@ -20,6 +20,7 @@ import (
 	"mailconnector/shared/rules"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 func readEvent(t *testing.T, name string, v any) {
@@ -86,11 +87,7 @@ func (f *fakeStage) Handle(_ context.Context, p ledger.Pointer) error {
 
 func newLedger(t *testing.T, keys ...string) *boltstore.Store {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := localtest.Store(t, t.TempDir())
 	now := time.Now()
 	var entries []ledger.Entry
 	for _, k := range keys {

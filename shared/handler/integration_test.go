@@ -27,9 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"path/filepath"
-
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/blob/s3blob"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
@@ -42,10 +39,10 @@ import (
 	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/rules"
 	"mailconnector/shared/secrets"
-	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/dynamostore"
 	"mailconnector/shared/testkit/awstest"
 	"mailconnector/shared/testkit/dovecottest"
+	"mailconnector/shared/testkit/localtest"
 )
 
 var (
@@ -477,15 +474,8 @@ func TestFetchDrains20000MessagesWithoutHelp(t *testing.T) {
 	if err := jobs.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, err := fileblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localtest.Store(t, t.TempDir())
+	blobs := localtest.Blobs(t, t.TempDir())
 	q := memqueue.New(nil)
 	svc := fetch.New(fetch.Options{Store: st, Blobs: blobs, Queue: q, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Opener: fetch.OpenerFunc(func(ctx context.Context, j *job.Job) (mailbox.Session, error) {

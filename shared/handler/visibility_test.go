@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/awstest"
+	"mailconnector/shared/testkit/localtest"
 )
 
 // TestQueueKeepsRecordHidden: a stage that works longer than its queue's
@@ -106,10 +106,6 @@ func (f stageFunc) Handle(_ context.Context, p ledger.Pointer) error { return f(
 // openLedger is an empty ledger: the records' messages have no outcome yet.
 func openLedger(tb testing.TB) *boltstore.Store {
 	tb.Helper()
-	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := localtest.Store(tb, tb.TempDir())
 	return st
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"mailconnector/shared/blob"
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
@@ -29,6 +27,7 @@ import (
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/dovecottest"
+	"mailconnector/shared/testkit/localtest"
 )
 
 var dovecot *dovecottest.Server
@@ -83,15 +82,8 @@ func newEnv(t *testing.T, edit func(j *job.Job)) *env {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := fileblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localtest.Store(t, dir)
+	blobs := localtest.Blobs(t, dir)
 	return &env{t: t, user: user, job: &f.Jobs[0], jobs: f, store: st, blobs: blobs, dir: dir}
 }
 

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/mailgen"
 	"mailconnector/shared/message"
+	"mailconnector/shared/testkit/localtest"
 )
 
 // hostileDeadline is far beyond what any message takes: a message that
@@ -67,10 +67,7 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	before := listFiles(t, cwd)
 	dir := t.TempDir()
-	store, err := fileblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localtest.Blobs(t, dir)
 	counts := map[mailgen.Outcome]int{}
 	var slowest string
 	var slowestTime time.Duration

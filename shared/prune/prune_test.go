@@ -15,6 +15,7 @@ import (
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/prune"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 const jobsYAML = `
@@ -37,15 +38,8 @@ type state struct {
 func newState(t *testing.T) *state {
 	t.Helper()
 	dir := t.TempDir()
-	blobs, err := fileblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	blobs := localtest.Blobs(t, dir)
+	st := localtest.Store(t, dir)
 	return &state{dir: filepath.Join(dir, "blobs"), blobs: blobs, store: st, now: time.Now()}
 }
 

@@ -3,12 +3,11 @@ package push_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"mailconnector/shared/push"
-	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 func TestBurstRun(t *testing.T) {
@@ -37,11 +36,7 @@ func TestBurstRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := localtest.Store(t, t.TempDir())
 			// A mark from before the run: the run's scan covers it.
 			if _, err := st.MarkPushPending(ctx, "support", time.Now(), push.StaleAfter); err != nil {
 				t.Fatal(err)

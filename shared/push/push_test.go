@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/connect"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
@@ -34,6 +32,7 @@ import (
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/graphtest"
+	"mailconnector/shared/testkit/localtest"
 	"mailconnector/shared/webhook"
 )
 
@@ -109,15 +108,8 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := fileblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localtest.Store(t, dir)
+	blobs := localtest.Blobs(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opener := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: g.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
 	w := &world{t: t, graph: g, mailbox: mbx, jobs: f, store: st}
@@ -470,10 +462,7 @@ func (r localRunner) Run(ctx context.Context, j *job.Job, req fetch.RunOptions) 
 // run, and the mail becomes requests, each message once, read on the server.
 func TestPushEndToEndMakesRequests(t *testing.T) {
 	w := newWorld(t)
-	blobs, err := fileblob.New(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := localtest.Blobs(t, t.TempDir())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opener := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
 	l := pipeline.Build(pipeline.Config{Jobs: w.jobs, Store: w.store, Blobs: blobs, Opener: opener, Logger: log, Visibility: 300 * time.Millisecond})

@@ -7,17 +7,15 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/event"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/message"
-	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 // flakyBus fails while down, and counts what it got per ledger key.
@@ -42,15 +40,8 @@ func (b *flakyBus) Publish(_ context.Context, e event.Event) error {
 // once, and the outbox is left empty.
 func TestFailedPublishIsRetriedFromTheOutbox(t *testing.T) {
 	ctx := context.Background()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	blobs, err := fileblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localtest.Store(t, t.TempDir())
+	blobs := localtest.Blobs(t, t.TempDir())
 	j := jobWith(t, "")
 	bus := &flakyBus{down: true, got: map[string]int{}}
 	var mu sync.Mutex

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,17 +23,14 @@ import (
 	"mailconnector/shared/request"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 )
 
 func TestReplyReopensAClosedRequestWhenAsked(t *testing.T) {
 	for _, reopen := range []bool{true, false} {
 		ctx := context.Background()
-		st, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		blobs, _ := fileblob.New(t.TempDir())
+		st := localtest.Store(t, t.TempDir())
+		blobs := localtest.Blobs(t, t.TempDir())
 		yaml := ""
 		if reopen {
 			yaml = "    processing: {reopenClosed: true}\n"
@@ -107,15 +103,8 @@ func (b sentBox) NotifySent(ctx context.Context, n notify.Notice) (string, error
 func newStageEnv(tb testing.TB, yaml string, notifier notify.Notifier) *stageEnv {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "s.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	blobs, err := fileblob.New(tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := localtest.Store(tb, tb.TempDir())
+	blobs := localtest.Blobs(tb, tb.TempDir())
 	f, err := job.Parse([]byte("jobs:\n  - id: support\n    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}\n" + yaml))
 	if err != nil {
 		tb.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/awstest"
+	"mailconnector/shared/testkit/localtest"
 )
 
 var moto *awstest.Moto
@@ -72,11 +72,7 @@ var now = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	c, group := moto.ScheduleGroup(tb, "mail-connector")
-	st, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := localtest.Store(tb, tb.TempDir())
 	e := &env{client: c, group: group, eb: ebscheduler.New(c, group, fetchARN, roleARN), records: st, told: &bytes.Buffer{}}
 	e.calls = &counting{Scheduler: e.eb}
 	e.syncer = &schedsync.Syncer{Scheduler: e.calls, Records: st, Now: func() time.Time { return now },

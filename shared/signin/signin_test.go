@@ -22,6 +22,7 @@ import (
 	"mailconnector/shared/signin"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/graphtest"
+	"mailconnector/shared/testkit/localtest"
 	"mailconnector/shared/webhook"
 )
 
@@ -46,11 +47,7 @@ func newWorld(t *testing.T) *world {
 	if err := os.WriteFile(filepath.Join(state, localsecrets.FileName), []byte(sec), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := boltstore.Open(filepath.Join(state, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := localtest.Store(t, state)
 	f := &job.File{Jobs: []job.Job{
 		{ID: "support", Server: job.Server{Protocol: job.Graph, Mailbox: mbx, Auth: job.Auth{Method: job.AuthOAuth2, Secret: "graph-helpdesk"}}},
 		{ID: "imap", Server: job.Server{Protocol: job.IMAP, Host: "mail.example.com", Security: job.SecurityTLS, Auth: job.Auth{Secret: "imap"}}},

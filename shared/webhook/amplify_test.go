@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"mailconnector/shared/push"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 	"mailconnector/shared/webhook"
 )
 
@@ -80,11 +80,7 @@ func TestOneRequestIsOneLogLineAndOneMarkPerJob(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bs.Close()
+			bs := localtest.Store(t, t.TempDir())
 			st := &countingStore{Store: bs}
 			f := &job.File{Jobs: []job.Job{
 				{ID: "a", Server: job.Server{Protocol: job.Graph, Mailbox: "a@contoso.example", Auth: job.Auth{Method: job.AuthOAuth2, Secret: "g"}}, Push: job.Push{Enabled: true}},

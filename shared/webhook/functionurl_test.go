@@ -18,7 +18,7 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/push"
 	"mailconnector/shared/store"
-	"mailconnector/shared/store/boltstore"
+	"mailconnector/shared/testkit/localtest"
 	"mailconnector/shared/webhook"
 )
 
@@ -56,11 +56,7 @@ func readEvent(t *testing.T, name string) events.LambdaFunctionURLRequest {
 // TestFixturesThroughTheFunctionURL runs every Graph fixture of events/
 // through the handler as the webhook function does.
 func TestFixturesThroughTheFunctionURL(t *testing.T) {
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := localtest.Store(t, t.TempDir())
 	f := &job.File{Jobs: []job.Job{{ID: "support", Server: job.Server{Protocol: job.Graph, Mailbox: "help@contoso.example",
 		Auth: job.Auth{Method: job.AuthOAuth2, Secret: "g"}}, Push: job.Push{Enabled: true}}}}
 	if err := f.Validate(); err != nil {

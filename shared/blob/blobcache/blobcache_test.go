@@ -3,20 +3,17 @@ package blobcache
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/blobtest"
 	"mailconnector/shared/blob/fileblob"
+	"mailconnector/shared/testkit/localtest"
 )
 
 func newStore(t *testing.T) (*Store, *fileblob.Store) {
-	inner, err := fileblob.New(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	inner := localtest.Blobs(t, t.TempDir())
 	return New(inner, 1<<20, 64<<10), inner
 }
 

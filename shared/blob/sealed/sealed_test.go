@@ -9,8 +9,8 @@ import (
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/blobtest"
-	"mailconnector/shared/blob/fileblob"
 	"mailconnector/shared/blob/sealed"
+	"mailconnector/shared/testkit/localtest"
 )
 
 func localKeys(tb testing.TB) *sealed.AESKey {
@@ -23,11 +23,7 @@ func localKeys(tb testing.TB) *sealed.AESKey {
 }
 
 func files(t *testing.T) blob.Store {
-	s, err := fileblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return localtest.Blobs(t, t.TempDir())
 }
 
 // TestConformanceOnFiles: a sealed store on file blobs passes the blob
