@@ -124,6 +124,14 @@ type Info struct {
 	Notes        []string `json:"notes,omitempty"` // e.g. STARTTLS not offered, fell back to plain
 }
 
+// Clone returns a copy of i that shares no slice with it, for a session
+// to hand out while it goes on appending to its own.
+func (i Info) Clone() Info {
+	i.Capabilities = append([]string(nil), i.Capabilities...)
+	i.Notes = append([]string(nil), i.Notes...)
+	return i
+}
+
 // Scan is the result of Session.Scan.
 type Scan struct {
 	Items []Item

@@ -145,19 +145,31 @@ func (s *Session) store(uids imap.UIDSet, flag imap.Flag) error {
 	return s.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{flag}}, nil).Close()
 }
 
-func (s *Session) move(uids imap.UIDSet, folder string) error {
+// moveOrCopy moves uids of the selected folder to folder with MOVE (RFC
+// 6851 section 3.1) where the server has it; elsewhere it copies them and
+// flags the originals \Deleted, and reports that they are still to be
+// expunged.
+func (s *Session) moveOrCopy(uids imap.UIDSet, folder string) (expunge bool, err error) {
 	caps := s.c.Caps()
 	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
-		_, err := s.c.Move(uids, folder).Wait() // RFC 6851 section 3.1
-		return err
+		_, err := s.c.Move(uids, folder).Wait()
+		return false, err
 	}
 	if _, err := s.c.Copy(uids, folder).Wait(); err != nil {
-		return fmt.Errorf("copy: %w", err)
+		return false, fmt.Errorf("copy: %w", err)
 	}
 	if err := s.store(uids, imap.FlagDeleted); err != nil {
-		return fmt.Errorf("flag copied messages deleted: %w", err)
+		return false, fmt.Errorf("flag copied messages deleted: %w", err)
 	}
-	if caps.Has(imap.CapUIDPlus) {
+	return true, nil
+}
+
+func (s *Session) move(uids imap.UIDSet, folder string) error {
+	expunge, err := s.moveOrCopy(uids, folder)
+	if err != nil || !expunge {
+		return err
+	}
+	if s.c.Caps().Has(imap.CapUIDPlus) {
 		// RFC 4315 section 2.1: expunge only these UIDs.
 		if err := s.c.UIDExpunge(uids).Close(); err != nil {
 			return fmt.Errorf("expunge moved messages: %w", err)

@@ -96,9 +96,7 @@ var (
 func (s *Session) Info() mailbox.Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	info := s.info
-	info.Capabilities = append([]string(nil), s.info.Capabilities...)
-	info.Notes = append([]string(nil), s.info.Notes...)
+	info := s.info.Clone()
 	info.Validity = s.validity
 	return info
 }

@@ -86,18 +86,11 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 // and UIDPLUS the copies' originals are expunged with EXPUNGE, which also
 // removes whatever else is flagged \Deleted in that folder.
 func (s *Session) moveSelected(uids imap.UIDSet, folder string) error {
-	caps := s.c.Caps()
-	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
-		_, err := s.c.Move(uids, folder).Wait()
+	expunge, err := s.moveOrCopy(uids, folder)
+	if err != nil || !expunge {
 		return err
 	}
-	if _, err := s.c.Copy(uids, folder).Wait(); err != nil {
-		return fmt.Errorf("copy: %w", err)
-	}
-	if err := s.store(uids, imap.FlagDeleted); err != nil {
-		return fmt.Errorf("flag copied messages deleted: %w", err)
-	}
-	if caps.Has(imap.CapUIDPlus) {
+	if s.c.Caps().Has(imap.CapUIDPlus) {
 		return s.c.UIDExpunge(uids).Close()
 	}
 	return s.c.Expunge().Close()

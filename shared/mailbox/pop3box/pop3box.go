@@ -327,10 +327,7 @@ func (s *Session) authenticate(srv job.Server, cfg Config, caps []string, capaOK
 func (s *Session) Info() mailbox.Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	info := s.info
-	info.Capabilities = append([]string(nil), s.info.Capabilities...)
-	info.Notes = append([]string(nil), s.info.Notes...)
-	return info
+	return s.info.Clone()
 }
 
 // begin starts an operation under the job's timeout; ctx ending closes
