@@ -96,18 +96,12 @@ func (s *Store) add(key string, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if el, ok := s.items[key]; ok {
-		s.size -= int64(len(el.Value.(*entry).data))
-		s.order.Remove(el)
-		delete(s.items, key)
+		s.remove(el)
 	}
 	s.items[key] = s.order.PushFront(&entry{key: key, data: data})
 	s.size += int64(len(data))
 	for s.size > s.maxBytes && s.order.Len() > 0 {
-		el := s.order.Back()
-		e := el.Value.(*entry)
-		s.order.Remove(el)
-		delete(s.items, e.key)
-		s.size -= int64(len(e.data))
+		s.remove(s.order.Back())
 	}
 }
 
@@ -115,10 +109,16 @@ func (s *Store) evict(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if el, ok := s.items[key]; ok {
-		s.size -= int64(len(el.Value.(*entry).data))
-		s.order.Remove(el)
-		delete(s.items, key)
+		s.remove(el)
 	}
+}
+
+// remove drops the cached object el; s.mu is held.
+func (s *Store) remove(el *list.Element) {
+	e := el.Value.(*entry)
+	s.order.Remove(el)
+	delete(s.items, e.key)
+	s.size -= int64(len(e.data))
 }
 
 // Len reports the cached objects and bytes (for tests).
