@@ -118,6 +118,22 @@ func signIn(t *testing.T, link string) (int, string) {
 	return browse(t, resp.Header.Get("Location"))
 }
 
+// postForged posts link's token to the webhook's /signin as no browser
+// would: forge sets the parts of the request made up. The body is closed.
+func postForged(t *testing.T, w *world, link string, forge func(*http.Request)) *http.Response {
+	t.Helper()
+	u, _ := url.Parse(link)
+	req, _ := http.NewRequest(http.MethodPost, w.hook.URL+"/signin", strings.NewReader(url.Values{"t": {u.Query().Get("t")}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	forge(req)
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 func (w *world) refreshToken(t *testing.T) string {
 	c, err := localsecrets.New(w.state).Resolve(context.Background(), "graph-helpdesk")
 	if err != nil {
@@ -263,16 +279,10 @@ func TestSignInAccountAndRedirect(t *testing.T) {
 	t.Run("forged Host and X-Forwarded-Proto", func(t *testing.T) {
 		w := newWorld(t)
 		link, _ := signin.NewLink(ctx, w.st, "support", w.hook.URL, time.Now())
-		u, _ := url.Parse(link)
-		req, _ := http.NewRequest(http.MethodPost, w.hook.URL+"/signin", strings.NewReader(url.Values{"t": {u.Query().Get("t")}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Host = "evil.example"
-		req.Header.Set("X-Forwarded-Proto", "javascript")
-		resp, err := noFollow.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := postForged(t, w, link, func(req *http.Request) {
+			req.Host = "evil.example"
+			req.Header.Set("X-Forwarded-Proto", "javascript")
+		})
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		if got, want := loc.Query().Get("redirect_uri"), w.hook.URL+"/callback"; resp.StatusCode != http.StatusFound || got != want {
 			t.Errorf("got %d with redirect_uri %q, want 302 with %q", resp.StatusCode, got, want)
@@ -281,15 +291,7 @@ func TestSignInAccountAndRedirect(t *testing.T) {
 	t.Run("cross-origin POST", func(t *testing.T) {
 		w := newWorld(t)
 		link, _ := signin.NewLink(ctx, w.st, "support", w.hook.URL, time.Now())
-		u, _ := url.Parse(link)
-		req, _ := http.NewRequest(http.MethodPost, w.hook.URL+"/signin", strings.NewReader(url.Values{"t": {u.Query().Get("t")}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", "https://evil.example")
-		resp, err := noFollow.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := postForged(t, w, link, func(req *http.Request) { req.Header.Set("Origin", "https://evil.example") })
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("got %d, want 403", resp.StatusCode)
 		}

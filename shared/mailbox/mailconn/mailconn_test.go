@@ -48,21 +48,12 @@ func serveTLS(t *testing.T, names []string, notBefore, notAfter time.Time, cfg *
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				if c.(*tls.Conn).Handshake() == nil {
-					c.Write([]byte("* OK ready\r\n"))
-				}
-				c.Close()
-			}()
+	serve(t, ln, func(c net.Conn) {
+		if c.(*tls.Conn).Handshake() == nil {
+			c.Write([]byte("* OK ready\r\n"))
 		}
-	}()
+		c.Close()
+	})
 	return ln, caFile
 }
 

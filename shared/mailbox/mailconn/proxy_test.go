@@ -24,6 +24,16 @@ func greeter(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serve(t, ln, func(c net.Conn) {
+		io.WriteString(c, "* OK hello\r\n")
+		c.Close()
+	})
+	return ln.Addr().String()
+}
+
+// serve accepts connections on ln until the test ends and hands each to
+// handle on a goroutine of its own.
+func serve(t *testing.T, ln net.Listener, handle func(net.Conn)) {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -31,11 +41,9 @@ func greeter(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			io.WriteString(c, "* OK hello\r\n")
-			c.Close()
+			go handle(c)
 		}
 	}()
-	return ln.Addr().String()
 }
 
 // TestDialerThroughProxies reaches a server named by a host only the

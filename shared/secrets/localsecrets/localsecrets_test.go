@@ -169,15 +169,23 @@ func TestResolve(t *testing.T) {
 			if strings.Contains(msg, secretValue) || strings.Contains(msg, secretValue[:1]+"'") {
 				t.Fatalf("error leaks the secret value (error withheld)")
 			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(msg, want) {
-					t.Errorf("got error %q, want it to contain %q", msg, want)
-				}
-			}
-			if got := errors.Is(err, secrets.ErrNotFound); got != tt.notFound {
-				t.Errorf("errors.Is(err, ErrNotFound): got %v, want %v", got, tt.notFound)
-			}
+			checkError(t, err, tt.wantErr, tt.notFound)
 		})
+	}
+}
+
+// checkError fails the test unless err's message contains each of
+// wantErr and err is secrets.ErrNotFound exactly when notFound.
+func checkError(t *testing.T, err error, wantErr []string, notFound bool) {
+	t.Helper()
+	msg := err.Error()
+	for _, want := range wantErr {
+		if !strings.Contains(msg, want) {
+			t.Errorf("got error %q, want it to contain %q", msg, want)
+		}
+	}
+	if got := errors.Is(err, secrets.ErrNotFound); got != notFound {
+		t.Errorf("errors.Is(err, ErrNotFound): got %v, want %v", got, notFound)
 	}
 }
 
@@ -239,14 +247,7 @@ func TestBrokenEntryFailsAloneAndQuotesNothing(t *testing.T) {
 			if strings.Contains(msg, "CANARY1") || strings.Contains(msg, secretValue) || strings.Contains(msg, "'") {
 				t.Fatalf("got %q, want an error quoting nothing of the file", msg)
 			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(msg, want) {
-					t.Errorf("got error %q, want it to contain %q", msg, want)
-				}
-			}
-			if got := errors.Is(err, secrets.ErrNotFound); got != tt.notFound {
-				t.Errorf("errors.Is(err, ErrNotFound): got %v, want %v", got, tt.notFound)
-			}
+			checkError(t, err, tt.wantErr, tt.notFound)
 		})
 	}
 }
