@@ -102,8 +102,12 @@ func Open(path string, opts *Options) (*Store, error) {
 		o.OpenTimeout = time.Second
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        o.OpenTimeout,
-		NoFreelistSync: true,
+		Timeout: o.OpenTimeout,
+		// The free list is written with each commit (a page or two), so
+		// that opening the file reads it instead of walking every page of
+		// the file to find the free ones: without it, each process start
+		// cost time and memory in proportion to the history kept.
+		NoFreelistSync: false,
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       o.ReadOnly,
 	})
