@@ -12,23 +12,20 @@ import (
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/secrets/secretstest"
 	"mailconnector/shared/testkit/dovecottest"
 )
 
 // memSecrets is a secrets.Resolver and secrets.Writer in memory.
 type memSecrets struct {
 	mu sync.Mutex
-	m  map[string]secrets.Credentials
+	m  secretstest.Map
 }
 
-func (s *memSecrets) Resolve(_ context.Context, ref string) (secrets.Credentials, error) {
+func (s *memSecrets) Resolve(ctx context.Context, ref string) (secrets.Credentials, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.m[ref]
-	if !ok {
-		return c, secrets.ErrNotFound
-	}
-	return c, nil
+	return s.m.Resolve(ctx, ref)
 }
 
 func (s *memSecrets) WriteBack(_ context.Context, ref string, c secrets.Credentials) (bool, error) {

@@ -15,6 +15,7 @@ import (
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/secrets"
+	"mailconnector/shared/secrets/secretstest"
 	"mailconnector/shared/testkit/ewstest"
 )
 
@@ -39,7 +40,7 @@ func newEWSEnv(t *testing.T, edit func(j *job.Job)) *ewsEnv {
 			edit(j)
 		}
 	})
-	o := connect.Opener{Secrets: staticSecrets{"ews-desk": {Username: mbx, Password: "pw-ews"}}, Tokens: &mailauth.Tokens{}}
+	o := connect.Opener{Secrets: secretstest.Map{"ews-desk": {Username: mbx, Password: "pw-ews"}}, Tokens: &mailauth.Tokens{}}
 	return &ewsEnv{env: e, srv: srv, mailbox: mbx, opener: o}
 }
 
@@ -191,7 +192,7 @@ func TestEWSAutodiscoverJob(t *testing.T) {
 	for _, raw := range raws {
 		srv.Deliver(mbx, "Inbox", raw)
 	}
-	o := connect.Opener{Secrets: staticSecrets{"ews-desk": secrets.Credentials{Username: mbx, Password: "pw-ews"}}, Resolver: dns.Resolver()}
+	o := connect.Opener{Secrets: secretstest.Map{"ews-desk": secrets.Credentials{Username: mbx, Password: "pw-ews"}}, Resolver: dns.Resolver()}
 	r := e.start(pipeline.Config{Opener: o})
 	if runs := runJob(t, r, e); runs[0].Fetched != len(ids) {
 		t.Errorf("got %d fetched, want %d", runs[0].Fetched, len(ids))

@@ -20,6 +20,7 @@ import (
 	"mailconnector/shared/run"
 	"mailconnector/shared/secrets"
 	"mailconnector/shared/secrets/localsecrets"
+	"mailconnector/shared/secrets/secretstest"
 	"mailconnector/shared/testkit/graphtest"
 )
 
@@ -52,7 +53,7 @@ func newGraphEnv(t *testing.T, edit func(j *job.Job)) *graphEnv {
 }
 
 func (g *graphEnv) appOpener() connect.Opener {
-	return connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: graphTenant, ClientID: "connector", ClientSecret: "app-secret", TokenURL: g.srv.TokenURL(graphTenant)}},
+	return connect.Opener{Secrets: secretstest.Map{"graph-app": {TenantID: graphTenant, ClientID: "connector", ClientSecret: "app-secret", TokenURL: g.srv.TokenURL(graphTenant)}},
 		Tokens: &mailauth.Tokens{}}
 }
 
@@ -235,4 +236,4 @@ func TestGraphDelegatedRotatedTokenWrittenBack(t *testing.T) {
 	g.assertExactlyOnce(append(ids, moreIDs...))
 }
 
-var _ secrets.Resolver = staticSecrets{}
+var _ secrets.Resolver = secretstest.Map{}

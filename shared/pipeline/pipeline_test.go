@@ -104,16 +104,6 @@ func waitForUser(t *testing.T, user string) {
 	}
 }
 
-type staticSecrets map[string]secrets.Credentials
-
-func (s staticSecrets) Resolve(_ context.Context, ref string) (secrets.Credentials, error) {
-	c, ok := s[ref]
-	if !ok {
-		return c, secrets.ErrNotFound
-	}
-	return c, nil
-}
-
 // opener opens IMAP sessions for the env's user, optionally through addr.
 func (e *env) opener(addr string) fetch.Opener {
 	return fetch.OpenerFunc(func(ctx context.Context, j *job.Job) (mailbox.Session, error) {

@@ -28,23 +28,13 @@ import (
 	"mailconnector/shared/push"
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/run"
-	"mailconnector/shared/secrets"
+	"mailconnector/shared/secrets/secretstest"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/testkit/graphtest"
 	"mailconnector/shared/testkit/localtest"
 	"mailconnector/shared/webhook"
 )
-
-type staticSecrets map[string]secrets.Credentials
-
-func (s staticSecrets) Resolve(_ context.Context, ref string) (secrets.Credentials, error) {
-	c, ok := s[ref]
-	if !ok {
-		return c, secrets.ErrNotFound
-	}
-	return c, nil
-}
 
 // world is a push-enabled Graph job: graphtest as Graph, the webhook as a
 // real HTTP server, and the fetch function's handler run in-process where
@@ -111,7 +101,7 @@ func newWorld(t *testing.T) *world {
 	st := localtest.Store(t, dir)
 	blobs := localtest.Blobs(t, dir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opener := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: g.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
+	opener := connect.Opener{Secrets: secretstest.Map{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: g.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
 	w := &world{t: t, graph: g, mailbox: mbx, jobs: f, store: st}
 	w.fetch = &handler.Fetch{Jobs: f, Logger: log, Push: st, Invoker: invoker{w},
 		Runner: fetch.New(fetch.Options{Store: st, Blobs: blobs, Queue: memqueue.New(nil), Opener: opener, Logger: log})}
@@ -426,7 +416,7 @@ func TestRenewWarnsWhenASignInFails(t *testing.T) {
 	w := newWorld(t)
 	var sent notifytest.Recorder
 	w.svc.Notifier = &sent
-	good := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}}
+	good := connect.Opener{Secrets: secretstest.Map{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}}
 	w.svc.CheckSignIn = good.CheckSignIn
 	for _, r := range w.svc.Renew(context.Background()) {
 		if r.Action == "sign-in failing" {
@@ -434,7 +424,7 @@ func TestRenewWarnsWhenASignInFails(t *testing.T) {
 		}
 	}
 	// The app's secret was rotated at the provider but not in the job's secret.
-	bad := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "old-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}}
+	bad := connect.Opener{Secrets: secretstest.Map{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "old-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}}
 	w.svc.CheckSignIn = bad.CheckSignIn
 	reps := w.svc.Renew(context.Background())
 	if reps[0].Action != "sign-in failing" || !strings.Contains(reps[0].Error, "AADSTS7000215") {
@@ -464,7 +454,7 @@ func TestPushEndToEndMakesRequests(t *testing.T) {
 	w := newWorld(t)
 	blobs := localtest.Blobs(t, t.TempDir())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opener := connect.Opener{Secrets: staticSecrets{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
+	opener := connect.Opener{Secrets: secretstest.Map{"graph-app": {TenantID: "contoso", ClientID: "connector", ClientSecret: "app-secret", TokenURL: w.graph.TokenURL("contoso")}}, Tokens: &mailauth.Tokens{}, Logger: log}
 	l := pipeline.Build(pipeline.Config{Jobs: w.jobs, Store: w.store, Blobs: blobs, Opener: opener, Logger: log, Visibility: 300 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := l.Start(ctx)
