@@ -3,13 +3,13 @@ package memqueue_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"mailconnector/shared/queue"
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/queue/queuetest"
+	"mailconnector/shared/testkit/fakeclock"
 )
 
 func TestConformance(t *testing.T) {
@@ -20,23 +20,6 @@ func TestConformance(t *testing.T) {
 		},
 		Unit: 150 * time.Millisecond,
 	})
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func msg(body string) queue.Message { return queue.Message{Body: []byte(body)} }
@@ -54,7 +37,7 @@ func receive(tb testing.TB, q *memqueue.Queue, want int) []queue.Delivery {
 }
 
 func TestFakeClockVisibility(t *testing.T) {
-	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	q := memqueue.New(&memqueue.Options{Now: c.Now})
 	ctx := context.Background()
 	if err := q.Send(ctx, []queue.Message{msg("a"), msg("b")}); err != nil {
@@ -81,7 +64,7 @@ func TestFakeClockVisibility(t *testing.T) {
 }
 
 func TestNoDeadLetterMeansNoDrop(t *testing.T) {
-	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	q := memqueue.New(&memqueue.Options{MaxReceives: 1, Now: c.Now})
 	if err := q.Send(context.Background(), []queue.Message{msg("keep")}); err != nil {
 		t.Fatal(err)
@@ -101,7 +84,7 @@ type failingQueue struct{ queue.Queue }
 func (failingQueue) Send(context.Context, []queue.Message) error { return errors.New("dlq down") }
 
 func TestDeadLetterFailureKeepsMessage(t *testing.T) {
-	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	q := memqueue.New(&memqueue.Options{MaxReceives: 1, DeadLetter: failingQueue{}, Now: c.Now})
 	ctx := context.Background()
 	if err := q.Send(ctx, []queue.Message{msg("precious")}); err != nil {
