@@ -163,11 +163,7 @@ func TestNoticeSubjectIsCutAndControlFree(t *testing.T) {
 			if err := e.handle("k1"); err != nil {
 				t.Fatal(err)
 			}
-			notices := box.Notices()
-			if len(notices) != 1 {
-				t.Fatalf("got %d notices, want 1", len(notices))
-			}
-			n := notices[0]
+			n := oneNotice(t, box)
 			for _, f := range []struct{ what, s string }{{"subject", n.Subject}, {"body", n.Body}} {
 				if i := strings.IndexFunc(f.s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }); i >= 0 {
 					t.Errorf("%s: got control character %q at %d, want none", f.what, f.s[i], i)

@@ -90,6 +90,17 @@ type stageEnv struct {
 	record func(key string, state ledger.State, m message.Message)
 }
 
+// oneNotice returns the one notice box holds and fails the test unless it
+// holds exactly one.
+func oneNotice(t *testing.T, box *notifytest.Recorder) notify.Notice {
+	t.Helper()
+	notices := box.Notices()
+	if len(notices) != 1 {
+		t.Fatalf("got %d notices, want 1", len(notices))
+	}
+	return notices[0]
+}
+
 // sentBox reports the Message-ID its transport "assigned".
 type sentBox struct {
 	*notifytest.Recorder
@@ -146,11 +157,7 @@ func TestNoticesCarryTheTokenAndThreadReplies(t *testing.T) {
 		if err := e.handle("k1"); err != nil {
 			t.Fatal(err)
 		}
-		notices := box.Notices()
-		if len(notices) != 1 {
-			t.Fatalf("got %d notices, want 1", len(notices))
-		}
-		n := notices[0]
+		n := oneNotice(t, box)
 		if !strings.HasSuffix(n.Subject, "[REQ-000001]") || !strings.HasSuffix(n.MessageID, "@notices.helpdesk.example") || n.InReplyTo != "exe@customer.example" {
 			t.Fatalf("got notice %+v, want the request token, our Message-ID and In-Reply-To", n)
 		}
