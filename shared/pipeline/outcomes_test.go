@@ -36,6 +36,21 @@ func (e *env) folderOf(messageID string) string {
 	return ""
 }
 
+// runMovedBack runs the job once the stranger's mail was moved back from
+// the error folder, and checks that the run took it as moved back, not as
+// a duplicate, and made one request of it.
+func runMovedBack(t *testing.T, r *runner, e *env) {
+	t.Helper()
+	runs := runJob(t, r, e)
+	seen, reqs := e.conversations()
+	if len(reqs) != 1 || seen["who@stranger.example"] != 1 {
+		t.Fatalf("after the move back: got %d requests, conversations %v, want one request for who@stranger.example", len(reqs), seen)
+	}
+	if runs[0].MovedBack != 1 || runs[0].Duplicates != 0 {
+		t.Errorf("got moved back %d, duplicates %d, want 1 and 0", runs[0].MovedBack, runs[0].Duplicates)
+	}
+}
+
 // TestMovedBackFromTheErrorFolderIsProcessedAgain: a mail rejected by the
 // allow-list and moved back after the allow-list was widened becomes a
 // request; the same mail delivered again after that makes none.
@@ -54,14 +69,7 @@ func TestMovedBackFromTheErrorFolderIsProcessedAgain(t *testing.T) {
 
 	e.job.Processing.AllowNewRequestsFrom = append(e.job.Processing.AllowNewRequestsFrom, "*@stranger.example")
 	e.moveBack()
-	runs := runJob(t, r, e)
-	seen, reqs := e.conversations()
-	if len(reqs) != 1 || seen["who@stranger.example"] != 1 {
-		t.Fatalf("after the move back: got %d requests, conversations %v, want one request for who@stranger.example", len(reqs), seen)
-	}
-	if runs[0].MovedBack != 1 || runs[0].Duplicates != 0 {
-		t.Errorf("got moved back %d, duplicates %d, want 1 and 0", runs[0].MovedBack, runs[0].Duplicates)
-	}
+	runMovedBack(t, r, e)
 	if got := e.folderOf("<who@stranger.example>"); got != "INBOX" {
 		t.Errorf("processed mail: got folder %q, want INBOX", got)
 	}
@@ -73,7 +81,7 @@ func TestMovedBackFromTheErrorFolderIsProcessedAgain(t *testing.T) {
 	// the request.
 	e.deliver(stranger)
 	runJob(t, r, e)
-	seen, reqs = e.conversations()
+	seen, reqs := e.conversations()
 	if len(reqs) != 1 || seen["who@stranger.example"] != 1 {
 		t.Errorf("after a second delivery: got %d requests, conversations %v, want still one", len(reqs), seen)
 	}
