@@ -58,58 +58,46 @@ func readText(explanation string, in *Input) textFinding {
 		return a != "" && strings.Contains(a, "@") && !skip[a] &&
 			local != "mailer-daemon" && local != "postmaster" && !strings.HasPrefix(local, "microsoftexchange")
 	}
-	// A list of addresses below an introduction.
+	f.recipient = failedRecipient(lines, explanation, ok)
+	f.diagnostic, f.status = diagnosticLine(lines)
+	return f
+}
+
+// failedRecipient returns the first address ok accepts: in a list below
+// an introduction, else in the sentences MTAs write, else anywhere outside
+// the header fields of the original; "" when there is none.
+func failedRecipient(lines []string, explanation string, ok func(string) bool) string {
 	for i, l := range lines {
 		if !listIntro.MatchString(l) {
 			continue
 		}
 		if a := firstAddress(l[listIntro.FindStringIndex(l)[1]:]); a != "" && ok(a) {
-			f.recipient = a
-			break
+			return a
 		}
 		for k := i + 1; k < len(lines) && k <= i+6; k++ {
 			if a := firstAddress(lines[k]); a != "" && ok(a) {
-				f.recipient = a
-				break
-			}
-		}
-		if f.recipient != "" {
-			break
-		}
-	}
-	if f.recipient == "" {
-		for _, re := range recipientPatterns {
-			for _, m := range re.FindAllStringSubmatch(explanation, 8) {
-				if a := firstAddress(m[1]); a != "" && ok(a) {
-					f.recipient = a
-					break
-				}
-			}
-			if f.recipient != "" {
-				break
+				return a
 			}
 		}
 	}
-	if f.recipient == "" {
-		// The first address that is not the bounce's own, outside header
-		// fields of the original.
-		for _, l := range lines {
-			if headerish.MatchString(l) {
-				continue
-			}
-			for _, a := range addressRe.FindAllString(l, 4) {
-				if ok(a) {
-					f.recipient = strings.Trim(a, ".")
-					break
-				}
-			}
-			if f.recipient != "" {
-				break
+	for _, re := range recipientPatterns {
+		for _, m := range re.FindAllStringSubmatch(explanation, 8) {
+			if a := firstAddress(m[1]); a != "" && ok(a) {
+				return a
 			}
 		}
 	}
-	f.diagnostic, f.status = diagnosticLine(lines)
-	return f
+	for _, l := range lines {
+		if headerish.MatchString(l) {
+			continue
+		}
+		for _, a := range addressRe.FindAllString(l, 4) {
+			if ok(a) {
+				return strings.Trim(a, ".")
+			}
+		}
+	}
+	return ""
 }
 
 // leadingAddress is the "<x@example.org>: " a diagnostic line of Postfix
