@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -116,5 +117,24 @@ func TestNewCreatesDir(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "k")); err != nil || string(b) != "v" {
 		t.Fatalf("file: got %q, %v, want \"v\"", b, err)
+	}
+}
+
+// BenchmarkPut: the bytes allocated per Put of a small object (a
+// normalized message, a short mail) stay small: the write buffer is
+// reused.
+func BenchmarkPut(b *testing.B) {
+	s, err := fileblob.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := strings.Repeat("x", 4<<10)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Put(ctx, fmt.Sprintf("raw/j/%d.eml", i%100), strings.NewReader(body)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
