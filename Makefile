@@ -45,7 +45,6 @@ bench: deps ## throughput and memory of the local pipeline against Dovecot, besi
 	$(GO) run ./cmd/benchmark -n $(BENCH_N)
 	$(GO) test -run XXX -bench 'BenchmarkPreprocess$$' -benchtime 3x -benchmem ./shared/preprocess
 	$(GO) test -run XXX -bench 'BenchmarkScanAndFetch$$' -benchtime 5x -benchmem ./shared/mailbox/graphbox
-	$(GO) run ./cmd/benchmark -aws -n 500
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 	$(call graph_sdk_note,,,)

@@ -2,12 +2,9 @@
 // beside mbsync downloading the same mailbox: fetch-stage throughput,
 // end-to-end throughput to stored requests, the wall time of a run that
 // finds nothing new, and the connector's peak RSS. It is what `make bench`
-// runs; the figures go to standard output. With -aws it prices the
-// deployed pipeline instead (aws.go): the AWS calls and billed units per
-// message and per idle run, measured on moto, at us-east-1 prices.
+// runs; the figures go to standard output.
 //
 //	go run ./cmd/benchmark [-n 10000] [-large 30MB] [-seed 1]
-//	go run ./cmd/benchmark -aws [-n 500] [-seed 1]
 package main
 
 import (
@@ -46,11 +43,7 @@ func realMain(ctx context.Context) error {
 	largeFlag := flag.String("large", "30MB", "size of one extra message's attachment (0: none), to show memory stays bounded")
 	keep := flag.Bool("keep", false, "keep the work directory")
 	profile := flag.String("profile", "", "write CPU profiles of the fetch and end-to-end runs to this directory")
-	awsMode := flag.Bool("aws", false, "price the deployed pipeline: its AWS calls per message and per idle run on moto, at us-east-1 prices")
 	flag.Parse()
-	if *awsMode {
-		return runAWS(ctx, *n, *seed, *keep)
-	}
 	large, err := job.ParseSize(*largeFlag)
 	if err != nil {
 		return err

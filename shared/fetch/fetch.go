@@ -226,7 +226,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	bg := context.WithoutCancel(ctx)
 	s.saveTrace(bg, &r, rec, log)
 	if r.Status != run.Interrupted {
-		r.ConsecutiveFailures, r.Recovered = s.health(bg, j, r, err, log)
+		r.ConsecutiveFailures = s.health(bg, j, r, err, log)
 	}
 	if perr := s.o.Store.PutRun(bg, r); perr != nil {
 		log.Error("record run", "err", perr)

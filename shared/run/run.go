@@ -70,8 +70,6 @@ type Run struct {
 	// ConsecutiveFailures counts this and the failed runs right before it
 	// (0 after a success); an alert resets the job's count, not this.
 	ConsecutiveFailures int `json:"consecutiveFailures"`
-	// Recovered marks the first successful run after failed ones.
-	Recovered bool `json:"recovered,omitempty"`
 	// Errors say what went wrong, naming the step and the message.
 	Errors []string `json:"errors,omitempty"`
 	// Notes are things an administrator should know (a plain-text fallback,
