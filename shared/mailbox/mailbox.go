@@ -79,6 +79,18 @@ type Restorer interface {
 	Restore(ctx context.Context, folder string, ids []string) []error
 }
 
+// FillErrors sets every nil error of errs to err and returns errs: the
+// answer of a Restore for the ids it has not answered yet, once the rest
+// cannot go on.
+func FillErrors(errs []error, err error) []error {
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
 // DeletedLister is a Purger that can list every message of the open folder
 // flagged deleted, whichever session flagged it, and purge the ones named
 // (IMAP: UID SEARCH DELETED, RFC 3501 section 6.4.4, and UID EXPUNGE, RFC

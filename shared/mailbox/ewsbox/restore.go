@@ -30,21 +30,11 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 	if len(ids) == 0 {
 		return errs
 	}
-	fail := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return errs
-	}
+	fail := func(err error) []error { return mailbox.FillErrors(errs, err) }
 	from, _, err := s.resolve(ctx, folder, false)
 	switch {
 	case isCode(err, "ErrorFolderNotFound"):
-		for i := range errs {
-			errs[i] = fmt.Errorf("ews: move back from %q: %v: %w", folder, err, mailbox.ErrGone)
-		}
-		return errs
+		return mailbox.FillErrors(errs, fmt.Errorf("ews: move back from %q: %v: %w", folder, err, mailbox.ErrGone))
 	case err != nil:
 		return fail(fmt.Errorf("ews: move back from %q: %w", folder, err))
 	case from == s.folderID:

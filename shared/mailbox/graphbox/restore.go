@@ -35,24 +35,14 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 	if len(ids) == 0 {
 		return errs
 	}
-	fail := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return errs
-	}
+	fail := func(err error) []error { return mailbox.FillErrors(errs, err) }
 	cctx, cancel := context.WithTimeout(ctx, s.callTimeout())
 	from, err := s.resolveFolder(cctx, folder, false)
 	cancel()
 	var fm *errFolderMissing
 	switch {
 	case errors.As(err, &fm), err != nil && statusOf(err) == http.StatusNotFound:
-		for i := range errs {
-			errs[i] = fmt.Errorf("graph: move back from %q: %v: %w", folder, describe(err), mailbox.ErrGone)
-		}
-		return errs
+		return mailbox.FillErrors(errs, fmt.Errorf("graph: move back from %q: %v: %w", folder, describe(err), mailbox.ErrGone))
 	case err != nil:
 		return fail(fmt.Errorf("graph: move back from %q: %w", folder, s.opError("resolve the folder", err)))
 	case from == s.folder:

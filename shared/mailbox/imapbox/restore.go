@@ -24,15 +24,7 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 		return errs
 	}
 	defer s.begin(ctx)()
-	fail := func(err error) []error {
-		err = ctxErr(ctx, err)
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return errs
-	}
+	fail := func(err error) []error { return mailbox.FillErrors(errs, ctxErr(ctx, err)) }
 	from := mapFolder(folder, s.delim)
 	if strings.EqualFold(from, s.folder) {
 		return fail(fmt.Errorf("imapbox: move back from %q: it is the job's folder", folder))
@@ -44,10 +36,7 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 			return fail(rerr)
 		}
 		if _, ok := err.(*imap.Error); ok {
-			for i := range errs {
-				errs[i] = fmt.Errorf("imapbox: move back from %q: %v: %w", folder, err, mailbox.ErrGone)
-			}
-			return errs
+			return mailbox.FillErrors(errs, fmt.Errorf("imapbox: move back from %q: %v: %w", folder, err, mailbox.ErrGone))
 		}
 		return fail(fmt.Errorf("imapbox: select %q: %w", from, err))
 	}
