@@ -5,32 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/storetest"
+	"mailconnector/shared/testkit/fakeclock"
 )
-
-// clock is a settable clock for lease expiry.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func open(tb testing.TB, opts *boltstore.Options) *boltstore.Store {
 	tb.Helper()
@@ -47,7 +29,7 @@ func open(tb testing.TB, opts *boltstore.Options) *boltstore.Store {
 }
 
 func TestConformance(t *testing.T) {
-	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	storetest.Run(t, storetest.Harness{
 		New:     func(t *testing.T) store.Store { return open(t, &boltstore.Options{Now: c.Now}) },
 		Advance: c.Advance,
