@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailconnector/shared/iocount"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
@@ -175,14 +176,14 @@ func takeSample(ctx context.Context, j *job.Job, sess mailbox.Session, o sampleO
 	var perr error
 	var n int64
 	read := func(body io.Reader) error {
-		cr := &countingReader{r: body}
+		cr := &iocount.Reader{R: body}
 		var r io.Reader = cr
 		if raw != nil {
 			r = io.TeeReader(cr, raw)
 		}
 		s.m, perr = preprocess.Process(ctx, r, &preprocess.Options{Job: j})
 		_, err := io.Copy(io.Discard, r)
-		n = cr.n
+		n = cr.N
 		return err
 	}
 	// Where the session previews (POP3 TOP), the header and the first
@@ -273,18 +274,6 @@ func idName(protocol string) string {
 // samplePreviewLines is how many body lines `connector sample` reads when
 // the session can preview (POP3 TOP).
 const samplePreviewLines = 200
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // sampleJSON is the JSON of `connector sample --json`. Fields may be
 // added; none will be removed or change meaning.

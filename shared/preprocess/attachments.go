@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"mime"
 	"path"
@@ -19,6 +18,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"github.com/gabriel-vasile/mimetype"
 
+	"mailconnector/shared/iocount"
 	"mailconnector/shared/job"
 	"mailconnector/shared/message"
 )
@@ -122,7 +122,7 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	}
 
 	hasher := sha256.New()
-	cr := &countingReader{r: r, h: hasher}
+	cr := &iocount.Reader{R: io.TeeReader(r, hasher)}
 	peekSize := sniffBytes
 	if ct == "message/rfc822" || isReportPart(ct) {
 		peekSize = 64 << 10
@@ -193,7 +193,7 @@ func (p *processor) attachment(h textproto.Header, ct, disp, filename string, r 
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return p.fatalOr(fmt.Errorf("preprocess: read %s: %w", partName(partPath), err))
 	}
-	a.Size = cr.n
+	a.Size = cr.N
 	a.SHA256 = hex.EncodeToString(hasher.Sum(nil))
 	if a.Dropped == "" && a.Size > p.policy.maxSize {
 		a.Dropped = fmt.Sprintf("larger than %d bytes", p.policy.maxSize)
@@ -219,20 +219,6 @@ func (p *processor) storeFailed(err error) error {
 		return fmt.Errorf("preprocess: %w", ctxErr)
 	}
 	return p.storeErr
-}
-
-// countingReader hashes and counts what passes through it.
-type countingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.h.Write(b[:n])
-	c.n += int64(n)
-	return n, err
 }
 
 // maxReader fails once more than max bytes were read, so the blob store

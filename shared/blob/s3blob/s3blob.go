@@ -25,6 +25,7 @@ import (
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/blob/fileblob"
+	"mailconnector/shared/iocount"
 )
 
 // Options configure a Store; nil means the defaults.
@@ -82,25 +83,12 @@ func New(client *s3.Client, bucket, prefix string, opts *Options) *Store {
 	return s
 }
 
-// countingReader counts the bytes read, and hides any Seek/ReaderAt so the
-// uploader streams rather than sizing the body up front.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // Put streams r into the object at key.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err := fileblob.CheckKey(key); err != nil {
 		return 0, fmt.Errorf("s3blob: put: %w", err)
 	}
-	cr := &countingReader{r: r}
+	cr := &iocount.Reader{R: r} // hides any Seek: the uploader streams
 	in := &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key), Body: cr,
 		ServerSideEncryption: types.ServerSideEncryptionAes256}
 	if s.o.KMSKeyID != "" {
@@ -111,9 +99,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		if errors.As(err, &mu) && ctx.Err() != nil {
 			s.abort(ctx, key, mu.UploadID())
 		}
-		return 0, fmt.Errorf("s3blob: put %s after %d bytes: %w", key, cr.n, err)
+		return 0, fmt.Errorf("s3blob: put %s after %d bytes: %w", key, cr.N, err)
 	}
-	return cr.n, nil
+	return cr.N, nil
 }
 
 // abort aborts a multipart upload that failed because ctx ended: the

@@ -32,6 +32,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"golang.org/x/oauth2"
 
+	"mailconnector/shared/iocount"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
@@ -219,7 +220,6 @@ func (s *Session) Scan(ctx context.Context, cursor string) (*mailbox.Scan, error
 	return res, nil
 }
 
-// countingReader reports a literal cut short (a dropped connection) as
 // io.ErrUnexpectedEOF instead of a clean end.
 type countingReader struct {
 	r    io.Reader
@@ -312,8 +312,9 @@ func (s *Session) Fetch(ctx context.Context, items []mailbox.Item, fn func(mailb
 			continue
 		}
 		it := sorted[next]
-		cr := &countingReader{r: body, want: body.Size()}
-		if err := fn(it, cr); err != nil {
+		// A literal cut short (a dropped connection) ends in
+		// io.ErrUnexpectedEOF.
+		if err := fn(it, &iocount.Reader{R: body, Want: body.Size()}); err != nil {
 			return fail(fmt.Errorf("imapbox: fetch %s: %w", it.Source, err))
 		}
 		next++
