@@ -202,6 +202,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			e := entries[i]
 			switch {
 			case rr.Err == nil:
+				e.Version = 1 // as recorded: marking it queued is one write
 				requeue = append(requeue, e)
 				rs.r.Fetched++
 				if last, ok := back[e.Source.Key()]; ok {
@@ -246,6 +247,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			for i, rr := range rres {
 				switch {
 				case rr.Err == nil:
+					retries[i].Version = 1
 					requeue = append(requeue, retries[i])
 					rs.r.Fetched++
 					rs.r.MovedBack++

@@ -65,7 +65,8 @@ type RecordResult struct {
 // Ledger is the message ledger.
 type Ledger interface {
 	// Record inserts entries whose key and fingerprint are both new, in one
-	// go where the backend allows. The result has one element per entry.
+	// go where the backend allows, each with Version 1. The result has one
+	// element per entry.
 	Record(ctx context.Context, entries []ledger.Entry) ([]RecordResult, error)
 	// Entry returns one entry, or ErrNotFound.
 	Entry(ctx context.Context, jobID, key string) (ledger.Entry, error)
