@@ -6,13 +6,15 @@ import (
 
 	_ "mailconnector/shared/job"
 	"mailconnector/shared/lazyre"
+	_ "mailconnector/shared/mailbox/mailauth"
 	_ "mailconnector/shared/preprocess"
 	_ "mailconnector/shared/rules"
+	_ "mailconnector/shared/secrets/localsecrets"
 )
 
 // TestCompileAll: the patterns of the packages that make them lazily all
-// compile (imported above: job, preprocess with its visible, bounce and
-// htmltext packages, rules); then a bad one is named by CompileAll and
+// compile (imported above: job, mailauth, preprocess with its visible,
+// bounce and htmltext packages, rules, localsecrets); then a bad one is named by CompileAll and
 // panics at first use, as regexp.MustCompile would have at init.
 func TestCompileAll(t *testing.T) {
 	if err := lazyre.CompileAll(); err != nil {

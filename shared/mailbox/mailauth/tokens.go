@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/redact"
 	"mailconnector/shared/secrets"
 )
@@ -215,7 +215,7 @@ func DescribeTokenError(tokenURL string, err error) error {
 // errorCode is the syntax of an OAuth2 error code (RFC 6749 section 5.2:
 // 1*( %x20-21 / %x23-5B / %x5D-7E ), here without spaces, as every
 // registered code is).
-var errorCode = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,64}$`)
+var errorCode = lazyre.New(`^[\x21\x23-\x5B\x5D-\x7E]{1,64}$`)
 
 func redactURL(s string) string {
 	u, err := url.Parse(s)

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"mailconnector/shared/lazyre"
 	"mailconnector/shared/secrets"
 )
 
@@ -113,7 +113,7 @@ func keyOf(l string) (string, bool) {
 	return "", false
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var lineRE = lazyre.New(`line (\d+)`)
 
 // entryIn decodes ref's entry from a parsed file.
 func entryIn(doc *yaml.Node, ref string) (secrets.Credentials, error) {
