@@ -95,6 +95,9 @@ func jobRow(ctx context.Context, st store.Store, j *job.Job, held *JobSchedules,
 		notes = append(notes, sw.Why())
 	}
 	schedule := j.Schedule.Describe()
+	if idle := j.Schedule.DescribeIdle(); idle != "" {
+		notes = append(notes, "a quiet mailbox is polled "+idle+" (schedule.idleEvery)")
+	}
 	runsOn := []job.Schedule{j.Schedule}
 	if plan, _ := schedsync.JobPlan(j, 0, now); held != nil && (len(plan) > 0 || len(held.Held) > 0) {
 		runsOn = nil

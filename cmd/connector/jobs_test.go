@@ -33,7 +33,7 @@ const jobsFileForTable = `jobs:
   - id: campaign
     name: Spring campaign
     server: {protocol: imap, host: mail.example.org, security: tls, auth: {secret: campaign}}
-    schedule: {every: 1h, endDate: "2026-11-30", timeZone: UTC}
+    schedule: {every: 1h, endDate: "2026-11-30", timeZone: UTC, idleEvery: 6h}
 `
 
 // seedJobs stores a history for the jobs of jobsFileForTable: runs, a

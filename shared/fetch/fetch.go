@@ -159,6 +159,16 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	if deadline.IsZero() || deadline.Sub(now) > j.Limits.MaxRunTime.D()+s.o.SafetyMargin {
 		deadline = now.Add(j.Limits.MaxRunTime.D() + s.o.SafetyMargin)
 	}
+	// A quiet mailbox that is not due ends the scheduled run here, after
+	// one read: no lease, no session, no run record (idle.go).
+	if why, err := s.idle(ctx, j, req, now); err != nil {
+		log.Warn("idle polling: poll anyway", "err", err)
+	} else if why != "" {
+		r.Status, r.EndedAt = run.Skipped, s.o.Now()
+		r.Notes = append(r.Notes, why)
+		log.Debug("run skipped", "reason", why)
+		return r, nil
+	}
 	if !req.Force {
 		if off, err := s.disabled(ctx, j, &r, log); off || err != nil {
 			return r, err
@@ -226,7 +236,7 @@ func (s *Service) Run(ctx context.Context, j *job.Job, req RunOptions) (run.Run,
 	bg := context.WithoutCancel(ctx)
 	s.saveTrace(bg, &r, rec, log)
 	if r.Status != run.Interrupted {
-		r.ConsecutiveFailures = s.health(bg, j, r, err, log)
+		r.ConsecutiveFailures, r.Recovered = s.health(bg, j, r, err, log)
 	}
 	if perr := s.o.Store.PutRun(bg, r); perr != nil {
 		log.Error("record run", "err", perr)

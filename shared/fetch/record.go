@@ -15,17 +15,18 @@ import (
 
 // health keeps the job's consecutive-failure count and alerts the
 // administrators when it reaches the job's threshold, and again on
-// recovery. It returns the count including this run, before any reset.
-func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr error, log *slog.Logger) int {
+// recovery. It returns the count including this run, before any reset,
+// and whether this run succeeded after failed ones.
+func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr error, log *slog.Logger) (count int, recovered bool) {
 	st, err := s.o.Store.JobState(ctx, j.ID)
 	if err != nil {
 		log.Warn("read job state", "err", err)
-		return 0
+		return 0, false
 	}
-	count := 0
 	st.JobID = j.ID
 	before := st
 	if runErr == nil {
+		recovered = before.ConsecutiveFailures > 0 || before.Alerted
 		if st.Alerted {
 			s.notify(ctx, notify.Notice{Kind: "recovery", JobID: j.ID, To: j.Notifications.Admins,
 				Subject: fmt.Sprintf("Mail job %q is fetching again", j.Name),
@@ -43,16 +44,17 @@ func (s *Service) health(ctx context.Context, j *job.Job, r run.Run, runErr erro
 			st.ConsecutiveFailures, st.Alerted = 0, true
 		}
 	}
+	idleChanged := trackIdle(&st, j, r, runErr)
 	if runErr == nil && before.ConsecutiveFailures == 0 && !before.Alerted && before.LastError == "" && !before.LastSuccess.IsZero() &&
-		st.LastSuccess.Sub(before.LastSuccess) < time.Hour {
+		st.LastSuccess.Sub(before.LastSuccess) < time.Hour && !idleChanged {
 		// Nothing an administrator would miss changed: spare the store a
 		// write on every quiet run (LastSuccess is refreshed hourly).
-		return count
+		return count, recovered
 	}
 	if err := s.o.Store.PutJobState(ctx, st); err != nil {
 		log.Warn("write job state", "err", err)
 	}
-	return count
+	return count, recovered
 }
 
 func (s *Service) notify(ctx context.Context, n notify.Notice, log *slog.Logger) {

@@ -127,8 +127,10 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 			return push.Held, nil
 		case err != nil:
 			return 0, err
-		case r.Status == run.Disabled:
-			res.Skipped = "disabled"
+		case r.Status == run.Disabled, r.Status == run.Skipped:
+			// Disabled, or a quiet mailbox not yet due (job
+			// schedule.idleEvery): the last note says why.
+			res.Skipped = string(r.Status)
 			if len(r.Notes) > 0 {
 				res.Skipped = r.Notes[len(r.Notes)-1]
 			}
@@ -138,10 +140,12 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 		}
 		return push.Done, nil
 	}
-	// With push, a burst of notifications is one fetch (package push).
+	// With push, a burst of notifications is one fetch (package push). A
+	// job not subscribed has no pending mark to clear or to look for:
+	// its runs spare the store those two writes.
 	var burst *push.Burst
 	var again func(context.Context) error
-	if h.Push != nil {
+	if h.Push != nil && push.Enabled(j) {
 		burst = &push.Burst{Store: h.Push, Logger: h.Logger, Now: now}
 	}
 	if h.Invoker != nil {
@@ -177,9 +181,9 @@ func (h *Fetch) Handle(ctx context.Context, p SchedulerPayload) (FetchResult, er
 	return res, nil
 }
 
-// emit writes a run's metrics.
+// emit writes a run's metrics; a quiet run writes none (see quiet).
 func (h *Fetch) emit(jobID string, r run.Run, log *slog.Logger) {
-	if h.Metrics == nil || r.Status == run.Skipped {
+	if h.Metrics == nil || r.Status == run.Skipped || quiet(r) {
 		return
 	}
 	vals := []metrics.Value{
@@ -194,4 +198,17 @@ func (h *Fetch) emit(jobID string, r run.Run, log *slog.Logger) {
 	if err := h.Metrics.Put(jobID, vals...); err != nil {
 		log.Warn("write metrics", "err", err)
 	}
+}
+
+// quiet reports a run with nothing to tell: it succeeded after a success,
+// fetched nothing and left nothing behind. Its metrics would all be 0,
+// and CloudWatch bills each of a job's custom metrics for every hour it
+// receives a value: a job polled every few minutes that wrote them on
+// every run would pay for five metrics all month while its mailbox sits
+// empty. Dashboards show no point for such runs rather than a 0; the
+// connection alarm keeps its state over missing data (its 0 comes with
+// the recovered run).
+func quiet(r run.Run) bool {
+	return r.Status == run.OK && r.Fetched == 0 && r.Bytes == 0 && r.Backlog == 0 && !r.More &&
+		r.ConsecutiveFailures == 0 && !r.Recovered
 }

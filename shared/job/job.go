@@ -181,6 +181,12 @@ type Schedule struct {
 	// StartDate and EndDate (YYYY-MM-DD, inclusive) bound the schedule.
 	StartDate string `yaml:"startDate" json:"startDate,omitempty"`
 	EndDate   string `yaml:"endDate" json:"endDate,omitempty"`
+	// IdleEvery polls a quiet mailbox less often (idle.go): once the
+	// job's runs have found nothing for IdleAfter (default 1h), a
+	// scheduled run less than IdleEvery after the last poll ends at once,
+	// until a run finds mail. 0: every scheduled run polls.
+	IdleEvery Duration `yaml:"idleEvery" json:"idleEvery,omitempty"`
+	IdleAfter Duration `yaml:"idleAfter" json:"idleAfter,omitempty"`
 }
 
 // SourceAction is what the connector does to a source message once its

@@ -42,8 +42,10 @@ func (e *ScheduleError) Error() string { return e.Field + ": " + e.Msg }
 // Validate checks the schedule block. It accepts a block without defaults
 // applied (no Every, no At: every 5 minutes; no Occurrence: daily).
 func (s *Schedule) Validate() *ScheduleError {
-	_, err := s.compile()
-	return err
+	if _, err := s.compile(); err != nil {
+		return err
+	}
+	return s.checkIdle()
 }
 
 // Next returns the first run time strictly after after, and false when

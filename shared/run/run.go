@@ -13,7 +13,7 @@ const (
 	OK      Status = "ok"      // finished, nothing left
 	Partial Status = "partial" // stopped at a limit; a follow-up run continues
 	Failed  Status = "failed"  // could not connect or stopped on an error
-	Skipped Status = "skipped" // another run held the job's lease, or the job is outside its window
+	Skipped Status = "skipped" // another run held the job's lease, the job is outside its window, or its quiet mailbox is not due (schedule.idleEvery)
 	// Throttled: the server kept refusing requests for load (Graph 429), so
 	// the run stopped cleanly; what it took is kept, the next run resumes.
 	Throttled Status = "throttled"
@@ -70,6 +70,8 @@ type Run struct {
 	// ConsecutiveFailures counts this and the failed runs right before it
 	// (0 after a success); an alert resets the job's count, not this.
 	ConsecutiveFailures int `json:"consecutiveFailures"`
+	// Recovered marks the first successful run after failed ones.
+	Recovered bool `json:"recovered,omitempty"`
 	// Errors say what went wrong, naming the step and the message.
 	Errors []string `json:"errors,omitempty"`
 	// Notes are things an administrator should know (a plain-text fallback,

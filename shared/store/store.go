@@ -149,6 +149,11 @@ type JobState struct {
 	// Paused is set while fetching pauses for the error folder
 	// (incoming.onError.stopAfter), so the administrators are told once.
 	Paused bool `json:"paused,omitempty"`
+	// QuietSince is when the job's runs last began to find nothing, and
+	// LastPoll the start of its last run once they had found nothing for
+	// schedule.idleAfter (job schedule.idleEvery); zero otherwise.
+	QuietSince time.Time `json:"quietSince,omitzero"`
+	LastPoll   time.Time `json:"lastPoll,omitzero"`
 }
 
 // JobStates keeps JobState.
