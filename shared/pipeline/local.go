@@ -183,14 +183,17 @@ func (l *Local) RunJob(ctx context.Context, j *job.Job, trigger string, requeueA
 }
 
 // RunJobWith is RunJob with the first run's options; the follow-up runs
-// keep its Force and Trace. A disabled job's run ends at once (run.Disabled) and
-// nothing else touches its mailbox.
+// keep its Force and Trace. A disabled job's run ends at once (run.Disabled),
+// as does the scheduled run of a quiet mailbox not yet due (run.Skipped),
+// and nothing else touches its mailbox.
 func (l *Local) RunJobWith(ctx context.Context, j *job.Job, req fetch.RunOptions) ([]run.Run, error) {
 	var runs []run.Run
 	for {
 		r, err := l.o.Fetch.Run(ctx, j, req)
 		runs = append(runs, r)
-		if err != nil || r.Status == run.Disabled {
+		if err != nil || r.Status == run.Disabled || r.Status == run.Skipped {
+			// Switched off, or a quiet mailbox not yet due
+			// (schedule.idleEvery): nothing else touches the mailbox.
 			return runs, err
 		}
 		if !r.More {
