@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 
 	"mailconnector/shared/job"
@@ -59,7 +60,7 @@ jobs:
 		}
 		counts = append(counts, r.ConsecutiveFailures)
 	}
-	if got, want := counts, []int{1, 2, 3, 1}; !equal(got, want) {
+	if got, want := counts, []int{1, 2, 3, 1}; !slices.Equal(got, want) {
 		t.Errorf("got consecutive failures %v, want %v", got, want)
 	}
 	if got := n.Notices(); len(got) != 1 || got[0].Kind != "alert" || got[0].To[0] != "admin@example.com" {
@@ -79,16 +80,4 @@ jobs:
 	if got := n.Notices(); len(got) != 2 {
 		t.Errorf("got %d notices, want no more after recovery", len(got))
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

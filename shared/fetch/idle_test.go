@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -105,7 +106,7 @@ jobs:
 	}
 	check := func(what string, got, want []int) {
 		t.Helper()
-		if !equalInts(got, want) {
+		if !slices.Equal(got, want) {
 			t.Errorf("%s: got polls at minutes %v, want %v", what, got, want)
 		}
 	}
@@ -150,16 +151,4 @@ jobs:
 		t.Fatalf("got last run %+v, %v; want the one that fetched 2", rs, err)
 	}
 	check("after mail", tick(5), every(138, 5))
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
