@@ -2,6 +2,7 @@
 GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_N   ?= 10000
+BENCH_HISTORY ?= 100000
 TEST_TIMEOUT ?= 45m
 
 .PHONY: run test deps lint bench quality build clean help
@@ -42,9 +43,10 @@ quality: ## accuracy of preprocessing per category on the quality corpus; fails 
 	$(GO) test -count=1 -run 'TestQuality$$' -v ./shared/preprocess
 
 bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess and Graph adapter throughput
-	$(GO) run ./cmd/benchmark -n $(BENCH_N)
+	$(GO) run ./cmd/benchmark -n $(BENCH_N) -history $(BENCH_HISTORY)
 	$(GO) test -run XXX -bench 'BenchmarkPreprocess$$' -benchtime 3x -benchmem ./shared/preprocess
 	$(GO) test -run XXX -bench 'BenchmarkScanAndFetch$$' -benchtime 5x -benchmem ./shared/mailbox/graphbox
+	$(GO) run ./cmd/benchmark -aws -n 100
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
 	$(call graph_sdk_note,,,)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests need from Debian packages: Dovecot (IMAP, POP3)
-# and isync (mbsync, the benchmark's reference). Prints the exact command
-# when it cannot install them itself, or when moto or Node.js is missing.
+# Installs what the tests need from Debian packages: Dovecot (IMAP, POP3),
+# isync (mbsync, the benchmark's reference) and fetchmail (its reference
+# for a run that finds nothing new). Prints the exact command when it
+# cannot install them itself, or when moto or Node.js is missing.
 set -euo pipefail
 
 # moto (the AWS stand-in) and Node.js (the CDK CLI) come from PyPI and
@@ -25,6 +26,7 @@ pkgs=()
 [ -e /usr/lib/dovecot/imap ] || pkgs+=(dovecot-imapd)
 [ -e /usr/lib/dovecot/pop3 ] || pkgs+=(dovecot-pop3d)
 command -v mbsync >/dev/null 2>&1 || pkgs+=(isync)
+command -v fetchmail >/dev/null 2>&1 || pkgs+=(fetchmail)
 if [ ${#pkgs[@]} -eq 0 ]; then
 	exit 0
 fi
