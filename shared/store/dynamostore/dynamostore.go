@@ -8,7 +8,7 @@
 //	lease         JOB#<job>           LEASE                  owner, expires (Unix ms)
 //	cursor        JOB#<job>           CURSOR                 cursor
 //	job state     JOB#<job>           STATE                  data
-//	ledger entry  LEDGER#<job>        <ledger key>           data, version;
+//	ledger entry  LEDGER#<job>        <ledger key>           dataz (data, deflated), version;
 //	                                                         GSI1 UNFINISHED#<job> / <updatedAt t>#<key> while without outcome,
 //	                                                         GSI1 UNDISPOSED#<job> / <updatedAt t>#<key> while not disposed,
 //	                                                         GSI2 LMID#<job>#<Message-ID> / <fetchedAt t>#<key> when it has one;
@@ -26,8 +26,9 @@
 //	outbox        OUTBOX              <t>#<job>#<ledger key>  jobId, key, payload, created, claimUntil (outbox.go)
 //	part          <PK of its item>    <SK of its item>#PART#<n>  data, partOf: the rest of a long request, conversation or run (parts.go)
 //
-// Values are JSON in a "data" attribute; only what a condition or an index
-// needs is an attribute of its own.
+// Values are JSON in a "data" attribute (a ledger entry's deflated in
+// "dataz", packed.go); only what a condition or an index needs is an
+// attribute of its own.
 //
 // Record writes an entry and its fingerprint item in one transaction, so a
 // fingerprint item always names an entry that was written; one naming an
@@ -335,7 +336,14 @@ func (s *Store) putData(ctx context.Context, pk, sk, what string, v any) error {
 }
 
 func decode(it item, v any) error {
-	if err := json.Unmarshal([]byte(getS(it, "data")), v); err != nil {
+	data := []byte(getS(it, "data"))
+	if p, ok := it[attrPacked]; ok {
+		var err error
+		if data, err = unpacked(p); err != nil {
+			return fmt.Errorf("decode item %s/%s: %w", getS(it, AttrPK), getS(it, AttrSK), err)
+		}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("decode item %s/%s: %w", getS(it, AttrPK), getS(it, AttrSK), err)
 	}
 	return nil

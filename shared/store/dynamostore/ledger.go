@@ -28,7 +28,7 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 		return nil, err
 	}
 	it := keyOf(ledgerPK(e.JobID), e.Key)
-	it["data"], it["version"] = str(string(b)), num(e.Version)
+	it[attrPacked], it["version"] = packed(b), num(e.Version)
 	it[AttrGSI3PK], it[AttrGSI3SK] = str(timelinePK(e.JobID)), str(timeKey(e.FetchedAt)+"#"+e.Key)
 	if e.MessageID != "" {
 		it[AttrGSI2PK], it[AttrGSI2SK] = str("LMID#"+e.JobID+"#"+e.MessageID), str(timeKey(e.FetchedAt)+"#"+e.Key)
