@@ -220,22 +220,6 @@ func (s *Session) Scan(ctx context.Context, cursor string) (*mailbox.Scan, error
 	return res, nil
 }
 
-// io.ErrUnexpectedEOF instead of a clean end.
-type countingReader struct {
-	r    io.Reader
-	want int64
-	n    int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if err == io.EOF && c.n < c.want {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
 // Fetch streams the raw MIME of items to fn in UID order with one
 // UID FETCH (UID BODY.PEEK[]) command. Items the server no longer has, and
 // items from another UIDVALIDITY or folder, are passed with a nil body.
