@@ -196,8 +196,8 @@ func TestItemLayout(t *testing.T) {
 		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI3PK: "LTIME#j", GSI3SK: tk + "#k2", Attrs: "dataz,version"},
 		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: expires, Attrs: "jobId,key"},
 		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},
-		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "data"},
-		{PK: "REQ#1", SK: "REQ", GSI1PK: "REQS", GSI1SK: "00000000000000000001", GSI2PK: "REQS#j", GSI2SK: "00000000000000000001", Attrs: "data"},
+		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "dataz"},
+		{PK: "REQ#1", SK: "REQ", GSI1PK: "REQS", GSI1SK: "00000000000000000001", GSI2PK: "REQS#j", GSI2SK: "00000000000000000001", Attrs: "dataz"},
 		{PK: "RUNS#j", SK: "RUN#r1", GSI2PK: "RUNS#j", GSI2SK: tk + "#r1", TTL: now.Add(time.Minute + time.Hour).Unix(), Attrs: "data"},
 		{PK: "RUNS#j", SK: "RUN#r2", GSI2PK: "RUNS#j", GSI2SK: "20260102T030505.600000000Z#r2", Attrs: "data"},
 	}

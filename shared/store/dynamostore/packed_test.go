@@ -1,7 +1,10 @@
 package dynamostore
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/message"
+	"mailconnector/shared/request"
 )
 
 // itemSize is the size DynamoDB bills an item by: the UTF-8 length of
@@ -65,5 +70,44 @@ func TestLedgerItemUnderOneKB(t *testing.T) {
 	old["data"], old["version"] = str(string(b)), num(e.Version)
 	if got, err := decodeEntry(old); err != nil || !cmp.Equal(e, got) {
 		t.Errorf("an item with its JSON in data: got %v, %v; want it read as written", got, err)
+	}
+}
+
+// TestRequestDataPacked: a request's JSON is stored deflated on its item,
+// and reads back; JSON that does not fit deflated still spills to parts.
+func TestRequestDataPacked(t *testing.T) {
+	at := time.Date(2026, 12, 6, 4, 33, 16, 0, time.UTC)
+	r := request.Request{ID: "30", Number: 30, JobID: "support-desk", Title: "VPN disconnects every few minutes",
+		Description: strings.Repeat("The VPN client drops the tunnel every few minutes since this morning. ", 30),
+		Requester:   message.Address{Name: "Kenji Clarke", Address: "kenji.clarke@contoso.example"}, Status: request.Open,
+		SourceKey: "imap/INBOX/1796531596/8", MessageID: "8.1.2b75ea04@mail.contoso.example", CreatedAt: at, UpdatedAt: at}
+	it, parts, err := requestItem(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	if _, ok := it[attrPacked]; !ok || len(parts) != 0 || itemSize(it) >= 1024 {
+		t.Errorf("request item: packed %v, %d parts, %d bytes (JSON %d); want packed, no parts, under 1 KB", ok, len(parts), itemSize(it), len(b))
+	}
+	var got request.Request
+	if err := (&Store{}).decodeJoined(context.Background(), it, nil, &got); err != nil || !cmp.Equal(r, got) {
+		t.Errorf("read back: got %+v, %v; want %+v", got, err, r)
+	}
+
+	// Text that deflate cannot shrink below the item's share spills.
+	noise := make([]byte, maxItemData)
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	r.Description = base64.StdEncoding.EncodeToString(noise)
+	it, parts, err = requestItem(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := it[attrPacked]; ok || len(parts) == 0 {
+		t.Fatalf("long request: packed %v, %d parts; want it in parts", ok, len(parts))
+	}
+	byOwner := map[string][]item{getS(it, AttrSK): parts}
+	got = request.Request{}
+	if err := (&Store{}).decodeJoined(context.Background(), it, byOwner, &got); err != nil || got.Description != r.Description {
+		t.Errorf("long request read back: %v, description equal %v", err, got.Description == r.Description)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // A DynamoDB item holds at most 400 KB, names and values together
@@ -57,6 +58,17 @@ func withData(it item, data string) []item {
 	return parts
 }
 
+// withPackedData is withData for the JSON of a request or conversation:
+// deflated on the item (packed.go) when that fits, which most do.
+func withPackedData(it item, data string) []item {
+	p := packed([]byte(data))
+	if len(p.(*types.AttributeValueMemberB).Value) <= maxItemData {
+		it[attrPacked] = p
+		return nil
+	}
+	return withData(it, data)
+}
+
 // split cuts s into pieces of at most n bytes on UTF-8 boundaries
 // (DynamoDB strings are UTF-8, and JSON is valid UTF-8).
 func split(s string, n int) []string {
@@ -79,6 +91,10 @@ func (s *Store) joined(ctx context.Context, it item, parts map[string][]item) (s
 	for attempt := 0; ; attempt++ {
 		n := getN(it, attrParts)
 		if n == 0 {
+			if p, ok := it[attrPacked]; ok {
+				b, err := unpacked(p)
+				return string(b), err
+			}
 			return getS(it, "data"), nil
 		}
 		pk, sk := getS(it, AttrPK), getS(it, AttrSK)

@@ -27,7 +27,7 @@ func requestItem(r request.Request) (item, []item, error) {
 		return nil, nil, err
 	}
 	it := keyOf(reqPK(r.ID), "REQ")
-	parts := withData(it, string(b))
+	parts := withPackedData(it, string(b))
 	it[AttrGSI1PK], it[AttrGSI1SK] = str("REQS"), str(pad(r.Number))
 	it[AttrGSI2PK], it[AttrGSI2SK] = str("REQS#"+r.JobID), str(pad(r.Number))
 	return it, parts, nil
@@ -323,7 +323,7 @@ func (s *Store) commitOnce(ctx context.Context, o store.Outcome, counter *item) 
 			return out, false, err
 		}
 		it := keyOf(reqPK(c.RequestID), convSK(c))
-		parts := withData(it, string(b))
+		parts := withPackedData(it, string(b))
 		putAll(it, parts, "")
 		out.Conversation = &c
 		target = c.RequestID
