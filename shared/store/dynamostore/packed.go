@@ -1,17 +1,17 @@
 package dynamostore
 
 import (
-	"bytes"
-	"compress/flate"
 	"fmt"
-	"io"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mailconnector/shared/store/deflate"
 )
 
-// A ledger entry's JSON is stored deflated, as the binary attribute
-// "dataz" (attrPacked), rather than as the string "data". DynamoDB bills a
+// The JSON of a ledger entry, a request or a conversation is stored
+// deflated, as the binary attribute "dataz" (attrPacked), rather than as
+// the string "data" (a request or conversation too long for its item even
+// deflated spills to parts as JSON, parts.go). DynamoDB bills a
 // write by the started kilobyte of the item and of each of its index copies
 // (the indexes project every attribute), and an entry is written five
 // times on its way through the pipeline: its JSON, about 900 bytes, took
@@ -20,24 +20,9 @@ import (
 // read as they are.
 const attrPacked = "dataz"
 
-var (
-	deflaters = sync.Pool{New: func() any {
-		w, _ := flate.NewWriter(nil, flate.BestCompression)
-		return w
-	}}
-	inflaters sync.Pool
-)
-
 // packed is b deflated, as a binary attribute value.
 func packed(b []byte) types.AttributeValue {
-	var buf bytes.Buffer
-	buf.Grow(len(b) / 2)
-	w := deflaters.Get().(*flate.Writer)
-	w.Reset(&buf)
-	w.Write(b) // a bytes.Buffer does not fail
-	w.Close()
-	deflaters.Put(w)
-	return &types.AttributeValueMemberB{Value: buf.Bytes()}
+	return &types.AttributeValueMemberB{Value: deflate.Pack(nil, b)}
 }
 
 // unpacked inflates the value of attrPacked.
@@ -46,17 +31,9 @@ func unpacked(v types.AttributeValue) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s is a %T, not binary", attrPacked, v)
 	}
-	src := bytes.NewReader(b.Value)
-	r, _ := inflaters.Get().(io.ReadCloser)
-	if r == nil {
-		r = flate.NewReader(src)
-	} else if err := r.(flate.Resetter).Reset(src, nil); err != nil {
-		return nil, err
-	}
-	defer inflaters.Put(r)
-	out, err := io.ReadAll(r)
+	out, err := deflate.Unpack(b.Value)
 	if err != nil {
-		return nil, fmt.Errorf("inflate %s: %w", attrPacked, err)
+		return nil, fmt.Errorf("%s: %w", attrPacked, err)
 	}
 	return out, nil
 }
