@@ -101,6 +101,10 @@ type Options struct {
 	Crash func(step Step, keys []string) error
 	// Progress, when set, is called after each batch of new mail.
 	Progress func(Progress)
+	// Throttle, when set, is called before each batch of new mail and may
+	// wait: the local runner holds the fetch stage there while its
+	// in-memory queues are full, so a backlog does not pile up in memory.
+	Throttle func(context.Context) error
 }
 
 // Service runs jobs.

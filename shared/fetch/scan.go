@@ -56,6 +56,11 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 			n = min(n, limit-done)
 		}
 		batch := items[:n]
+		if t := rs.s.o.Throttle; t != nil {
+			if err := t(ctx); err != nil {
+				return err
+			}
+		}
 		if err := rs.fetchBatch(ctx, batch); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -55,8 +56,10 @@ func Build(c Config) *Local {
 	rulesDLQ := memqueue.New(nil)
 	prepQ := memqueue.New(&memqueue.Options{MaxReceives: c.MaxReceives, DeadLetter: prepDLQ})
 	rulesQ := memqueue.New(&memqueue.Options{MaxReceives: c.MaxReceives, DeadLetter: rulesDLQ})
+	var local *Local
 	f := fetch.New(fetch.Options{
-		Store: c.Store, Blobs: c.Blobs, Queue: prepQ, Opener: c.Opener,
+		Throttle: func(ctx context.Context) error { return local.throttle(ctx) },
+		Store:    c.Store, Blobs: c.Blobs, Queue: prepQ, Opener: c.Opener,
 		Notifier: c.Notifier, Logger: c.Logger, Crash: c.Crash, Now: c.Now, LeaseTTL: c.LeaseTTL,
 		Progress:     c.Progress,
 		ErrorDetails: c.ErrorDetails,
@@ -67,9 +70,10 @@ func Build(c Config) *Local {
 	r := rules.NewStage(rules.StageOptions{
 		Store: c.Store, Blobs: c.Blobs, Jobs: c.Jobs, Publisher: c.Publisher, Notifier: c.Notifier, Logger: c.Logger, Now: c.Now,
 	})
-	return New(Options{
+	local = New(Options{
 		Jobs: c.Jobs, Store: c.Store, Fetch: f, Preprocess: p, Rules: r,
 		PreprocessQueue: prepQ, RulesQueue: rulesQ, PreprocessDLQ: prepDLQ, RulesDLQ: rulesDLQ,
 		Logger: c.Logger, Workers: c.Workers, Visibility: c.Visibility,
 	})
+	return local
 }

@@ -51,6 +51,38 @@ type Options struct {
 type Local struct {
 	o        Options
 	inflight atomic.Int64
+	workers  atomic.Int64 // queue workers running
+}
+
+// maxQueued is how many messages the in-memory queues hold before the
+// fetch stage waits for the workers (throttle): fetching runs ahead of
+// processing, and a backlog of tens of thousands queued at once kept the
+// heap growing with it until the collector ran without pause.
+const maxQueued = 1000
+
+// throttle waits while the queues hold maxQueued messages or more and
+// workers consume them; without workers (fetch only) it does not wait. It
+// gives up waiting when the queues stop going down for a minute.
+func (l *Local) throttle(ctx context.Context) error {
+	least, since := -1, time.Now()
+	for l.workers.Load() > 0 {
+		n := l.o.PreprocessQueue.Len() + l.o.RulesQueue.Len()
+		if n < maxQueued {
+			return nil
+		}
+		switch {
+		case least < 0 || n < least:
+			least, since = n, time.Now()
+		case time.Since(since) > time.Minute:
+			return nil // the queues stopped going down: fetch on
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // New returns a Local runner.
@@ -78,8 +110,10 @@ func (l *Local) Start(ctx context.Context) (wait func()) {
 	start := func(q Queue, n int, h func(context.Context, consume.Delivery) consume.Verdict) {
 		for i := 0; i < n; i++ {
 			wg.Add(1)
+			l.workers.Add(1)
 			go func() {
 				defer wg.Done()
+				defer l.workers.Add(-1)
 				l.consume(ctx, q, h)
 			}()
 		}
