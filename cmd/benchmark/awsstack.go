@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -32,18 +31,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"mailconnector/shared/awsenv"
+	"mailconnector/shared/awsenv/awsfetch"
+	"mailconnector/shared/awsenv/awsstage"
 	"mailconnector/shared/awsenv/envnames"
-	"mailconnector/shared/connect"
-	"mailconnector/shared/event/ebevents"
-	"mailconnector/shared/fetch"
 	"mailconnector/shared/handler"
 	"mailconnector/shared/job"
-	"mailconnector/shared/metrics"
-	"mailconnector/shared/preprocess"
-	"mailconnector/shared/queue/sqsqueue"
 	"mailconnector/shared/redact"
-	"mailconnector/shared/rules"
-	"mailconnector/shared/secrets/smsecrets"
 	"mailconnector/shared/store/dynamostore"
 	"mailconnector/shared/testkit/awstest"
 	"mailconnector/shared/testkit/dovecottest"
@@ -179,8 +172,7 @@ type awsStack struct {
 	bucket      string
 	table       string
 
-	fetchJobs *job.File // the fetch function's jobs file
-	quiet     bool      // runs may end at once (a quiet mailbox not due)
+	quiet bool // runs may end at once (a quiet mailbox not due)
 
 	mu          sync.Mutex
 	follow      []handler.SchedulerPayload
@@ -272,60 +264,30 @@ func newAWSStack(ctx context.Context, m *awstest.Moto, dc *dovecottest.Server, w
 		}
 		w := &byteCounter{}
 		s.logs[function] = w
-		// awsenv.Logger, writing where the bench counts it.
+		// awsenv.Logger and the metrics, writing where the bench counts them.
 		logger := slog.New(redact.Handler(slog.NewJSONHandler(w, nil)))
-		return &awsenv.Env{Config: c, AWSConfig: cfg, Logger: logger, Store: c.Store(cfg)}, nil
+		return &awsenv.Env{Config: c, AWSConfig: cfg, Logger: logger, Store: c.Store(cfg), Metrics: w}, nil
 	}
-
-	// functions/fetch
+	// The handlers are built as functions/* build them.
 	e, err := env(envnames.Fetch)
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := e.Jobs()
-	if err != nil {
+	if s.fetch, err = awsfetch.New(e, awsfetch.Options{Now: s.clock.Now, Invoker: s}); err != nil {
 		return nil, err
 	}
-	blobs := e.Blobs(cfg)
-	svc := fetch.New(fetch.Options{
-		Store:        e.Store,
-		Blobs:        blobs,
-		ErrorDetails: e.ErrorDetails(cfg, blobs),
-		Queue:        sqsqueue.New(sqs.NewFromConfig(cfg), e.PreprocessQueueURL),
-		Opener: connect.Opener{Secrets: smsecrets.New(secretsmanager.NewFromConfig(cfg), &smsecrets.Options{Now: s.clock.Now}),
-			Logger: e.Logger},
-		Notifier: e.Notifier(),
-		Logger:   e.Logger,
-		Now:      s.clock.Now,
-	})
-	s.fetchJobs = jobs
-	s.fetch = &handler.Fetch{Jobs: jobs, Runner: svc, Invoker: s, Logger: e.Logger, Metrics: metrics.New(s.logs[envnames.Fetch]),
-		Push: e.Store, Now: s.clock.Now}
-
-	// functions/preprocess
-	e, err = env(envnames.Preprocess)
-	if err != nil {
+	if e, err = env(envnames.Preprocess); err != nil {
 		return nil, err
 	}
-	if jobs, err = e.Jobs(); err != nil {
+	if s.prep, err = awsstage.Preprocess(e); err != nil {
 		return nil, err
 	}
-	s.prep = &handler.Queue{Name: envnames.Preprocess, Ledger: e.Store, Logger: e.Logger, Sources: e.Sources(),
-		Stage: preprocess.NewStage(preprocess.StageOptions{Store: e.Store, Blobs: e.Blobs(cfg), Jobs: jobs,
-			Next: sqsqueue.New(sqs.NewFromConfig(cfg), e.RulesQueueURL), Logger: e.Logger})}
-
-	// functions/rules
-	e, err = env(envnames.Rules)
-	if err != nil {
+	if e, err = env(envnames.Rules); err != nil {
 		return nil, err
 	}
-	if jobs, err = e.Jobs(); err != nil {
+	if s.rules, err = awsstage.Rules(e); err != nil {
 		return nil, err
 	}
-	s.rules = &handler.Queue{Name: envnames.Rules, Ledger: e.Store, Logger: e.Logger, Sources: e.Sources(),
-		Metrics: metrics.New(s.logs[envnames.Rules]),
-		Stage: rules.NewStage(rules.StageOptions{Store: e.Store, Blobs: e.Blobs(cfg), Jobs: jobs,
-			Publisher: ebevents.New(eventbridge.NewFromConfig(cfg), e.EventBus), Notifier: e.Notifier(), Logger: e.Logger})}
 	return s, nil
 }
 
@@ -626,7 +588,7 @@ func (s *awsStack) idlePhase(runs int, interval time.Duration) (t tally, polls, 
 // schedule.idleEvery set to every (idleAfter: after): the first hours of
 // the quiet spell are run and dropped, then runs are measured.
 func (s *awsStack) quietPhase(every, after time.Duration, runs int) (tally, []time.Duration, []time.Duration, error) {
-	j, _ := s.fetchJobs.Job("support")
+	j, _ := s.fetch.Jobs.Job("support")
 	j.Schedule.IdleEvery, j.Schedule.IdleAfter = job.Duration(every), job.Duration(after)
 	s.quiet = true
 	if _, _, _, err := s.idlePhase(int((after+every)/time.Minute), time.Minute); err != nil {

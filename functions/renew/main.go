@@ -8,22 +8,25 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
+	"mailconnector/shared/awsenv"
 	"mailconnector/shared/awsenv/awspush"
 	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/push"
 )
 
 func main() {
-	e, err := awspush.New(context.Background(), envnames.Renew)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "renew:", err)
-		os.Exit(1)
-	}
-	lambda.Start(func(ctx context.Context) ([]push.JobReport, error) {
+	awsenv.Start(envnames.Renew, func(_ context.Context, a *awsenv.Env) (any, error) {
+		e, err := awspush.New(a)
+		if err != nil {
+			return nil, err
+		}
+		return renew(e), nil
+	})
+}
+
+func renew(e *awspush.Env) func(ctx context.Context) ([]push.JobReport, error) {
+	return func(ctx context.Context) ([]push.JobReport, error) {
 		reps := e.Service.Renew(ctx)
 		for _, r := range reps {
 			if r.Action == "failed" || r.Action == "sign-in failing" {
@@ -33,5 +36,5 @@ func main() {
 			}
 		}
 		return reps, nil
-	})
+	}
 }

@@ -9,11 +9,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/cfn"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"mailconnector/shared/awsenv"
@@ -23,26 +21,20 @@ import (
 )
 
 func main() {
-	if err := realMain(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "schedsync:", err)
-		os.Exit(1)
-	}
+	awsenv.Start(envnames.SchedSync, func(_ context.Context, e *awsenv.Env) (any, error) {
+		return resource(e), nil
+	})
 }
 
-func realMain(ctx context.Context) error {
-	e, err := awsenv.Setup(ctx, envnames.SchedSync, os.Getenv)
-	if err != nil {
-		return err
-	}
+func resource(e *awsenv.Env) func(context.Context, cfn.Event) (string, error) {
 	eb := ebscheduler.New(scheduler.NewFromConfig(e.AWSConfig), os.Getenv(envnames.ScheduleGroup),
 		os.Getenv(envnames.FetchFunctionARN), os.Getenv(envnames.SchedulerRoleARN))
 	s := &schedsync.Syncer{Scheduler: eb, Records: e.Store, Log: e.Logger}
 	if e.AlertTopicARN != "" {
 		s.Notifier = e.Notifier()
 	}
-	lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+	return cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		data, err := s.Resource(ctx, string(ev.RequestType), ev.ResourceProperties)
 		return schedsync.PhysicalID, data, err
-	}))
-	return nil
+	})
 }

@@ -9,12 +9,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
+	"mailconnector/shared/awsenv"
 	"mailconnector/shared/awsenv/awspush"
 	"mailconnector/shared/awsenv/envnames"
 	"mailconnector/shared/signin"
@@ -22,13 +20,18 @@ import (
 )
 
 func main() {
-	h, err := realMain(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "webhook:", err)
-		os.Exit(1)
-	}
+	awsenv.Start(envnames.Webhook, func(_ context.Context, e *awsenv.Env) (any, error) {
+		h, err := build(e)
+		if err != nil {
+			return nil, err
+		}
+		return functionURL(h), nil
+	})
+}
+
+func functionURL(h *webhook.Handler) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
 	serve := webhook.FunctionURL(h)
-	lambda.Start(func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+	return func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
 		// Without CONNECTOR_WEBHOOK_URL (a function cannot be given its own
 		// Function URL at deploy), the URL is the one Lambda reports for
 		// the event, never the request's Host header. Lambda hands one
@@ -37,11 +40,11 @@ func main() {
 			sign.URL = webhook.SelfURL(ev)
 		}
 		return serve(ctx, ev)
-	})
+	}
 }
 
-func realMain(ctx context.Context) (*webhook.Handler, error) {
-	e, err := awspush.New(ctx, envnames.Webhook)
+func build(a *awsenv.Env) (*webhook.Handler, error) {
+	e, err := awspush.New(a)
 	if err != nil {
 		return nil, err
 	}

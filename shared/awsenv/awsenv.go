@@ -7,12 +7,14 @@ package awsenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -140,6 +142,9 @@ type Env struct {
 	AWSConfig aws.Config
 	Logger    *slog.Logger
 	Store     *dynamostore.Store
+	// Metrics is where the function writes its metrics (CloudWatch
+	// embedded metric format lines): standard output.
+	Metrics io.Writer
 }
 
 // Setup loads the Config of function (one of envnames' functions) with
@@ -153,7 +158,7 @@ func Setup(ctx context.Context, function string, getenv func(string) string) (*E
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Config: c, AWSConfig: cfg, Logger: Logger(), Store: c.Store(cfg)}, nil
+	return &Env{Config: c, AWSConfig: cfg, Logger: Logger(), Store: c.Store(cfg), Metrics: os.Stdout}, nil
 }
 
 // Sources finds the queues of SQS event records, for handler.Queue.
@@ -165,4 +170,25 @@ func (e *Env) Sources() *sqsqueue.Sources {
 // sender address.
 func (e *Env) Notifier() *awsnotify.Notifier {
 	return awsnotify.New(sns.NewFromConfig(e.AWSConfig), sesv2.NewFromConfig(e.AWSConfig), e.AlertTopicARN, e.SenderAddress)
+}
+
+// Start is a function's main: it sets up the Env of function from the
+// process environment, builds the handler with build and serves it to
+// Lambda (lambda.Start). When either fails it prints the reason, prefixed
+// with the function's name, and exits 1, so the failure shows in the
+// function's log at its first invocation.
+func Start(function string, build func(ctx context.Context, e *Env) (any, error)) {
+	ctx := context.Background()
+	h, err := func() (any, error) {
+		e, err := Setup(ctx, function, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return build(ctx, e)
+	}()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", function, err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
 }

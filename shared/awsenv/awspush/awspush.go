@@ -4,9 +4,6 @@
 package awspush
 
 import (
-	"context"
-	"os"
-
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -28,13 +25,8 @@ type Env struct {
 	Notifier *awsnotify.Notifier
 }
 
-// New reads the environment of function (envnames.Webhook or
-// envnames.Renew) and builds the push service.
-func New(ctx context.Context, function string) (*Env, error) {
-	a, err := awsenv.Setup(ctx, function, os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+// New builds the push service of a webhook or renew function's Env.
+func New(a *awsenv.Env) (*Env, error) {
 	jobs, err := a.Jobs()
 	if err != nil {
 		return nil, err
