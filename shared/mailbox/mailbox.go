@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"mailconnector/shared/ledger"
 )
@@ -219,3 +220,21 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 // or 503) for longer than the session may wait. The run stops cleanly: what
 // it recorded stays recorded and the next run resumes.
 var ErrThrottled = errors.New("mailbox: the server is throttling requests")
+
+// SplitFolderPath splits a job's folder path, "Inbox/Support", into its
+// levels, for the adapters whose servers name folders level by level
+// (Graph, EWS). "." separates levels only in the IMAP-style
+// "INBOX.Support", since those servers' folder names may contain dots.
+// An empty path is the inbox.
+func SplitFolderPath(path string) []string {
+	path = strings.Trim(path, "/")
+	if path == "" {
+		path = "Inbox"
+	}
+	if !strings.Contains(path, "/") {
+		if first, rest, ok := strings.Cut(path, "."); ok && strings.EqualFold(first, "inbox") {
+			return append([]string{first}, strings.Split(rest, ".")...)
+		}
+	}
+	return strings.Split(path, "/")
+}

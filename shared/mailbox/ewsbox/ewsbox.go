@@ -176,7 +176,7 @@ func newClient(cfg Config) (*client, error) {
 		c.maxWait = 2 * time.Minute
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = mailconn.Sleep
 	}
 	if cfg.Mailbox != "" && !strings.EqualFold(cfg.Mailbox, cfg.Username) {
 		if cfg.Delegate {

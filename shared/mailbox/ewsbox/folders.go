@@ -4,23 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-)
 
-// splitPath splits "Inbox/Support" into its levels. "." separates levels
-// only in the IMAP-style "INBOX.Support", since Exchange folder names may
-// contain dots.
-func splitPath(path string) []string {
-	path = strings.Trim(path, "/")
-	if path == "" {
-		path = "Inbox"
-	}
-	if !strings.Contains(path, "/") {
-		if first, rest, ok := strings.Cut(path, "."); ok && strings.EqualFold(first, "inbox") {
-			return append([]string{first}, strings.Split(rest, ".")...)
-		}
-	}
-	return strings.Split(path, "/")
-}
+	"mailconnector/shared/mailbox"
+)
 
 type folderRef struct{ id, name string }
 
@@ -29,7 +15,7 @@ type folderRef struct{ id, name string }
 // starts at the root of the mailbox. With create, missing levels are
 // created (CreateFolder).
 func (s *Session) resolve(ctx context.Context, path string, create bool) (string, string, error) {
-	levels := splitPath(path)
+	levels := mailbox.SplitFolderPath(path)
 	key := strings.ToLower(strings.Join(levels, "/"))
 	if f, ok := s.folders[key]; ok {
 		return f.id, f.name, nil

@@ -196,17 +196,6 @@ type client struct {
 	serverVersion string
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // post sends one request and returns the response with a SOAP body
 // (status 200), retrying ErrorServerBusy after BackOffMilliseconds while
 // the session may still wait. The caller closes the body.

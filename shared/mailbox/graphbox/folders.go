@@ -7,6 +7,8 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"mailconnector/shared/mailbox"
 )
 
 // wellKnown maps the names a job may use for a top-level folder to Graph's
@@ -18,28 +20,12 @@ var wellKnown = map[string]string{
 	"drafts": "drafts",
 }
 
-// splitPath splits "Inbox/Support" into its levels. "." separates levels
-// only in the IMAP-style "INBOX.Support", since Graph folder names may
-// contain dots.
-func splitPath(path string) []string {
-	path = strings.Trim(path, "/")
-	if path == "" {
-		path = "Inbox"
-	}
-	if !strings.Contains(path, "/") {
-		if first, rest, ok := strings.Cut(path, "."); ok && strings.EqualFold(first, "inbox") {
-			return append([]string{first}, strings.Split(rest, ".")...)
-		}
-	}
-	return strings.Split(path, "/")
-}
-
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // resolveFolder returns the id of a folder path, creating the missing
 // levels when create is set.
 func (s *Session) resolveFolder(ctx context.Context, path string, create bool) (string, error) {
-	parts := splitPath(path)
+	parts := mailbox.SplitFolderPath(path)
 	key := strings.ToLower(strings.Join(parts, "/"))
 	if id, ok := s.ids[key]; ok {
 		return id, nil
@@ -102,7 +88,7 @@ func (s *Session) resolveFolder(ctx context.Context, path string, create bool) (
 // folderName is the server's name of a resolved folder path, levels
 // separated by "/".
 func (s *Session) folderName(path string) string {
-	return s.names[strings.ToLower(strings.Join(splitPath(path), "/"))]
+	return s.names[strings.ToLower(strings.Join(mailbox.SplitFolderPath(path), "/"))]
 }
 
 // findOrCreate returns the id of the one folder list finds, or of the one

@@ -185,7 +185,7 @@ func newClient(cfg Config) (*msgraph.GraphServiceClient, *http.Client, error) {
 		}
 	}
 	hc := &http.Client{
-		Transport: &transport{base: base, tokens: cfg.TokenSource, slot: slotFor(strings.ToLower(ServiceRoot(cfg.Server) + "|" + cfg.Server.Mailbox)), maxWait: wait, sleep: sleepCtx},
+		Transport: &transport{base: base, tokens: cfg.TokenSource, slot: slotFor(strings.ToLower(ServiceRoot(cfg.Server) + "|" + cfg.Server.Mailbox)), maxWait: wait, sleep: mailconn.Sleep},
 		Timeout:   0, // $value streams; each call has its context
 	}
 	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(&absauth.AnonymousAuthenticationProvider{}, nil, nil, hc)

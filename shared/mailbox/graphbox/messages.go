@@ -19,6 +19,7 @@ import (
 
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/mailconn"
 )
 
 // pageSize is the delta page size asked for (odata.maxpagesize).
@@ -392,7 +393,7 @@ func (s *Session) batch(ctx context.Context, reqs []batchRequest) (map[string]ba
 		if waited+delay > limit {
 			return out, &ThrottledError{Waited: waited, RetryAfter: delay}
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
+		if err := mailconn.Sleep(ctx, delay); err != nil {
 			return out, err
 		}
 		waited += delay

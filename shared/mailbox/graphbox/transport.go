@@ -67,17 +67,6 @@ type transport struct {
 	sleep   func(context.Context, time.Duration) error
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // retryDelay is Retry-After in seconds, else 1s, 2s, 4s … up to 32s with
 // ±25 % jitter.
 func retryDelay(resp *http.Response, attempt int) (time.Duration, time.Duration) {
