@@ -3,6 +3,7 @@ GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_N   ?= 10000
 BENCH_HISTORY ?= 100000
+BENCH_SCALE ?= 1000,10000,50000
 TEST_TIMEOUT ?= 45m
 
 .PHONY: run test deps lint bench quality build clean help
@@ -44,6 +45,7 @@ quality: ## accuracy of preprocessing per category on the quality corpus; fails 
 
 bench: deps ## throughput and memory of the local pipeline against Dovecot, beside mbsync; preprocess and Graph adapter throughput
 	$(GO) run ./cmd/benchmark -n $(BENCH_N) -history $(BENCH_HISTORY)
+	$(GO) run ./cmd/benchmark -scale $(BENCH_SCALE)
 	$(GO) test -run XXX -bench 'BenchmarkPreprocess$$' -benchtime 3x -benchmem ./shared/preprocess
 	$(GO) test -run XXX -bench 'BenchmarkScanAndFetch$$' -benchtime 5x -benchmem ./shared/mailbox/graphbox
 	$(GO) run ./cmd/benchmark -aws -n 100

@@ -7,7 +7,8 @@
 // message and per idle run, measured on moto, at us-east-1 prices.
 //
 //	go run ./cmd/benchmark [-n 10000] [-large 30MB] [-seed 1] [-history 100000]
-//	go run ./cmd/benchmark -aws [-n 500] [-seed 1]
+//	go run ./cmd/benchmark -scale 1000,10000,50000 [-seed 1]
+//	go run ./cmd/benchmark -aws [-n 100] [-seed 1]
 package main
 
 import (
@@ -48,6 +49,7 @@ func realMain(ctx context.Context) error {
 	history := flag.Int("history", 0, "also run end to end on a state that already holds this many earlier messages and requests")
 	profile := flag.String("profile", "", "write CPU profiles of the fetch and end-to-end runs to this directory")
 	awsMode := flag.Bool("aws", false, "price the deployed pipeline: its AWS calls per message and per idle run on moto, at us-east-1 prices")
+	scale := flag.String("scale", "", "instead of the comparison, run end to end on mailboxes of these sizes (comma-separated, e.g. 1000,10000,50000), each in a fresh state")
 	flag.Parse()
 	if *awsMode {
 		return runAWS(ctx, *n, *seed, *keep)
@@ -64,8 +66,6 @@ func realMain(ctx context.Context) error {
 	if !*keep {
 		defer os.RemoveAll(work)
 	}
-	fmt.Printf("Mail Connector benchmark: %d messages (+1 with a %s attachment), work directory %s\n", *n, *largeFlag, work)
-
 	bin := filepath.Join(work, "connector")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/connector").CombinedOutput(); err != nil {
 		return fmt.Errorf("build connector: %v\n%s", err, out)
@@ -76,38 +76,18 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 	defer srv.Stop()
-	if err := srv.AddUser(user, password); err != nil {
-		return err
+	if *scale != "" {
+		return runScale(ctx, bin, work, srv, *scale, *seed)
 	}
-	if err := waitForUser(ctx, srv); err != nil {
+	fmt.Printf("Mail Connector benchmark: %d messages (+1 with a %s attachment), work directory %s\n", *n, *largeFlag, work)
+	if err := addUser(ctx, srv, user); err != nil {
 		return err
 	}
 
-	// Seed the mailbox in chunks so the generator never holds it whole.
 	start := time.Now()
-	var total int64
-	var chunk [][]byte
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := srv.DeliverMany(user, "INBOX", chunk)
-		chunk = chunk[:0]
-		return err
-	}
-	err = mailgen.Generate(*n, &mailgen.Options{Seed: *seed, Domain: "bench.example"}, func(_ int, m mailgen.Message) error {
-		total += int64(len(m.Raw))
-		chunk = append(chunk, m.Raw)
-		if len(chunk) == 200 {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	total, err := seedMailbox(srv, user, *n, *seed)
 	if err != nil {
-		return fmt.Errorf("seed mailbox: %w", err)
+		return err
 	}
 	count := *n
 	if large > 0 {
@@ -125,25 +105,10 @@ func realMain(ctx context.Context) error {
 	fmt.Printf("seeded %d messages, %.1f MB, in %s\n\n", count, mb, time.Since(start).Round(time.Millisecond))
 
 	jobsFile := filepath.Join(work, "jobs.yaml")
-	jobsYAML := fmt.Sprintf(`jobs:
-  - id: bench
-    server:
-      protocol: imap
-      host: %s
-      port: %d
-      security: none
-      auth: {method: password, secret: bench}
-    incoming: {onSuccess: markRead}
-    limits:
-      maxMessagesPerRun: 1000000
-      maxMessageSize: 1GB
-      maxRunTime: 15m
-      batchSize: 200
-`, srv.Host, srv.Port(dovecottest.IMAP))
-	if err := os.WriteFile(jobsFile, []byte(jobsYAML), 0o600); err != nil {
+	if err := writeJobs(jobsFile, srv, user); err != nil {
 		return err
 	}
-	env := append(os.Environ(), fmt.Sprintf(`CONNECTOR_SECRET_BENCH={"username":%q,"password":%q}`, user, password))
+	env := userEnv(user)
 
 	// mbsync first: it only reads, so the connector sees the same mailbox.
 	mbsync, err := runMbsync(ctx, work, srv)
@@ -205,12 +170,8 @@ func realMain(ctx context.Context) error {
 		return fmt.Errorf("list requests: %w", err)
 	}
 
-	fmt.Println("| measure | messages/s | MB/s | wall | peak RSS | of it anonymous |")
-	fmt.Println("|---|---|---|---|---|---|")
-	row := func(name string, m measure) {
-		fmt.Printf("| %s | %.0f | %.1f | %s | %.1f MB | %.1f MB |\n", name, float64(count)/m.wall.Seconds(), mb/m.wall.Seconds(),
-			m.wall.Round(time.Millisecond), float64(m.maxRSS)/(1<<20), float64(m.maxAnon)/(1<<20))
-	}
+	tableHead()
+	row := func(name string, m measure) { tableRow(name, count, mb, m) }
 	if mbsync.wall > 0 {
 		row("mbsync (reference)", mbsync)
 	}
@@ -421,10 +382,84 @@ func runFetchmailCheck(ctx context.Context, work string, srv *dovecottest.Server
 	return m, nil
 }
 
-func waitForUser(ctx context.Context, srv *dovecottest.Server) error {
+// tableHead prints the head of the one table every row goes to.
+func tableHead() {
+	fmt.Println("| measure | messages/s | MB/s | wall | peak RSS | of it anonymous |")
+	fmt.Println("|---|---|---|---|---|---|")
+}
+
+// tableRow prints the row of a run over count messages of mb megabytes.
+func tableRow(name string, count int, mb float64, m measure) {
+	fmt.Printf("| %s | %.0f | %.1f | %s | %.1f MB | %.1f MB |\n", name, float64(count)/m.wall.Seconds(), mb/m.wall.Seconds(),
+		m.wall.Round(time.Millisecond), float64(m.maxRSS)/(1<<20), float64(m.maxAnon)/(1<<20))
+}
+
+// seedMailbox delivers n generated messages (mailgen's mix, seed) to the
+// user's INBOX in chunks, so the generator never holds the mailbox whole,
+// and returns their size in bytes.
+func seedMailbox(srv *dovecottest.Server, name string, n int, seed int64) (int64, error) {
+	var total int64
+	var chunk [][]byte
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := srv.DeliverMany(name, "INBOX", chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	err := mailgen.Generate(n, &mailgen.Options{Seed: seed, Domain: "bench.example"}, func(_ int, m mailgen.Message) error {
+		total += int64(len(m.Raw))
+		chunk = append(chunk, m.Raw)
+		if len(chunk) == 200 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("seed mailbox of %s: %w", name, err)
+	}
+	return total, nil
+}
+
+// writeJobs writes a jobs file with one job, named as the mailbox user,
+// that reads the user's INBOX over IMAP with no limit in the way.
+func writeJobs(path string, srv *dovecottest.Server, name string) error {
+	return os.WriteFile(path, []byte(fmt.Sprintf(`jobs:
+  - id: %s
+    server:
+      protocol: imap
+      host: %s
+      port: %d
+      security: none
+      auth: {method: password, secret: %s}
+    incoming: {onSuccess: markRead}
+    limits:
+      maxMessagesPerRun: 1000000
+      maxMessageSize: 1GB
+      maxRunTime: 15m
+      batchSize: 200
+`, name, srv.Host, srv.Port(dovecottest.IMAP), name)), 0o600)
+}
+
+// userEnv is the connector's environment with the user's secret (its
+// name is the user's) among the local secrets.
+func userEnv(name string) []string {
+	return append(os.Environ(), fmt.Sprintf(`CONNECTOR_SECRET_%s={"username":%q,"password":%q}`, strings.ToUpper(name), name, password))
+}
+
+// addUser adds a mailbox user (every user has the one password) and waits
+// until Dovecot signs it in.
+func addUser(ctx context.Context, srv *dovecottest.Server, name string) error {
+	if err := srv.AddUser(name, password); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, err := srv.Doveadm(ctx, "auth", "test", user, password)
+		_, err := srv.Doveadm(ctx, "auth", "test", name, password)
 		if err == nil {
 			return nil
 		}
