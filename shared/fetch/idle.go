@@ -43,18 +43,12 @@ func (s *Service) idle(ctx context.Context, j *job.Job, req RunOptions, now time
 		st.QuietSince.UTC().Format(time.RFC3339), j.Schedule.DescribeIdle(), due.UTC().Format(time.RFC3339)), nil
 }
 
-// quietRun reports whether r found nothing: it succeeded, fetched and
-// requeued nothing and left nothing behind.
-func quietRun(r run.Run, runErr error) bool {
-	return runErr == nil && r.Status == run.OK && r.Fetched == 0 && r.Requeued == 0 && !r.More
-}
-
 // trackIdle updates the quiet spell in st after run r; it reports whether
 // st changed (and must be written).
 func trackIdle(st *store.JobState, j *job.Job, r run.Run, runErr error) bool {
 	before := *st
 	switch {
-	case j.Schedule.IdleEvery <= 0 || !quietRun(r, runErr):
+	case j.Schedule.IdleEvery <= 0 || runErr != nil || !r.FoundNothing():
 		st.QuietSince, st.LastPoll = time.Time{}, time.Time{}
 	case st.QuietSince.IsZero():
 		st.QuietSince = r.StartedAt

@@ -200,8 +200,8 @@ func (h *Fetch) emit(jobID string, r run.Run, log *slog.Logger) {
 	}
 }
 
-// quiet reports a run with nothing to tell: it succeeded after a success,
-// fetched nothing and left nothing behind. Its metrics would all be 0,
+// quiet reports a run with nothing to tell: it found nothing
+// (run.FoundNothing) after a success. Its metrics would all be 0,
 // and CloudWatch bills each of a job's custom metrics for every hour it
 // receives a value: a job polled every few minutes that wrote them on
 // every run would pay for five metrics all month while its mailbox sits
@@ -209,6 +209,5 @@ func (h *Fetch) emit(jobID string, r run.Run, log *slog.Logger) {
 // connection alarm keeps its state over missing data (its 0 comes with
 // the recovered run).
 func quiet(r run.Run) bool {
-	return r.Status == run.OK && r.Fetched == 0 && r.Bytes == 0 && r.Backlog == 0 && !r.More &&
-		r.ConsecutiveFailures == 0 && !r.Recovered
+	return r.FoundNothing() && r.Bytes == 0 && r.ConsecutiveFailures == 0 && !r.Recovered
 }

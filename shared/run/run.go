@@ -90,3 +90,11 @@ func (r Run) Duration() time.Duration {
 	}
 	return r.EndedAt.Sub(r.StartedAt)
 }
+
+// FoundNothing reports whether r succeeded without finding work: nothing
+// fetched or requeued, and nothing left for a follow-up run. The fetch
+// stage counts such runs towards a quiet spell (schedule.idleEvery), and
+// the fetch function writes no metrics for them.
+func (r Run) FoundNothing() bool {
+	return r.Status == OK && r.Fetched == 0 && r.Requeued == 0 && r.Backlog == 0 && !r.More
+}

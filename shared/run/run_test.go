@@ -28,3 +28,24 @@ func TestDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestFoundNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		r    run.Run
+		want bool
+	}{
+		{"nothing fetched", run.Run{Status: run.OK}, true},
+		{"mail fetched", run.Run{Status: run.OK, Fetched: 1}, false},
+		{"entries requeued", run.Run{Status: run.OK, Requeued: 2}, false},
+		{"mail left for a follow-up", run.Run{Status: run.OK, More: true, Backlog: 5}, false},
+		{"mail waiting", run.Run{Status: run.OK, Backlog: 5}, false},
+		{"failed", run.Run{Status: run.Failed}, false},
+		{"skipped", run.Run{Status: run.Skipped}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.FoundNothing(); got != tt.want {
+			t.Errorf("%s: FoundNothing() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
