@@ -11,19 +11,19 @@ TEST_TIMEOUT ?= 45m
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
-# The Microsoft Graph SDK is one very large package: its first compile
-# takes minutes and about 4.5 GB. Say so before a build that needs it
-# rather than sitting silent; later builds take it from the build cache.
-GRAPH_SDK := github.com/microsoftgraph/msgraph-sdk-go/models
+# A first build compiles the dependencies (the AWS SDK's service packages
+# are the largest): about a minute on two cores. Say so rather than sit
+# silent; later builds take them from the build cache.
+FIRST_BUILD_PROBE := github.com/aws/aws-sdk-go-v2/service/dynamodb
 LAMBDA_GO := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath
-define graph_sdk_note
-	@if [ "$$($(1) $(GO) list $(2) -f '{{.Stale}}' $(GRAPH_SDK) 2>/dev/null)" = true ]; then \
-		echo "The first build$(3) compiles the Microsoft Graph SDK: several minutes and about 4.5 GB of memory; later builds take seconds."; fi
+define first_build_note
+	@if [ "$$($(1) $(GO) list $(2) -f '{{.Stale}}' $(FIRST_BUILD_PROBE) 2>/dev/null)" = true ]; then \
+		echo "The first build$(3) compiles the dependencies: about a minute; later builds take seconds."; fi
 endef
 
 run: ## run the connector locally (the demo without JOBS=FILE; ARGS=--once etc.)
-	$(call graph_sdk_note,,,)
+	$(call first_build_note,,,)
 	$(GO) run ./cmd/connector run $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 deps: ## install what the tests need (Dovecot, mbsync) from Debian packages
@@ -51,9 +51,9 @@ bench: deps ## throughput and memory of the local pipeline against Dovecot, besi
 	$(GO) run ./cmd/benchmark -aws -n 100
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
-	$(call graph_sdk_note,,,)
+	$(call first_build_note,,,)
 	$(GO) build -o bin/connector ./cmd/connector
-	$(call graph_sdk_note,$(LAMBDA_GO),$(LAMBDA_FLAGS), for Lambda (linux/arm64))
+	$(call first_build_note,$(LAMBDA_GO),$(LAMBDA_FLAGS), for Lambda (linux/arm64))
 	@# One go build for all functions: each package they share is compiled
 	@# once, and independent packages compile side by side.
 	@rm -rf build/.out && mkdir -p build/.out

@@ -1,8 +1,8 @@
 // Package awsfetch builds the fetch function's handler from its
 // environment, for functions/fetch and for the benchmark that plays the
 // stack on moto, so both run the same wiring. It is apart from awsenv
-// because it links the mailbox adapters (the Graph SDK among them), which
-// the queue functions must not.
+// because it links the mailbox adapters and their protocol clients, which
+// the queue functions need not.
 package awsfetch
 
 import (

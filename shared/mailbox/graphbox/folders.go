@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
-
 	"mailconnector/shared/mailbox"
 )
 
@@ -23,62 +20,44 @@ var wellKnown = map[string]string{
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // resolveFolder returns the id of a folder path, creating the missing
-// levels when create is set.
+// levels when create is set. A top-level well-known name is read by that
+// name; every other level is looked up among its parent's folders with
+// $filter=displayName eq '…'
+// (https://learn.microsoft.com/graph/api/user-list-mailfolders,
+// https://learn.microsoft.com/graph/api/mailfolder-list-childfolders)
+// and created with a POST of its displayName to the same collection.
 func (s *Session) resolveFolder(ctx context.Context, path string, create bool) (string, error) {
 	parts := mailbox.SplitFolderPath(path)
 	key := strings.ToLower(strings.Join(parts, "/"))
 	if id, ok := s.ids[key]; ok {
 		return id, nil
 	}
-	mf := s.client.Users().ByUserId(s.user).MailFolders()
 	var id string
 	var names []string
 	for i, name := range parts {
-		filter := "displayName eq " + quote(name)
-		var list func() ([]models.MailFolderable, error)
-		var post func() (models.MailFolderable, error)
-		nf := models.NewMailFolder()
-		nf.SetDisplayName(&name)
+		collection := s.userPath() + "/mailFolders"
 		if i == 0 {
 			if wk, ok := wellKnown[strings.ToLower(name)]; ok {
-				f, err := mf.ByMailFolderId(wk).Get(ctx, nil)
-				if err != nil {
+				var f mailFolder
+				if err := s.call(ctx, http.MethodGet, s.folderPath(wk), nil, &f); err != nil {
 					return "", err
 				}
-				id = deref(f.GetId())
-				names = append(names, deref(f.GetDisplayName()))
+				id = f.ID
+				names = append(names, f.DisplayName)
 				continue
 			}
-			conf := &users.ItemMailFoldersRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMailFoldersRequestBuilderGetQueryParameters{Filter: &filter}}
-			list = func() ([]models.MailFolderable, error) {
-				r, err := mf.Get(ctx, conf)
-				if err != nil {
-					return nil, err
-				}
-				return r.GetValue(), nil
-			}
-			post = func() (models.MailFolderable, error) { return mf.Post(ctx, nf, nil) }
 		} else {
-			child := mf.ByMailFolderId(id).ChildFolders()
-			conf := &users.ItemMailFoldersItemChildFoldersRequestBuilderGetRequestConfiguration{QueryParameters: &users.ItemMailFoldersItemChildFoldersRequestBuilderGetQueryParameters{Filter: &filter}}
-			list = func() ([]models.MailFolderable, error) {
-				r, err := child.Get(ctx, conf)
-				if err != nil {
-					return nil, err
-				}
-				return r.GetValue(), nil
-			}
-			post = func() (models.MailFolderable, error) { return child.Post(ctx, nf, nil) }
+			collection = s.folderPath(id) + "/childFolders"
 		}
-		next, display, err := findOrCreate(list, post, create)
+		f, err := s.findOrCreate(ctx, collection, name, create)
 		if err != nil {
 			return "", err
 		}
-		if next == "" {
+		if f.ID == "" {
 			return "", &errFolderMissing{path: strings.Join(parts[:i+1], "/")}
 		}
-		id = next
-		names = append(names, display)
+		id = f.ID
+		names = append(names, f.DisplayName)
 	}
 	s.ids[key] = id
 	s.names[key] = strings.Join(names, "/")
@@ -91,36 +70,28 @@ func (s *Session) folderName(path string) string {
 	return s.names[strings.ToLower(strings.Join(mailbox.SplitFolderPath(path), "/"))]
 }
 
-// findOrCreate returns the id of the one folder list finds, or of the one
-// post creates; "" when there is none and create is off. A folder created
-// meanwhile by another run (409 ErrorFolderExists) is looked up again.
-func findOrCreate(list func() ([]models.MailFolderable, error), post func() (models.MailFolderable, error), create bool) (id, name string, err error) {
-	v, err := list()
-	if err != nil {
-		return "", "", err
-	}
-	if len(v) > 0 {
-		return deref(v[0].GetId()), deref(v[0].GetDisplayName()), nil
-	}
-	if !create {
-		return "", "", nil
-	}
-	f, err := post()
-	if statusOf(err) == http.StatusConflict {
-		if v, err = list(); err != nil || len(v) == 0 {
-			return "", "", err
+// findOrCreate returns the folder of the collection named name, or the
+// one it creates there; a zero mailFolder when there is none and create
+// is off. A folder created meanwhile by another run (409
+// ErrorFolderExists) is looked up again.
+func (s *Session) findOrCreate(ctx context.Context, collection, name string, create bool) (mailFolder, error) {
+	list := func() (mailFolder, error) {
+		var page struct {
+			Value []mailFolder `json:"value"`
 		}
-		return deref(v[0].GetId()), deref(v[0].GetDisplayName()), nil
+		err := s.call(ctx, http.MethodGet, collection+"?$filter="+queryEscape("displayName eq "+quote(name)), nil, &page)
+		if err != nil || len(page.Value) == 0 {
+			return mailFolder{}, err
+		}
+		return page.Value[0], nil
 	}
-	if err != nil {
-		return "", "", err
+	f, err := list()
+	if err != nil || f.ID != "" || !create {
+		return f, err
 	}
-	return deref(f.GetId()), deref(f.GetDisplayName()), nil
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
+	err = s.call(ctx, http.MethodPost, collection, map[string]string{"displayName": name}, &f)
+	if statusOf(err) == http.StatusConflict {
+		return list()
 	}
-	return *p
+	return f, err
 }

@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
-
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/mailbox/mailconn"
@@ -48,6 +45,20 @@ func resyncNeeded(err error) bool {
 	return false
 }
 
+// deltaPage is one page of a delta query on a folder's messages
+// (https://learn.microsoft.com/graph/api/message-delta): the messages
+// added or changed, with @removed on those that left the folder, and
+// either the next page's link or, on the last page, the delta link.
+type deltaPage struct {
+	Value []struct {
+		ID       string          `json:"id"`
+		Received string          `json:"receivedDateTime"`
+		Removed  json.RawMessage `json:"@removed"`
+	} `json:"value"`
+	Next  string `json:"@odata.nextLink"`
+	Delta string `json:"@odata.deltaLink"`
+}
+
 // Scan runs one delta round: from the cursor (a delta link) or, with "",
 // over the whole folder.
 func (s *Session) Scan(ctx context.Context, cursor string) (*mailbox.Scan, error) {
@@ -63,48 +74,40 @@ func (s *Session) Scan(ctx context.Context, cursor string) (*mailbox.Scan, error
 	seen := map[string]found{}
 	var delta string
 	for {
-		conf := &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{Headers: abs.NewRequestHeaders()}
-		conf.Headers.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(pageSize))
-		b := s.client.Users().ByUserId(s.user).MailFolders().ByMailFolderId(s.folder).Messages().Delta()
-		if link == "" {
-			conf.QueryParameters = &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetQueryParameters{Select: []string{"id", "receivedDateTime", "isRead"}}
-		} else {
-			b = b.WithUrl(link)
+		target := link
+		if target == "" {
+			target = s.folderPath(s.folder) + "/messages/delta?$select=id,receivedDateTime,isRead"
 		}
+		var page deltaPage
 		cctx, cancel := context.WithTimeout(ctx, s.callTimeout())
-		resp, err := b.GetAsDeltaGetResponse(cctx, conf)
+		err := s.call(cctx, http.MethodGet, target, nil, &page, "Prefer", "odata.maxpagesize="+strconv.Itoa(pageSize))
 		cancel()
 		if err != nil {
 			if link != "" && !reset && resyncNeeded(err) {
-				s.cfg.logger().Warn("graph refused the delta link; resyncing the folder", "mailbox", s.user, "folder", s.info.Folder, "err", describe(err))
+				s.cfg.logger().Warn("graph refused the delta link; resyncing the folder", "mailbox", s.user, "folder", s.info.Folder, "err", err)
 				link, reset, seen = "", true, map[string]found{}
 				continue
 			}
 			return nil, s.opError("list new mail (delta)", err)
 		}
-		for _, m := range resp.GetValue() {
-			if _, removed := m.GetAdditionalData()["@removed"]; removed {
+		for _, m := range page.Value {
+			if m.Removed != nil || m.ID == "" {
 				continue
 			}
-			id := deref(m.GetId())
-			if id == "" {
-				continue
+			f := found{id: m.ID}
+			if t, err := time.Parse(time.RFC3339, m.Received); err == nil {
+				f.received = t
 			}
-			f := found{id: id}
-			if r := m.GetReceivedDateTime(); r != nil {
-				f.received = *r
-			}
-			seen[id] = f
+			seen[m.ID] = f
 		}
-		if n := resp.GetOdataNextLink(); n != nil && *n != "" {
-			link = *n
+		if page.Next != "" {
+			link = page.Next
 			continue
 		}
-		d := resp.GetOdataDeltaLink()
-		if d == nil || *d == "" {
+		if page.Delta == "" {
 			return nil, s.opError("list new mail (delta)", errors.New("the delta round ended without a delta link"))
 		}
-		delta = *d
+		delta = page.Delta
 		break
 	}
 	list := make([]found, 0, len(seen))
@@ -189,12 +192,10 @@ func (s *Session) sizes(ctx context.Context, ids []string) (map[string]int64, er
 	return out, nil
 }
 
-// opError names the operation, and maps throttling and Graph errors.
+// opError names the operation; the error it wraps stays one that
+// errors.Is and errors.As find (mailbox.ErrThrottled, *GraphError).
 func (s *Session) opError(op string, err error) error {
-	if errors.Is(err, mailbox.ErrThrottled) {
-		return fmt.Errorf("graph: %s: %w", op, err)
-	}
-	return fmt.Errorf("graph: %s: %w", op, describe(err))
+	return fmt.Errorf("graph: %s: %w", op, err)
 }
 
 func (s *Session) messageURL(id string) string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,7 +41,7 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 	var fm *errFolderMissing
 	switch {
 	case errors.As(err, &fm), err != nil && statusOf(err) == http.StatusNotFound:
-		return mailbox.FillErrors(errs, fmt.Errorf("graph: move back from %q: %v: %w", folder, describe(err), mailbox.ErrGone))
+		return mailbox.FillErrors(errs, fmt.Errorf("graph: move back from %q: %v: %w", folder, err, mailbox.ErrGone))
 	case err != nil:
 		return fail(fmt.Errorf("graph: move back from %q: %w", folder, s.opError("resolve the folder", err)))
 	case from == s.folder:
@@ -183,19 +182,9 @@ func (s *Session) pages(ctx context.Context, first json.RawMessage) ([]string, e
 func (s *Session) getJSON(ctx context.Context, link string) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.callTimeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, readError(resp)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	var body json.RawMessage
+	err := s.call(ctx, http.MethodGet, link, nil, &body)
+	return body, err
 }
 
 // batchError is the *GraphError of one answer of a batch.

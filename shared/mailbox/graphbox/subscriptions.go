@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
 // MaxSubscriptionLifetime is the longest a subscription to Outlook
@@ -44,54 +42,58 @@ func (sb *Subscriber) Resource() string {
 	return "users/" + url.PathEscape(sb.s.user) + "/mailFolders('" + sb.s.folder + "')/messages"
 }
 
-// Create subscribes to new messages in the folder. Graph first validates
-// both URLs by posting a validation token to them.
-func (sb *Subscriber) Create(ctx context.Context, notificationURL, lifecycleURL, clientState string, expires time.Time) (Subscription, error) {
-	body := models.NewSubscription()
-	ct, res := "created", sb.Resource()
-	body.SetChangeType(&ct)
-	body.SetResource(&res)
-	body.SetNotificationUrl(&notificationURL)
-	if lifecycleURL != "" {
-		body.SetLifecycleNotificationUrl(&lifecycleURL)
-	}
-	body.SetClientState(&clientState)
-	exp := expires.UTC()
-	body.SetExpirationDateTime(&exp)
-	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout()+15*time.Second)
-	defer cancel()
-	got, err := sb.s.client.Subscriptions().Post(ctx, body, nil)
-	if err != nil {
-		return Subscription{}, sb.s.opError("create subscription", err)
-	}
-	return toSubscription(got), nil
+// subscription is the part of a subscription resource the adapter sends
+// and reads (https://learn.microsoft.com/graph/api/resources/subscription).
+type subscription struct {
+	ID                       string     `json:"id,omitempty"`
+	ChangeType               string     `json:"changeType,omitempty"`
+	NotificationURL          string     `json:"notificationUrl,omitempty"`
+	LifecycleNotificationURL string     `json:"lifecycleNotificationUrl,omitempty"`
+	Resource                 string     `json:"resource,omitempty"`
+	ExpirationDateTime       *time.Time `json:"expirationDateTime,omitempty"`
+	ClientState              string     `json:"clientState,omitempty"`
 }
 
-func toSubscription(m models.Subscriptionable) Subscription {
-	out := Subscription{ID: deref(m.GetId()), Resource: deref(m.GetResource()), ClientState: deref(m.GetClientState())}
-	if e := m.GetExpirationDateTime(); e != nil {
-		out.Expires = *e
+func (m subscription) public() Subscription {
+	out := Subscription{ID: m.ID, Resource: m.Resource, ClientState: m.ClientState}
+	if m.ExpirationDateTime != nil {
+		out.Expires = *m.ExpirationDateTime
 	}
 	return out
+}
+
+// Create subscribes to new messages in the folder
+// (https://learn.microsoft.com/graph/api/subscription-post-subscriptions).
+// Graph first validates both URLs by posting a validation token to them.
+func (sb *Subscriber) Create(ctx context.Context, notificationURL, lifecycleURL, clientState string, expires time.Time) (Subscription, error) {
+	exp := expires.UTC()
+	body := subscription{ChangeType: "created", Resource: sb.Resource(), NotificationURL: notificationURL,
+		LifecycleNotificationURL: lifecycleURL, ClientState: clientState, ExpirationDateTime: &exp}
+	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout()+15*time.Second)
+	defer cancel()
+	var got subscription
+	if err := sb.s.call(ctx, http.MethodPost, "/subscriptions", body, &got); err != nil {
+		return Subscription{}, sb.s.opError("create subscription", err)
+	}
+	return got.public(), nil
 }
 
 // Renew moves the subscription's expiry; it also reauthorizes it. A
 // subscription Graph no longer has gives ErrSubscriptionGone.
 func (sb *Subscriber) Renew(ctx context.Context, id string, expires time.Time) (time.Time, error) {
-	body := models.NewSubscription()
 	exp := expires.UTC()
-	body.SetExpirationDateTime(&exp)
 	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout())
 	defer cancel()
-	got, err := sb.s.client.Subscriptions().BySubscriptionId(id).Patch(ctx, body, nil)
+	var got subscription
+	err := sb.s.call(ctx, http.MethodPatch, "/subscriptions/"+url.PathEscape(id), subscription{ExpirationDateTime: &exp}, &got)
 	if statusOf(err) == http.StatusNotFound {
 		return time.Time{}, fmt.Errorf("renew subscription %s: %w", id, ErrSubscriptionGone)
 	}
 	if err != nil {
 		return time.Time{}, sb.s.opError("renew subscription "+id, err)
 	}
-	if e := got.GetExpirationDateTime(); e != nil {
-		return *e, nil
+	if got.ExpirationDateTime != nil {
+		return *got.ExpirationDateTime, nil
 	}
 	return exp, nil
 }
@@ -100,28 +102,39 @@ func (sb *Subscriber) Renew(ctx context.Context, id string, expires time.Time) (
 func (sb *Subscriber) Delete(ctx context.Context, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout())
 	defer cancel()
-	err := sb.s.client.Subscriptions().BySubscriptionId(id).Delete(ctx, nil)
+	err := sb.s.call(ctx, http.MethodDelete, "/subscriptions/"+url.PathEscape(id), nil, nil)
 	if err != nil && statusOf(err) != http.StatusNotFound {
 		return sb.s.opError("delete subscription "+id, err)
 	}
 	return nil
 }
 
-// List returns the application's subscriptions on this folder.
+// List returns the application's subscriptions on this folder, following
+// @odata.nextLink.
 func (sb *Subscriber) List(ctx context.Context) ([]Subscription, error) {
 	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout())
 	defer cancel()
-	resp, err := sb.s.client.Subscriptions().Get(ctx, nil)
-	if err != nil {
-		return nil, sb.s.opError("list subscriptions", err)
-	}
 	var out []Subscription
-	for _, m := range resp.GetValue() {
-		if deref(m.GetResource()) == sb.Resource() {
-			out = append(out, toSubscription(m))
+	link := "/subscriptions"
+	for range 100 {
+		var page struct {
+			Value []subscription `json:"value"`
+			Next  string         `json:"@odata.nextLink"`
 		}
+		if err := sb.s.call(ctx, http.MethodGet, link, nil, &page); err != nil {
+			return nil, sb.s.opError("list subscriptions", err)
+		}
+		for _, m := range page.Value {
+			if m.Resource == sb.Resource() {
+				out = append(out, m.public())
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		link = page.Next
 	}
-	return out, nil
+	return nil, sb.s.opError("list subscriptions", errors.New("the listing does not end"))
 }
 
 // Close releases the session.

@@ -1,0 +1,77 @@
+package graphbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxAnswer bounds a JSON answer read into memory (a page of a listing,
+// a folder, a subscription); only $value is streamed.
+const maxAnswer = 16 << 20
+
+// call sends one request and decodes its JSON answer into out (nil: the
+// answer is read and dropped). target is a path below the service root
+// ("/users/…") or an absolute link the service gave (@odata.nextLink,
+// @odata.deltaLink). in, when not nil, is sent as JSON. header holds
+// name, value pairs. An answer other than 2xx is a *GraphError with the
+// OData error's code and message.
+func (s *Session) call(ctx context.Context, method, target string, in, out any, header ...string) error {
+	link := target
+	if strings.HasPrefix(target, "/") {
+		link = s.root + target
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, link, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return readError(resp)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+		return nil
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out)
+}
+
+// userPath is the path of the job's mailbox below the service root.
+func (s *Session) userPath() string { return "/users/" + url.PathEscape(s.user) }
+
+// folderPath is the path of a mail folder (an id or a well-known name).
+func (s *Session) folderPath(id string) string {
+	return s.userPath() + "/mailFolders/" + url.PathEscape(id)
+}
+
+// mailFolder is the part of a mailFolder resource the adapter reads
+// (https://learn.microsoft.com/graph/api/resources/mailfolder).
+type mailFolder struct {
+	ID              string `json:"id"`
+	DisplayName     string `json:"displayName"`
+	TotalItemCount  *int   `json:"totalItemCount"`
+	UnreadItemCount *int   `json:"unreadItemCount"`
+}
