@@ -58,6 +58,28 @@ var allBuckets = [][]byte{
 	bucketMessageIDs, bucketJobStates, bucketSubscriptions, bucketPushPending, bucketOnce, bucketJobControls,
 }
 
+// ordered are the buckets whose new keys come after most of the existing
+// ones (request numbers, times, IMAP UIDs). bbolt fills a page to half
+// when a commit splits it, which suits keys that arrive in any order;
+// these buckets' pages are filled to fillOrdered instead, so the file and
+// the pages a run touches (its mapped, resident part) are smaller.
+var ordered = [][]byte{bucketLedger, bucketRuns, bucketRunsByStart, bucketRequests, bucketReqByNumber, bucketReqByJob, bucketConvs, bucketLedgerByTime}
+
+const fillOrdered = 0.9
+
+// update runs fn in a read-write transaction, the ordered buckets' pages
+// filled to fillOrdered.
+func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range ordered {
+			if b := tx.Bucket(name); b != nil {
+				b.FillPercent = fillOrdered
+			}
+		}
+		return fn(tx)
+	})
+}
+
 // Options tune the store; nil means defaults.
 type Options struct {
 	// Now is the clock for lease expiry; time.Now when nil.
@@ -117,16 +139,22 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	if o.ReadOnly {
-		err = db.View(func(tx *bolt.Tx) error {
-			for _, name := range allBuckets {
-				if tx.Bucket(name) == nil {
-					return fmt.Errorf("bucket %s missing (a state written by an older version: open it read-write once)", name)
-				}
+	missing := errors.New("missing")
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("bucket %s %w", name, missing)
 			}
-			return nil
-		})
-	} else {
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, missing) && o.ReadOnly:
+		err = fmt.Errorf("%w (a state written by an older version: open it read-write once)", err)
+	case errors.Is(err, missing):
+		// A new state, or one written by an older version. A state that
+		// has every bucket is opened without a write: a commit is two
+		// syncs, a good part of a run that finds nothing new.
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, name := range allBuckets {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -228,7 +256,7 @@ func (s *Store) writer() {
 				break more
 			}
 		}
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			for _, c := range group {
 				if err := c.fn(tx); err != nil {
 					return err
@@ -239,7 +267,7 @@ func (s *Store) writer() {
 		for _, c := range group {
 			if err != nil && len(group) > 1 {
 				// Rolled back: find out whose it was by running each alone.
-				c.err = s.db.Update(c.fn)
+				c.err = s.update(c.fn)
 			} else {
 				c.err = err
 			}

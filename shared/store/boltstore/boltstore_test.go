@@ -3,11 +3,15 @@ package boltstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
 	"mailconnector/shared/store/storetest"
@@ -81,4 +85,83 @@ func TestReadOnly(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("a read-only open changed the file")
 	}
+}
+
+// lastTxID is the id of the state file's last committed transaction.
+func lastTxID(t *testing.T, path string) int {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id int
+	_ = db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+	return id
+}
+
+// TestOpenExistingWritesNothing: opening a state that has every bucket
+// commits nothing (each commit is two syncs, a good part of a run that
+// finds nothing new); a new state gets its buckets.
+func TestOpenExistingWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	created := lastTxID(t, path)
+	if created == 0 {
+		t.Fatal("a new state: no transaction committed, its buckets were not created")
+	}
+	for range 3 {
+		s, err := boltstore.Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := lastTxID(t, path); got != created {
+		t.Errorf("reopening the state three times committed %d transactions, want none", got-created)
+	}
+}
+
+// TestOrderedBucketsPacked: a bucket whose keys arrive in order (runs by
+// start time, here) fills its pages to about nine tenths when a commit
+// splits them, not bbolt's default half, so the file and the pages a run
+// touches stay smaller.
+func TestOrderedBucketsPacked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		r := run.Run{JobID: "job-a", ID: fmt.Sprintf("run-%05d", i), StartedAt: start.Add(time.Duration(i) * time.Minute), Status: run.OK}
+		if err := s.PutRun(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		for _, name := range []string{"runsByStart", "runs"} {
+			st := tx.Bucket([]byte(name)).Stats()
+			if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.75 {
+				t.Errorf("bucket %s: leaf pages %.0f%% full (%d pages for %d keys), want at least 75%%", name, 100*fill, st.LeafPageN, st.KeyN)
+			}
+		}
+		return nil
+	})
 }

@@ -92,7 +92,7 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 		return nil, fmt.Errorf("boltstore: record %d ledger entries: %w", len(entries), err)
 	}
 	var results []store.RecordResult
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		results = make([]store.RecordResult, len(entries))
 		fps := tx.Bucket(bucketFingerprints)
 		for i, e := range entries {

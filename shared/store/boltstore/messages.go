@@ -120,7 +120,7 @@ func (s *Store) readMessages(fn func(tx *bolt.Tx, byTime, who *bolt.Bucket) erro
 	if s.db.IsReadOnly() {
 		return errors.New("the ledger has no message index yet (a state written by an older version: open it read-write once)")
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.update(func(tx *bolt.Tx) error {
 		_, _, err := messageBuckets(tx)
 		return err
 	}); err != nil {

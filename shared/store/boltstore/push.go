@@ -33,7 +33,7 @@ func (s *Store) PutSubscription(ctx context.Context, sub store.Subscription) err
 
 // DeleteSubscription forgets the job's subscription.
 func (s *Store) DeleteSubscription(ctx context.Context, jobID string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSubscriptions).Delete([]byte(jobID))
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, jobID string) error {
 // pending one is stale.
 func (s *Store) MarkPushPending(ctx context.Context, jobID string, now time.Time, stale time.Duration) (bool, error) {
 	first := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPushPending)
 		if v := b.Get([]byte(jobID)); v != nil {
 			since, err := time.Parse(time.RFC3339Nano, string(v))
@@ -66,7 +66,7 @@ func (s *Store) MarkPushPending(ctx context.Context, jobID string, now time.Time
 // TakePushPending clears the job's pending notification.
 func (s *Store) TakePushPending(ctx context.Context, jobID string) (bool, error) {
 	was := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPushPending)
 		was = b.Get([]byte(jobID)) != nil
 		return b.Delete([]byte(jobID))
@@ -82,7 +82,7 @@ var bucketOnce = []byte("oneTime") // key → expiry (RFC 3339) NUL value
 // PutOnce stores a single-use value.
 func (s *Store) PutOnce(ctx context.Context, key string, value []byte, expires time.Time) error {
 	v := append([]byte(expires.UTC().Format(time.RFC3339Nano)+"\x00"), value...)
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOnce).Put([]byte(key), v) }); err != nil {
+	if err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketOnce).Put([]byte(key), v) }); err != nil {
 		return fmt.Errorf("boltstore: put one-time value: %w", err)
 	}
 	return nil
@@ -91,7 +91,7 @@ func (s *Store) PutOnce(ctx context.Context, key string, value []byte, expires t
 // TakeOnce returns and deletes a single-use value that has not expired.
 func (s *Store) TakeOnce(ctx context.Context, key string, now time.Time) ([]byte, error) {
 	var out []byte
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOnce)
 		v := b.Get([]byte(key))
 		if v == nil {

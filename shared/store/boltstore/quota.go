@@ -23,7 +23,7 @@ func (s *Store) TakeQuota(ctx context.Context, key string, limit int, window tim
 	}
 	w := now.UnixMilli() / window.Milliseconds()
 	ok := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketQuotas)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func (s *Store) record(bucket []byte, key, what string, v any) error {
 // putRecord stores v as the JSON record under key in bucket. what names
 // the record in errors.
 func (s *Store) putRecord(bucket []byte, key, what string, v any) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucket), []byte(key), v)
 	})
 	if err != nil {

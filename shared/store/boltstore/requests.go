@@ -302,7 +302,7 @@ func (s *Store) IndexMessageID(ctx context.Context, messageID, requestID string)
 	if messageID == "" {
 		return errRequired("message id")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if _, found, err := getRequest(tx, requestID); err != nil || !found {
 			if err == nil {
 				err = store.ErrNotFound

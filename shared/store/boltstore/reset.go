@@ -65,7 +65,7 @@ func (s *Store) ForgetJob(ctx context.Context, jobID string) (store.Forgotten, e
 			return f, fmt.Errorf("boltstore: forget the ledger index %s of job %s: %w", name, jobID, err)
 		}
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCursors)
 		f.Cursor = b.Get([]byte(jobID)) != nil
 		return b.Delete([]byte(jobID))
@@ -85,7 +85,7 @@ func (s *Store) inChunks(ctx context.Context, fn func(tx *bolt.Tx) (int, error))
 			return total, err
 		}
 		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			var err error
 			n, err = fn(tx)
 			return err

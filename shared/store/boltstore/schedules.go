@@ -46,7 +46,7 @@ func (s *Store) PutScheduleRecord(ctx context.Context, r store.ScheduleRecord) e
 	if r.Name == "" {
 		return errRequired("schedule record name")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSchedules)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *Store) PutScheduleRecord(ctx context.Context, r store.ScheduleRecord) e
 
 // DeleteScheduleRecord forgets the record of name.
 func (s *Store) DeleteScheduleRecord(ctx context.Context, name string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSchedules)
 		if b == nil {
 			return nil

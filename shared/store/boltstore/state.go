@@ -32,7 +32,7 @@ func (s *Store) AcquireLease(ctx context.Context, jobID, owner string, ttl time.
 		return fmt.Errorf("boltstore: acquire lease on job %s: %w", jobID, err)
 	}
 	now := s.now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLeases)
 		var cur lease
 		found, err := getJSON(b, []byte(jobID), &cur)
@@ -54,7 +54,7 @@ func (s *Store) AcquireLease(ctx context.Context, jobID, owner string, ttl time.
 // ReleaseLease gives the job's lease up if owner holds it; otherwise it
 // does nothing.
 func (s *Store) ReleaseLease(ctx context.Context, jobID, owner string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLeases)
 		var cur lease
 		found, err := getJSON(b, []byte(jobID), &cur)
@@ -97,7 +97,7 @@ func (s *Store) SetCursor(ctx context.Context, jobID, cursor string) error {
 	if jobID == "" {
 		return errRequired("cursor job")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCursors).Put([]byte(jobID), []byte(cursor))
 	})
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Store) PutRun(ctx context.Context, r run.Run) error {
 	}
 	// Secrets never reach the state file.
 	r.Errors, r.Notes = redact.Strings(slices.Clone(r.Errors)), redact.Strings(slices.Clone(r.Notes))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		runs, byStart := tx.Bucket(bucketRuns), tx.Bucket(bucketRunsByStart)
 		key := jobKey(r.JobID, []byte(r.ID))
 		var old run.Run
