@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -70,7 +71,7 @@ const fillOrdered = 0.9
 // update runs fn in a read-write transaction, the ordered buckets' pages
 // filled to fillOrdered.
 func (s *Store) update(fn func(tx *bolt.Tx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range ordered {
 			if b := tx.Bucket(name); b != nil {
 				b.FillPercent = fillOrdered
@@ -78,6 +79,34 @@ func (s *Store) update(fn func(tx *bolt.Tx) error) error {
 		}
 		return fn(tx)
 	})
+	s.used.Store(true)
+	return err
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	err := s.db.View(fn)
+	s.used.Store(true) // after: the pages it mapped are dropped next turn
+	return err
+}
+
+// dropper lets go of the file's mapped pages every dropEvery while the
+// store is in use (see dropMapped), until quit is closed. It is best
+// effort: the pages stay mapped if it fails.
+func (s *Store) dropper() {
+	defer close(s.dropStopped)
+	t := time.NewTicker(s.dropEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if s.used.Swap(false) {
+				_ = dropMapped(s.db)
+			}
+		case <-s.quit:
+			return
+		}
+	}
 }
 
 // Options tune the store; nil means defaults.
@@ -90,6 +119,11 @@ type Options struct {
 	// ReadOnly opens the file without writing to it (a dry run): reads
 	// work, writes fail. Several read-only opens may share the file.
 	ReadOnly bool
+	// DropMappedEvery is how often the store lets go of the file's
+	// mapped pages while it is in use (see dropMapped), so that the
+	// resident memory of a long run stays bounded whatever the history;
+	// 100ms when zero, never when negative.
+	DropMappedEvery time.Duration
 }
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
@@ -98,6 +132,11 @@ type Store struct {
 	now     func() time.Time
 	holder  holder // this open of the state, recorded in the leases it takes
 	pidFile string // the pid file beside the state, removed on Close; "" when read-only
+	// dropEvery is Options.DropMappedEvery, the pace of dropper; used
+	// says a transaction ran since its last turn.
+	dropEvery   time.Duration
+	used        atomic.Bool
+	dropStopped chan struct{} // closed when dropper has returned
 
 	calls     chan *call    // to the writer goroutine
 	quit      chan struct{} // closed by Close
@@ -122,6 +161,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	if o.OpenTimeout <= 0 {
 		o.OpenTimeout = time.Second
+	}
+	if o.DropMappedEvery == 0 {
+		o.DropMappedEvery = 100 * time.Millisecond
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: o.OpenTimeout,
@@ -177,15 +219,22 @@ func Open(path string, opts *Options) (*Store, error) {
 		pidFile = pidPath(path)
 	}
 	s := &Store{
-		db:      db,
-		pidFile: pidFile,
-		now:     o.Now,
-		holder:  newHolder(),
-		calls:   make(chan *call),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		db:        db,
+		pidFile:   pidFile,
+		now:       o.Now,
+		holder:    newHolder(),
+		dropEvery: o.DropMappedEvery,
+		calls:     make(chan *call),
+		quit:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 	go s.writer()
+	s.dropStopped = make(chan struct{})
+	if s.dropEvery > 0 {
+		go s.dropper()
+	} else {
+		close(s.dropStopped)
+	}
 	return s, nil
 }
 
@@ -194,6 +243,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.stopped
+		<-s.dropStopped
 		if s.pidFile != "" {
 			// Still under the lock: the next holder writes its own.
 			_ = os.Remove(s.pidFile)

@@ -134,7 +134,7 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, error) {
 	var e ledger.Entry
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		e, found, err = getEntry(tx, jobID, key)
 		return err
@@ -151,7 +151,7 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 // EntryByMessageID returns the job's entry recorded with messageID.
 func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {
 	var key []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketLedgerMsgIDs).Get(jobKey(jobID, []byte(messageID))); v != nil {
 			key = append([]byte(nil), v...)
 		}
@@ -281,7 +281,7 @@ func (s *Store) scanIndex(bucket []byte, jobID string, before time.Time, limit i
 	if !before.IsZero() {
 		bound = jobKey(jobID, timeKey(before))
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return scanAsc(tx.Bucket(bucket).Cursor(), prefix, func(k, _ []byte) (bool, error) {
 			if bound != nil && bytes.Compare(k[:len(bound)], bound) >= 0 {
 				return false, nil

@@ -106,7 +106,7 @@ func messageBuckets(tx *bolt.Tx) (byTime, who *bolt.Bucket, err error) {
 // state file from before them has none.
 func (s *Store) readMessages(fn func(tx *bolt.Tx, byTime, who *bolt.Bucket) error) error {
 	var missing bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		byTime, who := tx.Bucket(bucketLedgerByTime), tx.Bucket(bucketLedgerWho)
 		if byTime == nil || who == nil {
 			missing = true
@@ -126,7 +126,7 @@ func (s *Store) readMessages(fn func(tx *bolt.Tx, byTime, who *bolt.Bucket) erro
 	}); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		return fn(tx, tx.Bucket(bucketLedgerByTime), tx.Bucket(bucketLedgerWho))
 	})
 }

@@ -12,7 +12,7 @@ import (
 // store.ErrNotFound when there is none. what names the record in errors.
 func (s *Store) record(bucket []byte, key, what string, v any) error {
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		found, err = getJSON(tx.Bucket(bucket), []byte(key), v)
 		return err

@@ -230,7 +230,7 @@ func (s *Store) RequestByMessageID(ctx context.Context, messageID string) (reque
 // none), or store.ErrNotFound; what names the look-up in its error.
 func (s *Store) requestAt(what string, id func(*bolt.Tx) []byte) (request.Request, error) {
 	var r request.Request
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		id := id(tx)
 		if id == nil {
 			return store.ErrNotFound
@@ -253,7 +253,7 @@ func (s *Store) requestAt(what string, id func(*bolt.Tx) []byte) (request.Reques
 // "" lists all jobs; limit <= 0 means all.
 func (s *Store) ListRequests(ctx context.Context, jobID string, limit int) ([]request.Request, error) {
 	out := []request.Request{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		bucket, prefix := tx.Bucket(bucketReqByNumber), []byte(nil)
 		if jobID != "" {
 			bucket, prefix = tx.Bucket(bucketReqByJob), jobKey(jobID)
@@ -280,7 +280,7 @@ func (s *Store) ListRequests(ctx context.Context, jobID string, limit int) ([]re
 // first; none (and no error) for an unknown request.
 func (s *Store) Conversations(ctx context.Context, requestID string) ([]request.Conversation, error) {
 	out := []request.Conversation{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return scanAsc(tx.Bucket(bucketConvs).Cursor(), jobKey(requestID), func(_, v []byte) (bool, error) {
 			var c request.Conversation
 			if err := json.Unmarshal(v, &c); err != nil {

@@ -21,7 +21,7 @@ var bucketSchedules = []byte("scheduleRecords")
 // in byte order).
 func (s *Store) ScheduleRecords(ctx context.Context) ([]store.ScheduleRecord, error) {
 	var out []store.ScheduleRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSchedules)
 		if b == nil {
 			return nil

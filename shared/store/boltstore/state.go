@@ -85,7 +85,7 @@ func (s *Store) Lease(ctx context.Context, jobID string) (store.Lease, error) {
 // Cursor returns the job's cursor, "" when it has none.
 func (s *Store) Cursor(ctx context.Context, jobID string) (string, error) {
 	var cursor string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		cursor = string(tx.Bucket(bucketCursors).Get([]byte(jobID)))
 		return nil
 	})
@@ -110,7 +110,7 @@ func (s *Store) SetCursor(ctx context.Context, jobID, cursor string) error {
 // none was stored.
 func (s *Store) JobState(ctx context.Context, jobID string) (store.JobState, error) {
 	st := store.JobState{JobID: jobID}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		_, err := getJSON(tx.Bucket(bucketJobStates), []byte(jobID), &st)
 		return err
 	})
@@ -164,7 +164,7 @@ func (s *Store) PutRun(ctx context.Context, r run.Run) error {
 // <= 0 means all.
 func (s *Store) Runs(ctx context.Context, jobID string, limit int) ([]run.Run, error) {
 	out := []run.Run{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		runs := tx.Bucket(bucketRuns)
 		prefix := jobKey(jobID)
 		return scanDesc(tx.Bucket(bucketRunsByStart).Cursor(), prefix, func(k, _ []byte) (bool, error) {
