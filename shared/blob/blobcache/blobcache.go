@@ -21,6 +21,13 @@ type Store struct {
 	maxBytes  int64
 	maxObject int64
 
+	// scratch holds the first maxObject+1 bytes of a Put while it finds
+	// out whether the object is small: a buffer grown by doubling cost
+	// about three times a small object's size, and half a megabyte for
+	// each large one, in allocations the collector then had to catch up
+	// with.
+	scratch sync.Pool // of *[]byte, maxObject+1 long
+
 	mu    sync.Mutex
 	size  int64
 	order *list.List // front: newest
@@ -39,23 +46,30 @@ var (
 
 // New caches objects of at most maxObject bytes, maxBytes in all.
 func New(inner blob.Store, maxBytes, maxObject int64) *Store {
-	return &Store{inner: inner, maxBytes: maxBytes, maxObject: maxObject, order: list.New(), items: map[string]*list.Element{}}
+	s := &Store{inner: inner, maxBytes: maxBytes, maxObject: maxObject, order: list.New(), items: map[string]*list.Element{}}
+	s.scratch.New = func() any {
+		b := make([]byte, maxObject+1)
+		return &b
+	}
+	return s
 }
 
 // Put writes through to the inner store and keeps a small object.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	var buf bytes.Buffer
-	n, err := io.CopyN(&buf, r, s.maxObject+1)
-	if err != nil && err != io.EOF {
+	bp := s.scratch.Get().(*[]byte)
+	defer s.scratch.Put(bp)
+	head := *bp
+	n, err := io.ReadFull(r, head)
+	switch {
+	case err == nil:
+		// Too large to keep: stream the rest straight through.
+		s.evict(key)
+		return s.inner.Put(ctx, key, io.MultiReader(bytes.NewReader(head), r))
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
 		s.evict(key)
 		return 0, err
 	}
-	if n > s.maxObject {
-		// Too large to keep: stream the rest straight through.
-		s.evict(key)
-		return s.inner.Put(ctx, key, io.MultiReader(&buf, r))
-	}
-	data := buf.Bytes()
+	data := bytes.Clone(head[:n])
 	written, err := s.inner.Put(ctx, key, bytes.NewReader(data))
 	if err != nil {
 		s.evict(key)
