@@ -54,6 +54,14 @@ type subscription struct {
 	ClientState              string     `json:"clientState,omitempty"`
 }
 
+// expiry is a subscription's expiry as it is sent: UTC, whole seconds
+// (what the Graph SDK sent; the documentation's examples carry at most
+// seven fractional digits, Go's encoding nine).
+func expiry(t time.Time) *time.Time {
+	e := t.UTC().Truncate(time.Second)
+	return &e
+}
+
 func (m subscription) public() Subscription {
 	out := Subscription{ID: m.ID, Resource: m.Resource, ClientState: m.ClientState}
 	if m.ExpirationDateTime != nil {
@@ -66,9 +74,8 @@ func (m subscription) public() Subscription {
 // (https://learn.microsoft.com/graph/api/subscription-post-subscriptions).
 // Graph first validates both URLs by posting a validation token to them.
 func (sb *Subscriber) Create(ctx context.Context, notificationURL, lifecycleURL, clientState string, expires time.Time) (Subscription, error) {
-	exp := expires.UTC()
 	body := subscription{ChangeType: "created", Resource: sb.Resource(), NotificationURL: notificationURL,
-		LifecycleNotificationURL: lifecycleURL, ClientState: clientState, ExpirationDateTime: &exp}
+		LifecycleNotificationURL: lifecycleURL, ClientState: clientState, ExpirationDateTime: expiry(expires)}
 	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout()+15*time.Second)
 	defer cancel()
 	var got subscription
@@ -81,11 +88,11 @@ func (sb *Subscriber) Create(ctx context.Context, notificationURL, lifecycleURL,
 // Renew moves the subscription's expiry; it also reauthorizes it. A
 // subscription Graph no longer has gives ErrSubscriptionGone.
 func (sb *Subscriber) Renew(ctx context.Context, id string, expires time.Time) (time.Time, error) {
-	exp := expires.UTC()
+	exp := expiry(expires)
 	ctx, cancel := context.WithTimeout(ctx, sb.s.callTimeout())
 	defer cancel()
 	var got subscription
-	err := sb.s.call(ctx, http.MethodPatch, "/subscriptions/"+url.PathEscape(id), subscription{ExpirationDateTime: &exp}, &got)
+	err := sb.s.call(ctx, http.MethodPatch, "/subscriptions/"+url.PathEscape(id), subscription{ExpirationDateTime: exp}, &got)
 	if statusOf(err) == http.StatusNotFound {
 		return time.Time{}, fmt.Errorf("renew subscription %s: %w", id, ErrSubscriptionGone)
 	}
@@ -95,7 +102,7 @@ func (sb *Subscriber) Renew(ctx context.Context, id string, expires time.Time) (
 	if got.ExpirationDateTime != nil {
 		return *got.ExpirationDateTime, nil
 	}
-	return exp, nil
+	return *exp, nil
 }
 
 // Delete removes the subscription; one already gone is not an error.

@@ -1,0 +1,26 @@
+package graphbox
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSubscriptionBody: a subscription is sent with the documented
+// property names, its expiry in UTC and whole seconds.
+func TestSubscriptionBody(t *testing.T) {
+	at := time.Date(2026, 12, 6, 22, 15, 30, 123456789, time.FixedZone("CET", 3600))
+	b, err := json.Marshal(subscription{ChangeType: "created", Resource: "users/a/mailFolders('x')/messages",
+		NotificationURL: "https://hook.example/n", ClientState: "s", ExpirationDateTime: expiry(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"changeType":"created","notificationUrl":"https://hook.example/n","resource":"users/a/mailFolders('x')/messages","expirationDateTime":"2026-12-06T21:15:30Z","clientState":"s"}`
+	if string(b) != want {
+		t.Errorf("body\n got %s\nwant %s", b, want)
+	}
+	if b, _ := json.Marshal(subscription{ExpirationDateTime: expiry(at)}); strings.Contains(string(b), "changeType") || strings.Contains(string(b), `"id"`) {
+		t.Errorf("a renewal sends only the expiry: %s", b)
+	}
+}
