@@ -324,6 +324,10 @@ type GraphError struct {
 }
 
 func (e *GraphError) Error() string {
+	if e.Code == "" && e.Message == "" {
+		// Not an OData error body: a proxy's or gateway's answer.
+		return fmt.Sprintf("graph answered %d %s", e.Status, http.StatusText(e.Status))
+	}
 	return fmt.Sprintf("graph answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 

@@ -24,3 +24,19 @@ func TestSubscriptionBody(t *testing.T) {
 		t.Errorf("a renewal sends only the expiry: %s", b)
 	}
 }
+
+// TestGraphErrorWithoutBody: an answer without an OData error body (a
+// proxy's) still reads as a sentence.
+func TestGraphErrorWithoutBody(t *testing.T) {
+	for _, c := range []struct {
+		err  GraphError
+		want string
+	}{
+		{GraphError{Status: 502}, "graph answered 502 Bad Gateway"},
+		{GraphError{Status: 404, Code: "ErrorItemNotFound", Message: "The specified object was not found in the store."}, "graph answered 404 ErrorItemNotFound: The specified object was not found in the store."},
+	} {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
