@@ -2,7 +2,6 @@ package preprocess
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -176,7 +175,7 @@ func transferDecoder(enc string, r io.Reader) (io.Reader, *base64Cleaner, bool) 
 		return quotedprintable.NewReader(r), nil, true
 	case "base64":
 		c := &base64Cleaner{r: r}
-		return base64.NewDecoder(base64.StdEncoding, c), c, true
+		return &b64Decoder{r: c}, c, true
 	case "", "7bit", "8bit", "binary":
 		return r, nil, true
 	}
@@ -184,15 +183,15 @@ func transferDecoder(enc string, r io.Reader) (io.Reader, *base64Cleaner, bool) 
 }
 
 // base64Cleaner drops bytes that are not part of the base64 alphabet
-// (spaces, tabs, stray characters), as lenient MUAs do, and counts the
-// stray ones; line breaks are ignored by encoding/base64 itself.
+// (line breaks, spaces, tabs, stray characters), as lenient MUAs do, and
+// counts the stray ones, for b64Decoder.
 type base64Cleaner struct {
 	r       io.Reader
 	invalid int
 }
 
 // b64class classifies bytes for base64Cleaner: 1 keep, 2 drop silently
-// (white space), 0 drop and count.
+// (line breaks and white space), 0 drop and count.
 var b64class = func() (t [256]uint8) {
 	for c := 'A'; c <= 'Z'; c++ {
 		t[c] = 1
@@ -203,10 +202,10 @@ var b64class = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = 1
 	}
-	for _, c := range "+/=\r\n" {
+	for _, c := range "+/=" {
 		t[c] = 1
 	}
-	t[' '], t['\t'] = 2, 2
+	t['\r'], t['\n'], t[' '], t['\t'] = 2, 2, 2, 2
 	return t
 }()
 
