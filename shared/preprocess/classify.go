@@ -146,15 +146,23 @@ func classify(h textproto.Header, m *message.Message, reportType string, rp *rep
 		h.Has("X-Failed-Recipients") || h.Has("X-MS-Exchange-Message-Is-Ndr") || ses == "Bounce" ||
 		!human && (daemon || autoSub) && bounce.IsDSNText(text)
 	subject := bounceSubject.MatchString(m.Subject)
-	mtaOpening := bounceBodyMTA.MatchString(lead)
-	opening := mtaOpening || bounceBody.MatchString(lead)
+	// The opening-sentence patterns are long alternations run over up to
+	// 8 KB: they are matched only where the answer counts (most mail is
+	// from a person, whose From and subject settle it).
+	var mtaKnown, mtaOpening bool
+	opensLikeMTA := func() bool {
+		if !mtaKnown {
+			mtaKnown, mtaOpening = true, bounceBodyMTA.MatchString(lead)
+		}
+		return mtaOpening
+	}
 	// Anyone else: an MTA's subject and its opening sentence at the top.
 	top := lead
 	if len(top) > 400 {
 		top = top[:400]
 	}
-	textual := !human && !list && ((daemon || autoSub) && (subject || opening) ||
-		local == "postmaster" && (bounceSubjectMTA.MatchString(m.Subject) || mtaOpening) ||
+	textual := !human && !list && ((daemon || autoSub) && (subject || opensLikeMTA() || bounceBody.MatchString(lead)) ||
+		local == "postmaster" && (bounceSubjectMTA.MatchString(m.Subject) || opensLikeMTA()) ||
 		subject && bounceBodyMTA.MatchString(top))
 	if structural || textual {
 		return message.Bounce, bounceReport(bounce.Parse(reportInput(h, m, text, rp)))
