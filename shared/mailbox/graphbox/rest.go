@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -56,7 +57,11 @@ func (s *Session) call(ctx context.Context, method, target string, in, out any, 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 		return nil
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out)
+	err = json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out)
+	if errors.Is(err, io.EOF) {
+		return nil // a success without a body (202 Accepted): out stays as it was
+	}
+	return err
 }
 
 // userPath is the path of the job's mailbox below the service root.

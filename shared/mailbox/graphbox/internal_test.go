@@ -1,7 +1,11 @@
 package graphbox
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,5 +42,39 @@ func TestGraphErrorWithoutBody(t *testing.T) {
 		if got := c.err.Error(); got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)
 		}
+	}
+}
+
+// TestCallAnswers: call decodes a JSON answer, takes a success without a
+// body (202 Accepted) as nothing to read, and turns an error answer into
+// a *GraphError with the OData code.
+func TestCallAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1.0/folder":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"AAMk","displayName":"Inbox","totalItemCount":3}`))
+		case "/v1.0/accepted":
+			w.WriteHeader(http.StatusAccepted)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":{"code":"ErrorItemNotFound","message":"gone"}}`))
+		}
+	}))
+	defer srv.Close()
+	s := &Session{http: srv.Client(), root: srv.URL + "/v1.0"}
+	ctx := context.Background()
+	var f mailFolder
+	if err := s.call(ctx, http.MethodGet, "/folder", nil, &f); err != nil || f.ID != "AAMk" || f.TotalItemCount == nil || *f.TotalItemCount != 3 {
+		t.Fatalf("folder: %+v, %v", f, err)
+	}
+	var none mailFolder
+	if err := s.call(ctx, http.MethodPost, "/accepted", map[string]string{"a": "b"}, &none); err != nil || none.ID != "" {
+		t.Fatalf("202 without a body: %+v, %v", none, err)
+	}
+	var ge *GraphError
+	if err := s.call(ctx, http.MethodGet, "/missing", nil, &f); !errors.As(err, &ge) || ge.Status != 404 || ge.Code != "ErrorItemNotFound" {
+		t.Fatalf("error answer: %v", err)
 	}
 }
