@@ -165,7 +165,7 @@ func (s *Session) sizes(ctx context.Context, ids []string) (map[string]int64, er
 		reqs := make([]batchRequest, len(chunk))
 		for i, id := range chunk {
 			reqs[i] = batchRequest{ID: strconv.Itoa(i), Method: http.MethodGet,
-				URL: "/users/" + url.PathEscape(s.user) + "/messages/" + url.PathEscape(id) + "?$select=id&$expand=" + url.QueryEscape(sizeProperty)}
+				URL: s.messagePath(id) + "?$select=id&$expand=" + url.QueryEscape(sizeProperty)}
 		}
 		res, err := s.batch(ctx, reqs)
 		if err != nil {
@@ -199,7 +199,7 @@ func (s *Session) opError(op string, err error) error {
 }
 
 func (s *Session) messageURL(id string) string {
-	return s.root + "/users/" + url.PathEscape(s.user) + "/messages/" + url.PathEscape(id)
+	return s.root + s.messagePath(id)
 }
 
 // Fetch streams each message's MIME content from $value, oldest first
@@ -247,11 +247,8 @@ func (s *Session) fetchOne(ctx context.Context, it mailbox.Item, fn func(mailbox
 
 // readError turns an error answer into a *GraphError.
 func readError(resp *http.Response) error {
-	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
-	return &GraphError{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return odataError(resp.StatusCode, body)
 }
 
 // batchSize is Graph's limit of requests in one JSON batch.
@@ -283,7 +280,7 @@ func (s *Session) Dispose(ctx context.Context, ds []mailbox.Disposition) []error
 	errs := make([]error, len(ds))
 	var reqs []batchRequest
 	for i, d := range ds {
-		path := "/users/" + url.PathEscape(s.user) + "/messages/" + url.PathEscape(d.Source.ID)
+		path := s.messagePath(d.Source.ID)
 		if d.Source.Protocol != "graph" {
 			errs[i] = fmt.Errorf("graph: dispose %s: %w", d.Source, mailbox.ErrStaleSource)
 			continue
@@ -322,11 +319,7 @@ func (s *Session) Dispose(ctx context.Context, ds []mailbox.Disposition) []error
 			case br.Status == http.StatusNotFound:
 				errs[i] = fmt.Errorf("graph: %s %s: %w", d.Action, d.Source, mailbox.ErrGone)
 			case br.Status >= 300:
-				var body struct {
-					Error struct{ Code, Message string } `json:"error"`
-				}
-				_ = json.Unmarshal(br.Body, &body)
-				errs[i] = fmt.Errorf("graph: %s %s: %w", d.Action, d.Source, &GraphError{Status: br.Status, Code: body.Error.Code, Message: body.Error.Message})
+				errs[i] = fmt.Errorf("graph: %s %s: %w", d.Action, d.Source, batchError(br))
 			}
 		}
 	}

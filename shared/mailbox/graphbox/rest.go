@@ -67,6 +67,22 @@ func (s *Session) call(ctx context.Context, method, target string, in, out any, 
 // userPath is the path of the job's mailbox below the service root.
 func (s *Session) userPath() string { return "/users/" + url.PathEscape(s.user) }
 
+// messagePath is the path of a message below the service root.
+func (s *Session) messagePath(id string) string {
+	return s.userPath() + "/messages/" + url.PathEscape(id)
+}
+
+// odataError is the *GraphError of an error answer: its status, and the
+// code and message of its OData error body when it has one
+// (https://learn.microsoft.com/graph/errors).
+func odataError(status int, body []byte) *GraphError {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return &GraphError{Status: status, Code: e.Error.Code, Message: e.Error.Message}
+}
+
 // folderPath is the path of a mail folder (an id or a well-known name).
 func (s *Session) folderPath(id string) string {
 	return s.userPath() + "/mailFolders/" + url.PathEscape(id)

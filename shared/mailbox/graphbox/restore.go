@@ -56,7 +56,7 @@ func (s *Session) Restore(ctx context.Context, folder string, ids []string) []er
 // sets errs[i] for an id it could not look up, or that has no message.
 func (s *Session) lookUp(ctx context.Context, folder, from string, ids []string, errs []error) [][]string {
 	found := make([][]string, len(ids))
-	base := "/users/" + url.PathEscape(s.user) + "/mailFolders/" + url.PathEscape(from) + "/messages"
+	base := s.folderPath(from) + "/messages"
 	for start := 0; start < len(ids); start += batchSize {
 		var reqs []batchRequest
 		for i := start; i < min(start+batchSize, len(ids)); i++ {
@@ -108,7 +108,7 @@ func (s *Session) moveBack(ctx context.Context, folder string, ids []string, fou
 			id := strconv.Itoa(len(reqs))
 			owner[id] = i
 			reqs = append(reqs, batchRequest{ID: id, Method: http.MethodPost,
-				URL:     "/users/" + url.PathEscape(s.user) + "/messages/" + url.PathEscape(m) + "/move",
+				URL:     s.messagePath(m) + "/move",
 				Headers: map[string]string{"Content-Type": "application/json"}, Body: map[string]any{"destinationId": s.folder}})
 		}
 	}
@@ -188,13 +188,7 @@ func (s *Session) getJSON(ctx context.Context, link string) (json.RawMessage, er
 }
 
 // batchError is the *GraphError of one answer of a batch.
-func batchError(br batchResponse) error {
-	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	_ = json.Unmarshal(br.Body, &body)
-	return &GraphError{Status: br.Status, Code: body.Error.Code, Message: body.Error.Message}
-}
+func batchError(br batchResponse) error { return odataError(br.Status, br.Body) }
 
 // queryEscape escapes a query parameter value, a space as %20 rather
 // than "+", as the Graph documentation writes $filter.
