@@ -17,12 +17,14 @@ import (
 
 // BenchmarkPipeline pushes 10,000 messages through Record (batches of 100)
 // and then Commit (a new request each, from several goroutines at once),
-// with fsync on, and reports records/s and commits/s.
+// with fsync on, and reports records/s, commits/s and how many commits
+// shared a write transaction (commits/txn).
 func BenchmarkPipeline(b *testing.B) {
 	const messages, batchSize = 10_000, 100
 	for _, workers := range []int{1, 8, 32, 128} {
 		b.Run(fmt.Sprintf("committers=%d", workers), func(b *testing.B) {
 			var recordTime, commitTime time.Duration
+			var txns int64
 			for i := 0; b.Loop(); i++ {
 				s, err := boltstore.Open(filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)), nil)
 				if err != nil {
@@ -56,6 +58,7 @@ func BenchmarkPipeline(b *testing.B) {
 
 				work := make(chan ledger.Entry)
 				var wg sync.WaitGroup
+				before := boltstore.Transactions(s)
 				start = time.Now()
 				for range workers {
 					wg.Add(1)
@@ -88,6 +91,7 @@ func BenchmarkPipeline(b *testing.B) {
 				close(work)
 				wg.Wait()
 				commitTime += time.Since(start)
+				txns += boltstore.Transactions(s) - before
 				if err := s.Close(); err != nil {
 					b.Fatalf("Close: %v", err)
 				}
@@ -95,6 +99,7 @@ func BenchmarkPipeline(b *testing.B) {
 			total := float64(b.N * messages)
 			b.ReportMetric(total/recordTime.Seconds(), "records/s")
 			b.ReportMetric(total/commitTime.Seconds(), "commits/s")
+			b.ReportMetric(total/float64(txns), "commits/txn")
 		})
 	}
 }
