@@ -11,12 +11,12 @@
 //	ledger entry  LEDGER#<job>        <ledger key>           dataz (data, deflated), version;
 //	                                                         GSI1 UNFINISHED#<job> / <updatedAt t>#<key> while without outcome,
 //	                                                         GSI1 UNDISPOSED#<job> / <updatedAt t>#<key> while not disposed,
-//	                                                         GSI2 LMID#<job>#<Message-ID> / <fetchedAt t>#<key> when it has one;
 //	                                                         GSI3 LTIME#<job> / <fetchedAt t>#<key>;
 //	                                                         expiresAt once disposed (LedgerTTL)
 //	fingerprint   FP#<job>#<fp>       FP                     key (of the entry); expiresAt with its entry's
 //	who           LWHO#<who>          <fetchedAt t>#<job>#<key>  jobId, key: an entry by its Message-ID or sender
-//	                                                         address (store.WhoKey); expiresAt with its entry's (messages.go)
+//	                                                         address (store.WhoKey), also for EntryByMessageID;
+//	                                                         expiresAt with its entry's (messages.go)
 //	run           RUNS#<job>          RUN#<id>               data; GSI2 RUNS#<job> / <startedAt t>#<id>;
 //	                                                         expiresAt once ended (RunTTL)
 //	request       REQ#<id>            REQ                    data; GSI1 REQS / <number n>; GSI2 REQS#<job> / <number n>
@@ -91,8 +91,9 @@ const (
 	AttrTTL = "expiresAt"
 	// GSI1 lists one job's unfinished and undisposed ledger entries by
 	// time, and all requests by number; GSI2 lists one job's requests by
-	// number, one job's runs by start time and one job's ledger entries by
-	// Message-ID. Both are sparse (an item carries their keys only while
+	// number and one job's runs by start time (ledger entries written
+	// before EntryByMessageID read the who items carry GSI2 keys too,
+	// until their next write). Both are sparse (an item carries their keys only while
 	// it belongs there) and project all attributes.
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"

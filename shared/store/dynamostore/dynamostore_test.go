@@ -192,7 +192,7 @@ func TestItemLayout(t *testing.T) {
 		{PK: "JOB#j", SK: "CURSOR", Attrs: "cursor"},
 		{PK: "JOB#j", SK: "LEASE", Attrs: "expires,owner"},
 		{PK: "JOB#j", SK: "STATE", Attrs: "data"},
-		{PK: "LEDGER#j", SK: "k1", GSI2PK: "LMID#j#<m1@x>", GSI2SK: tk + "#k1", GSI3PK: "LTIME#j", GSI3SK: tk + "#k1", TTL: expires, Attrs: "dataz,version"},
+		{PK: "LEDGER#j", SK: "k1", GSI3PK: "LTIME#j", GSI3SK: tk + "#k1", TTL: expires, Attrs: "dataz,version"},
 		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI3PK: "LTIME#j", GSI3SK: tk + "#k2", Attrs: "dataz,version"},
 		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: expires, Attrs: "jobId,key"},
 		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},

@@ -30,9 +30,6 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	it := keyOf(ledgerPK(e.JobID), e.Key)
 	it[attrPacked], it["version"] = packed(b), num(e.Version)
 	it[AttrGSI3PK], it[AttrGSI3SK] = str(timelinePK(e.JobID)), str(timeKey(e.FetchedAt)+"#"+e.Key)
-	if e.MessageID != "" {
-		it[AttrGSI2PK], it[AttrGSI2SK] = str("LMID#"+e.JobID+"#"+e.MessageID), str(timeKey(e.FetchedAt)+"#"+e.Key)
-	}
 	switch {
 	case !e.State.Final():
 		it[AttrGSI1PK] = str("UNFINISHED#" + e.JobID)
@@ -280,20 +277,49 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 }
 
 // EntryByMessageID returns the job's first entry recorded with messageID.
+// It reads the message's who items (messages.go), oldest first, rather
+// than an index of the entries: an index entry is rewritten with every
+// write of its item, five times a message, where the who item is written
+// once with the entry (Record's transaction). The who items are read
+// strongly consistent; each names an entry, which is read and must carry
+// exactly messageID (the who form ignores case and angle brackets).
 func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
-		IndexName:                 aws.String(GSI2),
-		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str("LMID#" + jobID + "#" + messageID)},
+	what := fmt.Sprintf("dynamostore: ledger entry of message id %q", messageID)
+	w := store.WhoKey(messageID)
+	if w == "" {
+		return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		FilterExpression:          aws.String("jobId = :job"),
+		ExpressionAttributeValues: item{":pk": str(whoPK(w)), ":job": str(jobID)},
 		ScanIndexForward:          aws.Bool(true),
-	}, 1)
-	if err != nil {
-		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry of message id %q: %w", messageID, err)
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(pageSize),
 	}
-	if len(items) == 0 {
-		return ledger.Entry{}, fmt.Errorf("dynamostore: ledger entry of message id %q: %w", messageID, store.ErrNotFound)
+	for {
+		res, err := s.c.Query(ctx, in)
+		if err != nil {
+			return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
+		}
+		for _, it := range res.Items {
+			e, err := s.Entry(ctx, jobID, getS(it, "key"))
+			if errors.Is(err, store.ErrNotFound) {
+				continue // expired
+			}
+			if err != nil {
+				return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
+			}
+			if e.MessageID == messageID {
+				return e, nil
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-	return decodeEntry(items[0])
 }
 
 // onlyDisposition reports whether next differs from stored in nothing but

@@ -1160,6 +1160,20 @@ func testEntryByMessageID(t *testing.T, h Harness) {
 	wantErr(t, "EntryByMessageID of an unknown Message-ID", err, store.ErrNotFound)
 	_, err = s.EntryByMessageID(ctx, "job-c", "m1@example.com")
 	wantErr(t, "EntryByMessageID of another job", err, store.ErrNotFound)
+	// A Message-ID is compared exactly: not in another case, and not
+	// with the sender address of an entry that has the same spelling.
+	_, err = s.EntryByMessageID(ctx, "job-a", "M1@Example.com")
+	wantErr(t, "EntryByMessageID in another case", err, store.ErrNotFound)
+	e := newEntry("job-a", "k4", 5)
+	e.MessageID, e.From = "m5@example.com", "ann@example.com"
+	record(t, s, e)
+	_, err = s.EntryByMessageID(ctx, "job-a", "ann@example.com")
+	wantErr(t, "EntryByMessageID of a sender address", err, store.ErrNotFound)
+	got, err = s.EntryByMessageID(ctx, "job-a", "m5@example.com")
+	noErr(t, "EntryByMessageID", err)
+	if got.Key != "k4" {
+		t.Errorf("EntryByMessageID of m5: got %s, want k4", got.Key)
+	}
 }
 
 func testNotFound(t *testing.T, h Harness) {
