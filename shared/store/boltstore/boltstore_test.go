@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"mailconnector/shared/ledger"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
@@ -164,4 +165,85 @@ func TestOrderedBucketsPacked(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestUpdateLeavesMessageIndexes: an update that changes neither the
+// fetch time nor the sender or Message-ID of an entry leaves the pages of
+// the message indexes as they were. A key deleted and put again makes
+// bbolt write its page and the branch pages above it anew (a new page
+// id for the bucket's root), and the who keys sit at random places: five
+// updates a message rewrote pages all over the file.
+func TestUpdateLeavesMessageIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var entries []ledger.Entry
+	for i := range 2000 { // enough for several pages a bucket
+		entries = append(entries, ledger.Entry{
+			JobID: "job-a", Key: fmt.Sprintf("imap/INBOX/1/%d", i), Fingerprint: fmt.Sprintf("%064x", i),
+			MessageID: fmt.Sprintf("<m%d@example.com>", i), RawKey: fmt.Sprintf("raw/%d", i),
+			State: ledger.Stored, FetchedAt: now, UpdatedAt: now,
+		})
+	}
+	if _, err := s.Record(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Entry(ctx, "job-a", "imap/INBOX/1/700")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.From = "ann@example.com" // preprocessing learns the sender: one who key more
+	e.State, e.UpdatedAt = ledger.Preprocessed, now.Add(time.Minute)
+	if e, err = s.Update(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	before := rootPages(t, s)
+	e.State, e.UpdatedAt = ledger.Processed, now.Add(2*time.Minute)
+	if e, err = s.Update(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	e.Disposed, e.Disposition, e.UpdatedAt = true, "deleted", now.Add(3*time.Minute)
+	if _, err = s.Update(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	after := rootPages(t, s)
+	for name, id := range before {
+		if after[name] != id {
+			t.Errorf("bucket %s: root page %d became %d: an update that changes none of its keys rewrote it", name, id, after[name])
+		}
+	}
+	// The look-ups still find the entry by each key.
+	for _, who := range []string{"ann@example.com", "m700@example.com"} {
+		got, err := s.FindMessages(ctx, who, 0)
+		if err != nil || len(got) != 1 || got[0].Key != e.Key || !got[0].Disposed {
+			t.Errorf("FindMessages(%s): %v, %v; want the disposed entry %s", who, got, err, e.Key)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rootPages is the root page id of each message-index bucket.
+func rootPages(t *testing.T, s *boltstore.Store) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	err := boltstore.View(s, func(tx *bolt.Tx) error {
+		for _, name := range []string{"ledgerByTime", "ledgerWho"} {
+			b := tx.Bucket([]byte(name))
+			if b == nil {
+				return fmt.Errorf("no bucket %s", name)
+			}
+			out[name] = uint64(b.Root())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

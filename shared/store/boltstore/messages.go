@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -44,23 +45,53 @@ func whoIndexKey(who string, e ledger.Entry) []byte {
 }
 
 // indexMessage keeps the message indexes in step with e, which replaces
-// old (nil for a new entry), in putEntry's transaction.
+// old (nil for a new entry), in putEntry's transaction. It writes only the
+// keys that change: a key deleted and put again still makes bbolt rewrite
+// its page and the branch pages above it at commit, and the who keys sit
+// at random places in their bucket, so rewriting them on every update
+// (five a message) dirtied pages all over the file.
 func indexMessage(tx *bolt.Tx, old *ledger.Entry, e ledger.Entry) error {
 	byTime, who, err := messageBuckets(tx)
 	if err != nil {
 		return err
 	}
-	if old != nil {
-		if err := byTime.Delete(timelineKey(*old)); err != nil {
+	if old == nil {
+		return putMessageIndex(byTime, who, e)
+	}
+	if tk, otk := timelineKey(e), timelineKey(*old); !bytes.Equal(tk, otk) {
+		if err := byTime.Delete(otk); err != nil {
 			return err
 		}
-		for _, w := range whoKeys(*old) {
-			if err := who.Delete(whoIndexKey(w, *old)); err != nil {
+		if err := byTime.Put(tk, nil); err != nil {
+			return err
+		}
+	}
+	had, has := whoIndexKeys(*old), whoIndexKeys(e)
+	for _, k := range had {
+		if !slices.ContainsFunc(has, func(n []byte) bool { return bytes.Equal(n, k) }) {
+			if err := who.Delete(k); err != nil {
 				return err
 			}
 		}
 	}
-	return putMessageIndex(byTime, who, e)
+	for _, k := range has {
+		if !slices.ContainsFunc(had, func(o []byte) bool { return bytes.Equal(o, k) }) {
+			if err := who.Put(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// whoIndexKeys are e's keys in the who index.
+func whoIndexKeys(e ledger.Entry) [][]byte {
+	ws := whoKeys(e)
+	out := make([][]byte, len(ws))
+	for i, w := range ws {
+		out[i] = whoIndexKey(w, e)
+	}
+	return out
 }
 
 func putMessageIndex(byTime, who *bolt.Bucket, e ledger.Entry) error {
