@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"mailconnector/shared/ledger"
+	"mailconnector/shared/request"
 	"mailconnector/shared/run"
 	"mailconnector/shared/store"
 	"mailconnector/shared/store/boltstore"
@@ -228,12 +229,83 @@ func TestUpdateLeavesMessageIndexes(t *testing.T) {
 	}
 }
 
+// TestCommitLeavesRequestIndexes: a conversation added to an existing
+// request, from a message whose Message-ID is indexed already, leaves the
+// pages of the request indexes and of the Message-ID index as they were.
+func TestCommitLeavesRequestIndexes(t *testing.T) {
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 600 // enough for several pages a bucket
+	var entries []ledger.Entry
+	for i := range n + 1 {
+		entries = append(entries, ledger.Entry{
+			JobID: "job-a", Key: fmt.Sprintf("imap/INBOX/1/%d", i), Fingerprint: fmt.Sprintf("%064x", i),
+			MessageID: fmt.Sprintf("<m%d@example.com>", i), State: ledger.Preprocessed, FetchedAt: now, UpdatedAt: now,
+		})
+	}
+	if _, err := s.Record(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	var last store.Outcome
+	for i, e := range entries[:n] {
+		e.Version, e.State, e.UpdatedAt = 1, ledger.Processed, now.Add(time.Minute)
+		last, err = s.Commit(ctx, store.Outcome{
+			Entry:        e,
+			NewRequest:   &request.Request{JobID: "job-a", Title: fmt.Sprint("request ", i), Status: request.Open, CreatedAt: now, UpdatedAt: now},
+			Conversation: &request.Conversation{ID: fmt.Sprint("c", i), JobID: "job-a", Text: "hello", MessageID: e.MessageID, CreatedAt: now},
+			MessageIDs:   []string{e.MessageID},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := []string{"requestsByNumber", "requestsByJob", "messageIds"}
+	before := rootPagesOf(t, s, names...)
+	// A reply to the last request that names the original's Message-ID
+	// again (its References): the request is updated, not renumbered.
+	reply := entries[n]
+	reply.Version, reply.State, reply.UpdatedAt = 1, ledger.Processed, now.Add(2*time.Minute)
+	upd := *last.NewRequest
+	upd.UpdatedAt = now.Add(2 * time.Minute)
+	if _, err := s.Commit(ctx, store.Outcome{
+		Entry:         reply,
+		UpdateRequest: &upd,
+		Conversation:  &request.Conversation{ID: "reply", JobID: "job-a", RequestID: upd.ID, Text: "thanks", CreatedAt: now.Add(2 * time.Minute)},
+		MessageIDs:    []string{entries[n-1].MessageID},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after := rootPagesOf(t, s, names...)
+	for _, name := range names {
+		if after[name] != before[name] {
+			t.Errorf("bucket %s: root page %d became %d: a commit that changes none of its keys rewrote it", name, before[name], after[name])
+		}
+	}
+	if r, err := s.RequestByNumber(ctx, upd.Number); err != nil || r.ID != upd.ID || !r.UpdatedAt.Equal(upd.UpdatedAt) {
+		t.Errorf("RequestByNumber(%d) = %+v, %v; want the updated request %s", upd.Number, r, err, upd.ID)
+	}
+	if r, err := s.RequestByMessageID(ctx, entries[n-1].MessageID); err != nil || r.ID != upd.ID {
+		t.Errorf("RequestByMessageID = %+v, %v; want request %s", r, err, upd.ID)
+	}
+}
+
 // rootPages is the root page id of each message-index bucket.
 func rootPages(t *testing.T, s *boltstore.Store) map[string]uint64 {
 	t.Helper()
+	return rootPagesOf(t, s, "ledgerByTime", "ledgerWho")
+}
+
+// rootPagesOf is the root page id of each named bucket.
+func rootPagesOf(t *testing.T, s *boltstore.Store, names ...string) map[string]uint64 {
+	t.Helper()
 	out := map[string]uint64{}
 	err := boltstore.View(s, func(tx *bolt.Tx) error {
-		for _, name := range []string{"ledgerByTime", "ledgerWho"} {
+		for _, name := range names {
 			b := tx.Bucket([]byte(name))
 			if b == nil {
 				return fmt.Errorf("no bucket %s", name)

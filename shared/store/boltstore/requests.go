@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,17 +24,21 @@ func getRequest(tx *bolt.Tx, id string) (request.Request, bool, error) {
 // putRequest writes r and its number indexes; old is the stored request it
 // replaces, nil for a new one.
 func putRequest(tx *bolt.Tx, old *request.Request, r request.Request) error {
-	byJob := tx.Bucket(bucketReqByJob)
-	if old != nil && old.JobID != r.JobID {
-		if err := byJob.Delete(jobKey(old.JobID, numberKey(old.Number))); err != nil {
+	// An update that keeps the job and number leaves the indexes alone: a
+	// key put again with the same value still has bbolt rewrite its page.
+	if old == nil || old.JobID != r.JobID || old.Number != r.Number || old.ID != r.ID {
+		byJob := tx.Bucket(bucketReqByJob)
+		if old != nil {
+			if err := byJob.Delete(jobKey(old.JobID, numberKey(old.Number))); err != nil {
+				return err
+			}
+		}
+		if err := byJob.Put(jobKey(r.JobID, numberKey(r.Number)), []byte(r.ID)); err != nil {
 			return err
 		}
-	}
-	if err := byJob.Put(jobKey(r.JobID, numberKey(r.Number)), []byte(r.ID)); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketReqByNumber).Put(numberKey(r.Number), []byte(r.ID)); err != nil {
-		return err
+		if err := tx.Bucket(bucketReqByNumber).Put(numberKey(r.Number), []byte(r.ID)); err != nil {
+			return err
+		}
 	}
 	return putJSON(tx.Bucket(bucketRequests), []byte(r.ID), r)
 }
@@ -177,8 +182,8 @@ func commit(tx *bolt.Tx, o store.Outcome, out *store.Outcome, now time.Time) (re
 		}
 		ids := tx.Bucket(bucketMessageIDs)
 		for _, id := range o.MessageIDs {
-			if id == "" {
-				continue
+			if id == "" || bytes.Equal(ids.Get([]byte(id)), []byte(target)) {
+				continue // indexed already (a put would rewrite the page)
 			}
 			if err := ids.Put([]byte(id), []byte(target)); err != nil {
 				return nil, fmt.Errorf("index message id %s: %w", id, err)
