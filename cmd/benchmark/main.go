@@ -67,7 +67,9 @@ func realMain(ctx context.Context) error {
 		defer os.RemoveAll(work)
 	}
 	bin := filepath.Join(work, "connector")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/connector").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "./cmd/connector")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build links it
+	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build connector: %v\n%s", err, out)
 	}
 
