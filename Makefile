@@ -27,7 +27,7 @@ define first_build_note
 endef
 
 run: ## run the connector locally (the demo without JOBS=FILE; ARGS=--once etc.)
-	$(call first_build_note,,,)
+	$(call first_build_note,$(CONNECTOR_GO),,)
 	$(CONNECTOR_GO) $(GO) run ./cmd/connector run $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 deps: ## install what the tests need (Dovecot, mbsync) from Debian packages
@@ -55,7 +55,7 @@ bench: deps ## throughput and memory of the local pipeline against Dovecot, besi
 	$(GO) run ./cmd/benchmark -aws -n 100
 
 build: ## bin/connector, and an arm64 Lambda bootstrap per function in build/
-	$(call first_build_note,,,)
+	$(call first_build_note,$(CONNECTOR_GO),,)
 	$(CONNECTOR_GO) $(GO) build -o bin/connector ./cmd/connector
 	$(call first_build_note,$(LAMBDA_GO),$(LAMBDA_FLAGS), for Lambda (linux/arm64))
 	@# One go build for all functions: each package they share is compiled
