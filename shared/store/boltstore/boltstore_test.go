@@ -202,7 +202,7 @@ func TestUpdateLeavesMessageIndexes(t *testing.T) {
 	if e, err = s.Update(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	before := rootPages(t, s)
+	before := rootPagesOf(t, s, "ledgerByTime", "ledgerWho")
 	e.State, e.UpdatedAt = ledger.Processed, now.Add(2*time.Minute)
 	if e, err = s.Update(ctx, e); err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestUpdateLeavesMessageIndexes(t *testing.T) {
 	if _, err = s.Update(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	after := rootPages(t, s)
+	after := rootPagesOf(t, s, "ledgerByTime", "ledgerWho")
 	for name, id := range before {
 		if after[name] != id {
 			t.Errorf("bucket %s: root page %d became %d: an update that changes none of its keys rewrote it", name, id, after[name])
@@ -292,12 +292,6 @@ func TestCommitLeavesRequestIndexes(t *testing.T) {
 	if r, err := s.RequestByMessageID(ctx, entries[n-1].MessageID); err != nil || r.ID != upd.ID {
 		t.Errorf("RequestByMessageID = %+v, %v; want request %s", r, err, upd.ID)
 	}
-}
-
-// rootPages is the root page id of each message-index bucket.
-func rootPages(t *testing.T, s *boltstore.Store) map[string]uint64 {
-	t.Helper()
-	return rootPagesOf(t, s, "ledgerByTime", "ledgerWho")
 }
 
 // rootPagesOf is the root page id of each named bucket.

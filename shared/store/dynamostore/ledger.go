@@ -285,41 +285,22 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 // exactly messageID (the who form ignores case and angle brackets).
 func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {
 	what := fmt.Sprintf("dynamostore: ledger entry of message id %q", messageID)
-	w := store.WhoKey(messageID)
-	if w == "" {
-		return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		FilterExpression:          aws.String("jobId = :job"),
-		ExpressionAttributeValues: item{":pk": str(whoPK(w)), ":job": str(jobID)},
-		ScanIndexForward:          aws.Bool(true),
-		ConsistentRead:            aws.Bool(true),
-		Limit:                     aws.Int32(pageSize),
-	}
-	for {
-		res, err := s.c.Query(ctx, in)
+	var found *ledger.Entry
+	if w := store.WhoKey(messageID); w != "" {
+		err := s.whoEntries(ctx, w, jobID, true, func(e ledger.Entry) bool {
+			if e.MessageID == messageID {
+				found = &e
+			}
+			return found == nil
+		})
 		if err != nil {
 			return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
 		}
-		for _, it := range res.Items {
-			e, err := s.Entry(ctx, jobID, getS(it, "key"))
-			if errors.Is(err, store.ErrNotFound) {
-				continue // expired
-			}
-			if err != nil {
-				return ledger.Entry{}, fmt.Errorf("%s: %w", what, err)
-			}
-			if e.MessageID == messageID {
-				return e, nil
-			}
-		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+	if found == nil {
+		return ledger.Entry{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return *found, nil
 }
 
 // onlyDisposition reports whether next differs from stored in nothing but

@@ -140,36 +140,55 @@ func (s *Store) FindMessages(ctx context.Context, who string, limit int) ([]ledg
 	if w == "" {
 		return out, nil
 	}
+	err := s.whoEntries(ctx, w, "", false, func(e ledger.Entry) bool {
+		out = append(out, e)
+		return limit <= 0 || len(out) < limit
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: messages of %q: %w", who, err)
+	}
+	return out, nil
+}
+
+// whoEntries hands fn the entries the who items of w name, oldest or
+// newest fetched first, only those of jobID unless it is "", until fn
+// returns false. The items are read strongly consistent; one whose entry
+// is gone (expired) or no longer carries w at that fetch time is skipped.
+func (s *Store) whoEntries(ctx context.Context, w, jobID string, oldestFirst bool, fn func(ledger.Entry) bool) error {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: item{":pk": str(whoPK(w))},
-		ScanIndexForward:          aws.Bool(false),
+		ScanIndexForward:          aws.Bool(oldestFirst),
+		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(pageSize),
+	}
+	if jobID != "" {
+		in.FilterExpression = aws.String("jobId = :job")
+		in.ExpressionAttributeValues[":job"] = str(jobID)
 	}
 	for {
 		res, err := s.c.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("dynamostore: messages of %q: %w", who, err)
+			return err
 		}
 		for _, it := range res.Items {
 			e, err := s.Entry(ctx, getS(it, "jobId"), getS(it, "key"))
+			if errors.Is(err, store.ErrNotFound) {
+				continue // expired, or not the entry it named
+			}
 			if err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					continue // expired, or not the entry it named
-				}
-				return nil, fmt.Errorf("dynamostore: messages of %q: %w", who, err)
+				return err
 			}
 			if !slices.Contains(whoKeys(e), w) || timeKey(e.FetchedAt) != strings.SplitN(getS(it, AttrSK), "#", 2)[0] {
 				continue
 			}
-			out = append(out, e)
-			if limit > 0 && len(out) >= limit {
-				return out, nil
+			if !fn(e) {
+				return nil
 			}
 		}
 		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
+			return nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
