@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/ledger"
@@ -39,40 +40,73 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	if rs.req.MaxMessages > 0 {
 		limit = rs.req.MaxMessages
 	}
+	// Batches overlap: while one is synced, recorded, queued and passed
+	// by the cursor (landBatch, in a goroutine of its own), the next is
+	// fetched from the mailbox (takeBatch). Only takeBatch uses the
+	// session, and batches land one at a time and in order, so the
+	// cursor never passes mail that has not landed. A batch that fails to
+	// land stops the fetching of the next, whose raw messages are then
+	// written again by the run that takes them.
+	takeCtx, stopTaking := context.WithCancel(ctx)
+	defer stopTaking()
+	var landing chan error
+	land := func() error {
+		if landing == nil {
+			return nil
+		}
+		err := <-landing
+		landing = nil
+		return err
+	}
 	items := scan.Items
-	done := 0
-	for len(items) > 0 {
-		if limit > 0 && done >= limit {
-			rs.r.More, rs.r.Backlog = true, len(items)
-			rs.r.Notes = append(rs.r.Notes, run.LimitNote)
-			return nil
-		}
-		if rs.s.o.Now().After(rs.deadline) {
-			rs.r.More, rs.r.Backlog = true, len(items)
-			return nil
-		}
-		n := min(rs.j.Limits.BatchSize, len(items))
-		if limit > 0 {
-			n = min(n, limit-done)
-		}
-		batch := items[:n]
-		if t := rs.s.o.Throttle; t != nil {
-			if err := t(ctx); err != nil {
+	err = func() error {
+		done := 0
+		for len(items) > 0 {
+			if limit > 0 && done >= limit {
+				rs.r.More, rs.r.Backlog = true, len(items)
+				rs.r.Notes = append(rs.r.Notes, run.LimitNote)
+				return nil
+			}
+			if rs.s.o.Now().After(rs.deadline) {
+				rs.r.More, rs.r.Backlog = true, len(items)
+				return nil
+			}
+			n := min(rs.j.Limits.BatchSize, len(items))
+			if limit > 0 {
+				n = min(n, limit-done)
+			}
+			if t := rs.s.o.Throttle; t != nil {
+				if err := t(takeCtx); err != nil {
+					return err
+				}
+			}
+			f, err := rs.takeBatch(takeCtx, items[:n])
+			if err != nil {
 				return err
 			}
+			if err := land(); err != nil {
+				return err
+			}
+			items = items[n:]
+			done += n
+			ch := make(chan error, 1)
+			landing = ch
+			go func(left int) {
+				err := rs.landBatch(ctx, f, left)
+				if err != nil {
+					stopTaking()
+				}
+				ch <- err
+			}(len(items))
 		}
-		if err := rs.fetchBatch(ctx, batch); err != nil {
-			return err
-		}
-		if err := st.SetCursor(ctx, rs.j.ID, batch[len(batch)-1].Cursor); err != nil {
-			return fmt.Errorf("job %s: advance cursor: %w", rs.j.ID, err)
-		}
-		if err := rs.crash(AfterCursor, nil); err != nil {
-			return err
-		}
-		items = items[n:]
-		done += n
-		rs.progress(len(items))
+		return nil
+	}()
+	// A batch that failed to land explains a fetch stopped for it.
+	if lerr := land(); lerr != nil {
+		return lerr
+	}
+	if err != nil {
+		return err
 	}
 	if len(scan.Items) == 0 && scan.Cursor != "" && scan.Cursor != cursor {
 		if err := st.SetCursor(ctx, rs.j.ID, scan.Cursor); err != nil {
@@ -82,8 +116,26 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	return nil
 }
 
-// fetchBatch takes one batch of new mail into the ledger and the queue.
-func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error {
+// taken is one batch of new mail as takeBatch leaves it: the raw
+// messages stored, nothing yet in the ledger, the queue or the cursor.
+type taken struct {
+	batch []mailbox.Item
+	now   time.Time
+	// entries are the messages fetched, their raw message stored, to be
+	// recorded; oversized are those over the size limit, to be recorded
+	// as failed without being fetched; requeue are entries the ledger has
+	// that never reached the queue.
+	entries, oversized, requeue []ledger.Entry
+	// back holds, by source key, the attempt a message seen again under a
+	// key the ledger has was moved back after (see comeBack).
+	back  map[string]ledger.Entry
+	bytes int64
+}
+
+// takeBatch fetches one batch of new mail and stores its raw messages. It
+// is the only step of a batch that uses the mailbox session; landBatch
+// does the rest.
+func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken, error) {
 	st := rs.s.o.Store
 	jobID := rs.j.ID
 	now := rs.s.o.Now()
@@ -94,8 +146,6 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 	var want []mailbox.Item
 	var requeue []ledger.Entry
 	var oversized []ledger.Entry
-	// back holds, by source key, the attempt a message seen again under a
-	// key the ledger has was moved back after (see comeBack).
 	back := map[string]ledger.Entry{}
 	for _, it := range batch {
 		key := it.Source.Key()
@@ -108,7 +158,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			}
 			last, ok, err := comeBack(ctx, st, e)
 			if err != nil {
-				return fmt.Errorf("job %s: look up the attempts at %s in the ledger: %w", jobID, it.Source, err)
+				return nil, fmt.Errorf("job %s: look up the attempts at %s in the ledger: %w", jobID, it.Source, err)
 			}
 			if !ok {
 				continue
@@ -116,7 +166,7 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 			back[key] = last
 			key = retryKey(last)
 		case !errors.Is(err, store.ErrNotFound):
-			return fmt.Errorf("job %s: look up %s in the ledger: %w", jobID, it.Source, err)
+			return nil, fmt.Errorf("job %s: look up %s in the ledger: %w", jobID, it.Source, err)
 		}
 		if max := int64(rs.j.Limits.MaxMessageSize); max > 0 && it.Size > max {
 			oversized = append(oversized, ledger.Entry{
@@ -128,25 +178,8 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 		}
 		want = append(want, it)
 	}
-	if len(oversized) > 0 {
-		res, err := st.Record(ctx, oversized)
-		if err != nil {
-			return fmt.Errorf("job %s: record oversized messages: %w", jobID, err)
-		}
-		for i, rr := range res {
-			if last, ok := back[oversized[i].Source.Key()]; ok && rr.Err == nil {
-				if err := leftErrorFolder(ctx, st, last, "moved back as "+oversized[i].Key, now); err != nil {
-					return fmt.Errorf("job %s: %w", jobID, err)
-				}
-			}
-		}
-		rs.r.Oversized += len(oversized)
-		for _, e := range oversized {
-			rs.log.Warn("message over the size limit", "ledgerKey", e.Key, "size", e.Size)
-		}
-	}
-
 	var entries []ledger.Entry
+	var bytes int64
 	if len(want) > 0 {
 		err := rs.sess.Fetch(ctx, want, func(it mailbox.Item, body io.Reader) error {
 			if body == nil {
@@ -176,13 +209,41 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 				e.RetryOf, e.Fingerprint = last.Key, ""
 			}
 			entries = append(entries, e)
-			rs.r.Bytes += n
+			bytes += n
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("job %s: fetch: %w", jobID, err)
+			return nil, fmt.Errorf("job %s: fetch: %w", jobID, err)
 		}
 	}
+	return &taken{batch: batch, now: now, entries: entries, oversized: oversized, requeue: requeue, back: back, bytes: bytes}, nil
+}
+
+// landBatch takes a batch takeBatch fetched into the ledger and the
+// queue, then moves the cursor past it.
+func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
+	st := rs.s.o.Store
+	jobID := rs.j.ID
+	now, entries, oversized, requeue, back := t.now, t.entries, t.oversized, t.requeue, t.back
+	if len(oversized) > 0 {
+		res, err := st.Record(ctx, oversized)
+		if err != nil {
+			return fmt.Errorf("job %s: record oversized messages: %w", jobID, err)
+		}
+		for i, rr := range res {
+			if last, ok := back[oversized[i].Source.Key()]; ok && rr.Err == nil {
+				if err := leftErrorFolder(ctx, st, last, "moved back as "+oversized[i].Key, now); err != nil {
+					return fmt.Errorf("job %s: %w", jobID, err)
+				}
+			}
+		}
+		rs.r.Oversized += len(oversized)
+		for _, e := range oversized {
+			rs.log.Warn("message over the size limit", "ledgerKey", e.Key, "size", e.Size)
+		}
+	}
+
+	rs.r.Bytes += t.bytes
 	keys := make([]string, len(entries))
 	for i, e := range entries {
 		keys[i] = e.Key
@@ -278,7 +339,17 @@ func (rs *runState) fetchBatch(ctx context.Context, batch []mailbox.Item) error 
 	if err := rs.crash(AfterLedger, keys); err != nil {
 		return err
 	}
-	return rs.enqueue(ctx, requeue)
+	if err := rs.enqueue(ctx, requeue); err != nil {
+		return err
+	}
+	if err := st.SetCursor(ctx, jobID, t.batch[len(t.batch)-1].Cursor); err != nil {
+		return fmt.Errorf("job %s: advance cursor: %w", jobID, err)
+	}
+	if err := rs.crash(AfterCursor, nil); err != nil {
+		return err
+	}
+	rs.progress(left)
+	return nil
 }
 
 // sentAway reports whether e's outcome (rejected or failed) took the

@@ -1,0 +1,169 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"mailconnector/shared/job"
+	"mailconnector/shared/ledger"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/queue/memqueue"
+	"mailconnector/shared/testkit/localtest"
+)
+
+// watchedBox is an arrivalBox that tells, on fetching, the first UID of
+// each batch it is asked for.
+type watchedBox struct {
+	arrivalBox
+	fetching chan uint32
+}
+
+func (b watchedBox) Fetch(ctx context.Context, items []mailbox.Item, fn func(mailbox.Item, io.Reader) error) error {
+	if len(items) > 0 {
+		select {
+		case b.fetching <- items[0].Source.UID:
+		default:
+		}
+	}
+	return b.arrivalBox.Fetch(ctx, items, fn)
+}
+
+// waitFor waits until the batch starting at uid is being fetched. The
+// time limit only ends a wait that would otherwise never end.
+func (b watchedBox) waitFor(uid uint32) error {
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-b.fetching:
+			if got == uid {
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("the batch from UID %d was not fetched while the one before it landed", uid)
+		}
+	}
+}
+
+func overlapJob(t *testing.T) *job.Job {
+	t.Helper()
+	f, err := job.Parse([]byte(`
+jobs:
+  - id: support
+    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
+    limits: {batchSize: 10}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &f.Jobs[0]
+}
+
+// TestNextBatchIsFetchedWhileOneLands: while a batch is recorded, queued
+// and passed by the cursor, the next one is already being fetched (the
+// session would otherwise sit idle through every sync and ledger write).
+// The first batch's landing waits here until the second's fetch starts;
+// fetched one after another, it would wait in vain.
+func TestNextBatchIsFetchedWhileOneLands(t *testing.T) {
+	j := overlapJob(t)
+	uids := 30
+	box := watchedBox{arrivalBox{&uids}, make(chan uint32, 8)}
+	var once sync.Once
+	var overlapped bool
+	crash := func(step Step, keys []string) error {
+		if step != AfterLedger {
+			return nil
+		}
+		var err error
+		once.Do(func() {
+			err = box.waitFor(11)
+			overlapped = err == nil
+		})
+		return err
+	}
+	q := memqueue.New(nil)
+	st := localtest.Store(t, t.TempDir())
+	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: q, Crash: crash,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return box, nil })})
+	r, err := svc.Run(context.Background(), j, RunOptions{Trigger: "manual"})
+	if err != nil || r.Fetched != uids {
+		t.Fatalf("run: got %d fetched, %v; want %d", r.Fetched, err, uids)
+	}
+	if !overlapped {
+		t.Error("the second batch was not fetched while the first landed")
+	}
+	if q.Len() != uids {
+		t.Errorf("queue: got %d messages, want %d", q.Len(), uids)
+	}
+	if c, err := st.Cursor(context.Background(), j.ID); err != nil || c != "30" {
+		t.Errorf("cursor: got %q, %v; want 30", c, err)
+	}
+}
+
+// TestBatchThatFailsToLandStopsTheRun: a crash while the first batch
+// lands, with the second being fetched, ends the run with the crash. The
+// ledger then has the first batch only, none of it queued, and the
+// cursor has not moved; the next run takes every message once, and
+// queues each once.
+func TestBatchThatFailsToLandStopsTheRun(t *testing.T) {
+	j := overlapJob(t)
+	uids := 30
+	box := watchedBox{arrivalBox{&uids}, make(chan uint32, 8)}
+	crashing := true
+	crash := func(step Step, keys []string) error {
+		if !crashing || step != AfterLedger {
+			return nil
+		}
+		// Crash once the second batch is being fetched.
+		if err := box.waitFor(11); err != nil {
+			return err
+		}
+		return ErrCrash
+	}
+	q := memqueue.New(nil)
+	st := localtest.Store(t, t.TempDir())
+	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: q, Crash: crash,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return box, nil })})
+	ctx := context.Background()
+	if _, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"}); !errors.Is(err, ErrCrash) {
+		t.Fatalf("crashed run: got %v, want the crash", err)
+	}
+	for uid := 1; uid <= uids; uid++ {
+		key := ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: uint32(uid)}.Key()
+		e, err := st.Entry(ctx, j.ID, key)
+		switch {
+		case uid <= 10 && (err != nil || e.State != ledger.Stored):
+			t.Errorf("after the crash, entry %d: got %s, %v; want stored", uid, e.State, err)
+		case uid > 10 && err == nil:
+			t.Errorf("after the crash, entry %d: recorded (%s), but its batch never landed", uid, e.State)
+		}
+	}
+	if c, _ := st.Cursor(ctx, j.ID); c != "" {
+		t.Errorf("after the crash, cursor %q; want none", c)
+	}
+	if q.Len() != 0 {
+		t.Errorf("after the crash, %d messages queued; want none", q.Len())
+	}
+
+	crashing = false
+	r, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"})
+	if err != nil || r.Fetched != uids-10 {
+		t.Fatalf("next run: got %d fetched, %v; want %d", r.Fetched, err, uids-10)
+	}
+	if q.Len() != uids {
+		t.Errorf("queue: got %d messages, want %d (each once)", q.Len(), uids)
+	}
+	for uid := 1; uid <= uids; uid++ {
+		key := ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: uint32(uid)}.Key()
+		if e, err := st.Entry(ctx, j.ID, key); err != nil || e.State != ledger.Queued {
+			t.Errorf("entry %d: got %s, %v; want queued", uid, e.State, err)
+		}
+	}
+	if c, _ := st.Cursor(ctx, j.ID); c != "30" {
+		t.Errorf("cursor: got %q, want 30", c)
+	}
+}
