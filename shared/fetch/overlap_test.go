@@ -167,3 +167,78 @@ func TestBatchThatFailsToLandStopsTheRun(t *testing.T) {
 		t.Errorf("cursor: got %q, want 30", c)
 	}
 }
+
+// interleavingBox is an arrivalBox that may be told what became of
+// messages between two fetches (mailbox.Interleaver), and remembers how
+// many batches it had fetched when each disposition came.
+type interleavingBox struct {
+	arrivalBox
+	mu       sync.Mutex
+	fetched  int            // batches fetched
+	disposed map[uint32]int // UID → times disposed
+	early    int            // dispositions that came before the last batch was fetched
+	batches  int            // batches in all
+}
+
+func (b *interleavingBox) DisposesBetweenFetches() {}
+
+func (b *interleavingBox) Fetch(ctx context.Context, items []mailbox.Item, fn func(mailbox.Item, io.Reader) error) error {
+	b.mu.Lock()
+	b.fetched++
+	b.mu.Unlock()
+	return b.arrivalBox.Fetch(ctx, items, fn)
+}
+
+func (b *interleavingBox) Dispose(_ context.Context, ds []mailbox.Disposition) []error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range ds {
+		b.disposed[d.Source.UID]++
+		if b.fetched < b.batches {
+			b.early++
+		}
+	}
+	return make([]error, len(ds))
+}
+
+// TestDispositionsBetweenFetches: on a mailbox that allows it, messages
+// processed while the run is still fetching are marked read between two
+// batches, not all at the end of the run; each message is disposed of
+// once. The messages are "processed" here as soon as they are recorded.
+func TestDispositionsBetweenFetches(t *testing.T) {
+	j := overlapJob(t) // batches of 10
+	uids := 120
+	box := &interleavingBox{arrivalBox: arrivalBox{&uids}, disposed: map[uint32]int{}, batches: uids / 10}
+	st := localtest.Store(t, t.TempDir())
+	ctx := context.Background()
+	crash := func(step Step, keys []string) error {
+		if step != AfterLedger {
+			return nil
+		}
+		for _, k := range keys {
+			e, err := st.Entry(ctx, j.ID, k)
+			if err != nil {
+				return err
+			}
+			e.State, e.Action, e.UpdatedAt = ledger.Processed, "create", time.Now()
+			if _, err := st.Update(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: memqueue.New(nil), Crash: crash,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return box, nil })})
+	r, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"})
+	if err != nil || r.Fetched != uids || r.Disposed != uids {
+		t.Fatalf("run: got %d fetched, %d disposed, %v; want %d each", r.Fetched, r.Disposed, err, uids)
+	}
+	if box.early == 0 {
+		t.Error("no message was disposed of before the last batch was fetched")
+	}
+	for uid := 1; uid <= uids; uid++ {
+		if n := box.disposed[uint32(uid)]; n != 1 {
+			t.Errorf("UID %d disposed of %d times, want once", uid, n)
+		}
+	}
+}

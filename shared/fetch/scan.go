@@ -58,10 +58,14 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 		landing = nil
 		return err
 	}
+	// On a session that allows it, the messages processed while the run
+	// fetches are disposed of every few batches, between two fetches,
+	// rather than all at the end of the run.
+	_, interleave := rs.sess.(mailbox.Interleaver)
 	items := scan.Items
 	err = func() error {
 		done := 0
-		for len(items) > 0 {
+		for batches := 0; len(items) > 0; batches++ {
 			if limit > 0 && done >= limit {
 				rs.r.More, rs.r.Backlog = true, len(items)
 				rs.r.Notes = append(rs.r.Notes, run.LimitNote)
@@ -77,6 +81,11 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 			}
 			if t := rs.s.o.Throttle; t != nil {
 				if err := t(takeCtx); err != nil {
+					return err
+				}
+			}
+			if interleave && batches > 0 && batches%disposeEvery == 0 {
+				if err := rs.dispose(takeCtx); err != nil {
 					return err
 				}
 			}
@@ -115,6 +124,10 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	}
 	return nil
 }
+
+// disposeEvery is how many batches a run fetches between two rounds of
+// dispositions on a mailbox.Interleaver.
+const disposeEvery = 5
 
 // taken is one batch of new mail as takeBatch leaves it: the raw
 // messages stored, nothing yet in the ledger, the queue or the cursor.

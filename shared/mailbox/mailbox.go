@@ -67,6 +67,19 @@ type Folders interface {
 	HasFolders()
 }
 
+// Interleaver is a Session on which dispositions may be applied between
+// the fetches of one scan's items: the items still to fetch are named by
+// identities that disposing of other messages leaves alone (IMAP UIDs,
+// Graph's immutable ids), and disposing takes effect without ending the
+// session. The fetch stage then tells the mailbox what became of the
+// messages processed while it was still fetching, batch by batch, rather
+// than all at once at the end of the run. POP3 (whose deletions take
+// effect at QUIT) is not one.
+type Interleaver interface {
+	Session
+	DisposesBetweenFetches()
+}
+
 // Restorer is a Session on a server with folders that can bring
 // messages back from another folder into the open one: SupportCenter
 // Plus's "Move mails to inbox" for the error folder. The messages are

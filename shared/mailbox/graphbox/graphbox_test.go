@@ -38,7 +38,7 @@ func (harness) Name() string { return "graph" }
 // its cursor is a delta link per round; folders have no UIDVALIDITY and
 // there is nothing to purge; it moves mail back by internetMessageId.
 func (harness) Capabilities() mailboxtest.Caps {
-	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true, Restore: true}
+	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Cursor: true, Folders: true, RoundCursor: true, Restore: true, DisposeBetweenFetches: true}
 }
 
 type box struct {

@@ -275,6 +275,11 @@ var _ mailbox.Folders = (*Session)(nil)
 // (https://learn.microsoft.com/graph/api/resources/mailfolder).
 func (s *Session) HasFolders() {}
 
+// DisposesBetweenFetches marks the session a mailbox.Interleaver: Fetch
+// asks for messages by their immutable ids, which moving other messages
+// leaves alone.
+func (s *Session) DisposesBetweenFetches() {}
+
 // Dispose applies the dispositions in JSON batches of up to 20.
 func (s *Session) Dispose(ctx context.Context, ds []mailbox.Disposition) []error {
 	errs := make([]error, len(ds))

@@ -45,7 +45,7 @@ func (h authHarness) Name() string {
 }
 
 func (h authHarness) Capabilities() mailboxtest.Caps {
-	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Purge: true, Cursor: true, ValidityReset: true, Folders: true}
+	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Purge: true, Cursor: true, ValidityReset: true, Folders: true, DisposeBetweenFetches: true}
 }
 
 func (h authHarness) server() *dovecottest.Server {

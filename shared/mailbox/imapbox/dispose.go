@@ -20,6 +20,11 @@ var (
 // HasFolders says that an IMAP server has folders (RFC 3501 section 5.1).
 func (s *Session) HasFolders() {}
 
+// DisposesBetweenFetches marks the session a mailbox.Interleaver: Fetch
+// and Dispose name messages by UID, which no disposition of another
+// message changes.
+func (s *Session) DisposesBetweenFetches() {}
+
 // group is the dispositions that one command applies.
 type group struct {
 	action mailbox.Action

@@ -66,7 +66,7 @@ type harness struct {
 func (h harness) Name() string { return string(h.security) + "/" + h.mechanism }
 
 func (h harness) Capabilities() mailboxtest.Caps {
-	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Purge: true, Cursor: true, ValidityReset: true, Folders: true, Restore: true}
+	return mailboxtest.Caps{MarkRead: true, Delete: true, Move: true, Purge: true, Cursor: true, ValidityReset: true, Folders: true, Restore: true, DisposeBetweenFetches: true}
 }
 
 // server is where the mode's boxes live: starttls-if-available runs

@@ -46,6 +46,10 @@ type Caps struct {
 	// Restore: the session is a mailbox.Restorer (moves mail back from
 	// another folder by Message-ID).
 	Restore bool
+	// DisposeBetweenFetches: the session is a mailbox.Interleaver, and
+	// disposing of messages already fetched leaves the fetch of the rest
+	// of the scan byte-identical.
+	DisposeBetweenFetches bool
 }
 
 // MessageState is a message as the server sees it.
@@ -219,6 +223,7 @@ func Run(t *testing.T, h Harness) {
 		{"fetch of a vanished message", caps.Delete && caps.Purge, testVanished},
 		{"folder delimiters", caps.Folders, testFolderNames},
 		{"move back from another folder", caps.Restore, testRestore},
+		{"dispositions between fetches", true, testDisposeBetweenFetches},
 		{"wrong password", true, testWrongPassword},
 		{"missing folder", caps.Folders, testMissingFolder},
 		{"wrong port", true, testWrongPort},
@@ -464,6 +469,51 @@ func testDispositions(t *testing.T, e *env) {
 	for i, err := range s.Dispose(e.ctx, ds) {
 		if err != nil && !errors.Is(err, mailbox.ErrGone) {
 			t.Errorf("again %s %s: got %v, want nil or ErrGone", ds[i].Action, ds[i].Source, err)
+		}
+	}
+}
+
+// testDisposeBetweenFetches: a session that says dispositions may come
+// between the fetches of one scan (mailbox.Interleaver) fetches the rest
+// of the scan byte for byte after the first messages were marked read,
+// deleted and moved; a session that does not say so is not asked to.
+func testDisposeBetweenFetches(t *testing.T, e *env) {
+	caps := e.h.Capabilities()
+	raws := e.deliver("", 6, 300)
+	s := e.open(nil)
+	if _, ok := s.(mailbox.Interleaver); ok != caps.DisposeBetweenFetches {
+		t.Fatalf("session is a mailbox.Interleaver: %v; capabilities say %v", ok, caps.DisposeBetweenFetches)
+	}
+	if !caps.DisposeBetweenFetches {
+		return
+	}
+	sc := e.scan(s, "")
+	if len(sc.Items) != 6 {
+		t.Fatalf("got %d items, want 6", len(sc.Items))
+	}
+	for i, b := range e.fetchAll(s, sc.Items[:3]) {
+		if !bytes.Equal(b, raws[i]) {
+			t.Fatalf("first fetch, item %d: not byte-identical", i)
+		}
+	}
+	var ds []mailbox.Disposition
+	if caps.MarkRead {
+		ds = append(ds, mailbox.Disposition{Source: sc.Items[0].Source, Action: mailbox.MarkRead})
+	}
+	if caps.Delete {
+		ds = append(ds, mailbox.Disposition{Source: sc.Items[1].Source, Action: mailbox.Delete})
+	}
+	if caps.Move {
+		ds = append(ds, mailbox.Disposition{Source: sc.Items[2].Source, Action: mailbox.Move, Folder: "INBOX/Done"})
+	}
+	for i, err := range s.Dispose(e.ctx, ds) {
+		if err != nil {
+			t.Fatalf("%s %s: %v", ds[i].Action, ds[i].Source, err)
+		}
+	}
+	for i, b := range e.fetchAll(s, sc.Items[3:]) {
+		if !bytes.Equal(b, raws[3+i]) {
+			t.Errorf("fetch after the dispositions, item %d: not byte-identical (%d bytes, want %d)", 3+i, len(b), len(raws[3+i]))
 		}
 	}
 }
