@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,25 @@ func TestDispositionsBetweenFetches(t *testing.T) {
 		if n := box.disposed[uint32(uid)]; n != 1 {
 			t.Errorf("UID %d disposed of %d times, want once", uid, n)
 		}
+	}
+}
+
+// TestPanicWhileLandingEndsTheRun: a panic while a batch lands ends the
+// run with an error naming it, as a panic in the run's own goroutine would
+// for whatever recovers it, rather than taking the whole process down.
+func TestPanicWhileLandingEndsTheRun(t *testing.T) {
+	j := overlapJob(t)
+	uids := 30
+	crash := func(step Step, keys []string) error {
+		if step == AfterLedger {
+			panic("injected")
+		}
+		return nil
+	}
+	svc := New(Options{Store: localtest.Store(t, t.TempDir()), Blobs: localtest.Blobs(t, t.TempDir()), Queue: memqueue.New(nil), Crash: crash,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return arrivalBox{&uids}, nil })})
+	_, err := svc.Run(context.Background(), j, RunOptions{Trigger: "manual"})
+	if err == nil || !strings.Contains(err.Error(), "landing a batch panicked: injected") {
+		t.Fatalf("run: got %v, want the panic as an error", err)
 	}
 }

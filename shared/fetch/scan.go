@@ -101,11 +101,20 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 			ch := make(chan error, 1)
 			landing = ch
 			go func(left int) {
-				err := rs.landBatch(ctx, f, left)
-				if err != nil {
-					stopTaking()
-				}
-				ch <- err
+				var err error
+				defer func() {
+					// A panic here would escape whatever recovers the
+					// run's own goroutine (the local scheduler's): it
+					// ends the run as an error instead.
+					if p := recover(); p != nil {
+						err = fmt.Errorf("job %s: landing a batch panicked: %v", rs.j.ID, p)
+					}
+					if err != nil {
+						stopTaking()
+					}
+					ch <- err
+				}()
+				err = rs.landBatch(ctx, f, left)
 			}(len(items))
 		}
 		return nil
