@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"mailconnector/shared/connect"
 	"mailconnector/shared/fetch"
 	"mailconnector/shared/job"
+	"mailconnector/shared/mailbox"
+	"mailconnector/shared/mailbox/graphbox"
 	"mailconnector/shared/mailbox/mailauth"
 	"mailconnector/shared/pipeline"
 	"mailconnector/shared/run"
@@ -144,10 +147,27 @@ func TestGraphThrottledRunStopsCleanlyAndResumes(t *testing.T) {
 	g.assertExactlyOnce(ids)
 }
 
+// fetchHook is a Graph session that calls before ahead of each Fetch,
+// with how many it has been asked for so far (its other methods, and so
+// its capabilities, are the session's own).
+type fetchHook struct {
+	*graphbox.Session
+	n      int
+	before func(n int)
+}
+
+func (s *fetchHook) Fetch(ctx context.Context, items []mailbox.Item, fn func(mailbox.Item, io.Reader) error) error {
+	s.n++
+	s.before(s.n)
+	return s.Session.Fetch(ctx, items, fn)
+}
+
 // TestGraphThrottledMidRunKeepsWhatWasRecorded throttles a run after its
-// first batch is in the ledger: the run stops as throttled (no failure, no
-// alert), the batch stays recorded, the stored cursor stays at the delta
-// link the round started from, and the next run takes only the rest.
+// first batch was fetched, at its second batch: the run stops as
+// throttled (no failure, no alert), the first batch is recorded all the
+// same (it lands while the second is fetched), the stored cursor stays at
+// the delta link the round started from, and the next run takes only the
+// rest.
 func TestGraphThrottledMidRunKeepsWhatWasRecorded(t *testing.T) {
 	g := newGraphEnv(t, func(j *job.Job) {
 		j.Server.Timeout = job.Duration(time.Second)
@@ -156,14 +176,21 @@ func TestGraphThrottledMidRunKeepsWhatWasRecorded(t *testing.T) {
 	})
 	first, firstIDs := generate(t, 2, 67)
 	g.deliver(first...)
-	var throttleAt atomic.Int32 // the AfterCursor call that turns throttling on; 0: never
-	r := g.start(pipeline.Config{Opener: g.appOpener(), Crash: func(step fetch.Step, _ []string) error {
-		if step == fetch.AfterCursor && throttleAt.Add(-1) == 0 {
-			// One 429 asking for longer than the run may wait (4 × 1s).
-			g.srv.Throttle(1, 10*time.Second)
+	var throttle atomic.Bool // whether a session throttles its second batch
+	opener := fetch.OpenerFunc(func(ctx context.Context, j *job.Job) (mailbox.Session, error) {
+		s, err := g.appOpener().Open(ctx, j)
+		gs, ok := s.(*graphbox.Session)
+		if err != nil || !ok {
+			return s, err
 		}
-		return nil
-	}})
+		return &fetchHook{Session: gs, before: func(n int) {
+			if n == 2 && throttle.Load() {
+				// One 429 asking for longer than the run may wait (4 × 1s).
+				g.srv.Throttle(1, 10*time.Second)
+			}
+		}}, nil
+	})
+	r := g.start(pipeline.Config{Opener: opener})
 	runJob(t, r, g.env)
 	ctx := context.Background()
 	start, err := g.store.Cursor(ctx, g.job.ID)
@@ -176,8 +203,9 @@ func TestGraphThrottledMidRunKeepsWhatWasRecorded(t *testing.T) {
 	// first batch of 4 records 2 new messages.
 	more, moreIDs := generate(t, 10, 68)
 	g.deliver(more...)
-	throttleAt.Store(1)
+	throttle.Store(true)
 	runs := runJob(t, r, g.env)
+	throttle.Store(false)
 	if got := runs[0]; got.Status != run.Throttled || got.Fetched != 2 || got.ConsecutiveFailures != 0 {
 		t.Errorf("throttled run: got status %s, %d fetched, %d failures, want throttled, 2, 0", got.Status, got.Fetched, got.ConsecutiveFailures)
 	}
