@@ -7,9 +7,11 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"mailconnector/shared/blob"
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
@@ -262,4 +264,60 @@ func TestPanicWhileLandingEndsTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "landing a batch panicked: injected") {
 		t.Fatalf("run: got %v, want the panic as an error", err)
 	}
+}
+
+// failingBlobs fails the Put of one key, once.
+type failingBlobs struct {
+	blob.Store
+	key    string
+	failed atomic.Bool
+}
+
+func (b *failingBlobs) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if key == b.key && b.failed.CompareAndSwap(false, true) {
+		return 0, errors.New("disk full")
+	}
+	return b.Store.Put(ctx, key, r)
+}
+
+// TestRawWriteFailureStopsTheBatch: the raw messages are written while the
+// session reads on; one that cannot be written ends the run with that
+// error before its batch reaches the ledger (the batch before it lands),
+// and the next run takes the rest, each message once.
+func TestRawWriteFailureStopsTheBatch(t *testing.T) {
+	j := overlapJob(t) // batches of 10
+	uids := 30
+	bad := ledger.RawKey(j.ID, ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: 17}.Key())
+	blobs := &failingBlobs{Store: localtest.Blobs(t, t.TempDir()), key: bad}
+	st := localtest.Store(t, t.TempDir())
+	q := memqueue.New(nil)
+	svc := New(Options{Store: st, Blobs: blobs, Queue: q,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return arrivalBox{&uids}, nil })})
+	ctx := context.Background()
+	_, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("run: got %v, want the write's error", err)
+	}
+	for uid := 1; uid <= uids; uid++ {
+		key := ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: uint32(uid)}.Key()
+		_, err := st.Entry(ctx, j.ID, key)
+		if recorded := err == nil; recorded != (uid <= 10) {
+			t.Errorf("after the failed write, entry %d recorded: %v, want %v", uid, recorded, uid <= 10)
+		}
+	}
+	if c, _ := st.Cursor(ctx, j.ID); c != "10" {
+		t.Errorf("cursor after the failed write: %q, want 10", c)
+	}
+	r, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"})
+	if err != nil || r.Fetched != 20 {
+		t.Fatalf("next run: got %d fetched, %v; want 20", r.Fetched, err)
+	}
+	if q.Len() != uids {
+		t.Errorf("queue: got %d messages, want %d (each once)", q.Len(), uids)
+	}
+	rc, err := blobs.Get(ctx, bad)
+	if err != nil {
+		t.Fatalf("raw message of UID 17 after the next run: %v", err)
+	}
+	rc.Close()
 }

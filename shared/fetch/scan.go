@@ -12,7 +12,10 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/ledger"
@@ -134,6 +137,17 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 	return nil
 }
 
+// rawWriters is how many raw messages a run writes to the blob store at
+// once while it reads on; handOff is the largest it reads into memory to
+// hand over (a larger one streams to the store as it is read).
+const (
+	rawWriters = 4
+	handOff    = 1 << 20
+)
+
+// rawBuffers hold the raw messages handed over to the writers.
+var rawBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // disposeEvery is how many batches a run fetches between two rounds of
 // dispositions on a mailbox.Interleaver.
 const disposeEvery = 5
@@ -201,9 +215,25 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 		want = append(want, it)
 	}
 	var entries []ledger.Entry
-	var bytes int64
+	var total int64
 	if len(want) > 0 {
+		// A raw message up to handOff bytes is read into memory and
+		// written to the blob store by one of rawWriters goroutines while
+		// the session reads on: where creating a file costs a few hundred
+		// microseconds, writing each one before reading the next held the
+		// download up. A larger one streams to the store as it is read.
+		// All are written before takeBatch returns, so the batch lands
+		// only with every raw message stored.
+		writes, wctx := errgroup.WithContext(ctx)
+		writes.SetLimit(rawWriters)
 		err := rs.sess.Fetch(ctx, want, func(it mailbox.Item, body io.Reader) error {
+			if err := wctx.Err(); err != nil {
+				// A write failed (or the run ends): stop reading.
+				if werr := writes.Wait(); werr != nil {
+					return werr
+				}
+				return err
+			}
 			if body == nil {
 				rs.log.Info("message vanished before it was fetched", "source", it.Source.String())
 				return nil
@@ -217,9 +247,29 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 				RawKey: ledger.RawKey(jobID, key), RunID: rs.r.ID, FetchedAt: now, UpdatedAt: now}
 			h := sha256.New()
 			hs := &headSniffer{}
-			n, err := rs.s.o.Blobs.Put(ctx, e.RawKey, io.TeeReader(body, io.MultiWriter(h, hs)))
+			src := io.TeeReader(body, io.MultiWriter(h, hs))
+			buf := rawBuffers.Get().(*bytes.Buffer)
+			buf.Reset()
+			n, err := buf.ReadFrom(io.LimitReader(src, handOff+1))
 			if err != nil {
-				return fmt.Errorf("store raw %s: %w", it.Source, err)
+				rawBuffers.Put(buf)
+				return fmt.Errorf("read raw %s: %w", it.Source, err)
+			}
+			if n <= handOff {
+				rawKey, source := e.RawKey, it.Source
+				writes.Go(func() error {
+					defer rawBuffers.Put(buf)
+					if _, err := rs.s.o.Blobs.Put(wctx, rawKey, bytes.NewReader(buf.Bytes())); err != nil {
+						return fmt.Errorf("store raw %s: %w", source, err)
+					}
+					return nil
+				})
+			} else {
+				n, err = rs.s.o.Blobs.Put(ctx, e.RawKey, io.MultiReader(bytes.NewReader(buf.Bytes()), src))
+				rawBuffers.Put(buf)
+				if err != nil {
+					return fmt.Errorf("store raw %s: %w", it.Source, err)
+				}
 			}
 			e.Size = n
 			e.MessageID = hs.messageID()
@@ -231,14 +281,17 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 				e.RetryOf, e.Fingerprint = last.Key, ""
 			}
 			entries = append(entries, e)
-			bytes += n
+			total += n
 			return nil
 		})
+		if werr := writes.Wait(); werr != nil {
+			err = werr // the write that failed, rather than the stop it caused
+		}
 		if err != nil {
 			return nil, fmt.Errorf("job %s: fetch: %w", jobID, err)
 		}
 	}
-	return &taken{batch: batch, now: now, entries: entries, oversized: oversized, requeue: requeue, back: back, bytes: bytes}, nil
+	return &taken{batch: batch, now: now, entries: entries, oversized: oversized, requeue: requeue, back: back, bytes: total}, nil
 }
 
 // landBatch takes a batch takeBatch fetched into the ledger and the
