@@ -44,86 +44,18 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 		limit = rs.req.MaxMessages
 	}
 	// Batches overlap: while one is synced, recorded, queued and passed
-	// by the cursor (landBatch, in a goroutine of its own), the next is
-	// fetched from the mailbox (takeBatch). Only takeBatch uses the
-	// session, and batches land one at a time and in order, so the
-	// cursor never passes mail that has not landed. A batch that fails to
-	// land stops the fetching of the next, whose raw messages are then
-	// written again by the run that takes them.
+	// by the cursor (landBatch), the next is fetched from the mailbox
+	// (takeBatch). Only takeBatch uses the session, and batches land one
+	// at a time and in order, so the cursor never passes mail that has
+	// not landed. A batch that fails to land stops the fetching of the
+	// next, whose raw messages are then written again by the run that
+	// takes them.
 	takeCtx, stopTaking := context.WithCancel(ctx)
 	defer stopTaking()
-	var landing chan error
-	land := func() error {
-		if landing == nil {
-			return nil
-		}
-		err := <-landing
-		landing = nil
-		return err
-	}
-	// On a session that allows it, the messages processed while the run
-	// fetches are disposed of every few batches, between two fetches,
-	// rather than all at the end of the run.
-	_, interleave := rs.sess.(mailbox.Interleaver)
-	items := scan.Items
-	err = func() error {
-		done := 0
-		for batches := 0; len(items) > 0; batches++ {
-			if limit > 0 && done >= limit {
-				rs.r.More, rs.r.Backlog = true, len(items)
-				rs.r.Notes = append(rs.r.Notes, run.LimitNote)
-				return nil
-			}
-			if rs.s.o.Now().After(rs.deadline) {
-				rs.r.More, rs.r.Backlog = true, len(items)
-				return nil
-			}
-			n := min(rs.j.Limits.BatchSize, len(items))
-			if limit > 0 {
-				n = min(n, limit-done)
-			}
-			if t := rs.s.o.Throttle; t != nil {
-				if err := t(takeCtx); err != nil {
-					return err
-				}
-			}
-			if interleave && batches > 0 && batches%disposeEvery == 0 {
-				if err := rs.dispose(takeCtx); err != nil {
-					return err
-				}
-			}
-			f, err := rs.takeBatch(takeCtx, items[:n])
-			if err != nil {
-				return err
-			}
-			if err := land(); err != nil {
-				return err
-			}
-			items = items[n:]
-			done += n
-			ch := make(chan error, 1)
-			landing = ch
-			go func(left int) {
-				var err error
-				defer func() {
-					// A panic here would escape whatever recovers the
-					// run's own goroutine (the local scheduler's): it
-					// ends the run as an error instead.
-					if p := recover(); p != nil {
-						err = fmt.Errorf("job %s: landing a batch panicked: %v", rs.j.ID, p)
-					}
-					if err != nil {
-						stopTaking()
-					}
-					ch <- err
-				}()
-				err = rs.landBatch(ctx, f, left)
-			}(len(items))
-		}
-		return nil
-	}()
+	l := &lander{rs: rs, ctx: ctx, stop: stopTaking}
+	err = rs.takeAll(takeCtx, scan.Items, limit, l)
 	// A batch that failed to land explains a fetch stopped for it.
-	if lerr := land(); lerr != nil {
+	if lerr := l.wait(); lerr != nil {
 		return lerr
 	}
 	if err != nil {
@@ -135,6 +67,95 @@ func (rs *runState) fetchNew(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// takeAll fetches items in batches, up to limit (0: all), handing each
+// to l to land while it fetches the next; it returns once the last batch
+// it fetched is handed over, without waiting for it to land.
+func (rs *runState) takeAll(ctx context.Context, items []mailbox.Item, limit int, l *lander) error {
+	// On a session that allows it, the messages processed while the run
+	// fetches are disposed of every few batches, between two fetches,
+	// rather than all at the end of the run.
+	_, interleave := rs.sess.(mailbox.Interleaver)
+	done := 0
+	for batches := 0; len(items) > 0; batches++ {
+		if limit > 0 && done >= limit {
+			rs.r.More, rs.r.Backlog = true, len(items)
+			rs.r.Notes = append(rs.r.Notes, run.LimitNote)
+			return nil
+		}
+		if rs.s.o.Now().After(rs.deadline) {
+			rs.r.More, rs.r.Backlog = true, len(items)
+			return nil
+		}
+		n := min(rs.j.Limits.BatchSize, len(items))
+		if limit > 0 {
+			n = min(n, limit-done)
+		}
+		if t := rs.s.o.Throttle; t != nil {
+			if err := t(ctx); err != nil {
+				return err
+			}
+		}
+		if interleave && batches > 0 && batches%disposeEvery == 0 {
+			if err := rs.dispose(ctx); err != nil {
+				return err
+			}
+		}
+		t, err := rs.takeBatch(ctx, items[:n])
+		if err != nil {
+			return err
+		}
+		if err := l.wait(); err != nil {
+			return err
+		}
+		items = items[n:]
+		done += n
+		l.start(t, len(items))
+	}
+	return nil
+}
+
+// lander lands the batches takeAll fetched, each in a goroutine of its
+// own, one at a time and in order. A batch that fails to land stops the
+// fetching (stop cancels the context takeBatch runs in); so does one whose
+// landing panics, which would otherwise escape whatever recovers the
+// run's own goroutine (the local scheduler's).
+type lander struct {
+	rs      *runState
+	ctx     context.Context // the run's
+	stop    context.CancelFunc
+	landing chan error // the batch landing, nil when none
+}
+
+// start lands t, the batch after the last one started, which must have
+// landed (wait); left is how many messages the scan still lists after it.
+func (l *lander) start(t *taken, left int) {
+	ch := make(chan error, 1)
+	l.landing = ch
+	go func() {
+		var err error
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("job %s: landing a batch panicked: %v", l.rs.j.ID, p)
+			}
+			if err != nil {
+				l.stop()
+			}
+			ch <- err
+		}()
+		err = l.rs.landBatch(l.ctx, t, left)
+	}()
+}
+
+// wait waits for the batch landing, if any, and returns its error.
+func (l *lander) wait() error {
+	if l.landing == nil {
+		return nil
+	}
+	err := <-l.landing
+	l.landing = nil
+	return err
 }
 
 // rawWriters is how many raw messages a run writes to the blob store at
