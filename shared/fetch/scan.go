@@ -8,16 +8,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/textproto"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"mailconnector/shared/blob"
+	"mailconnector/shared/freelist"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
 	"mailconnector/shared/run"
@@ -166,8 +167,18 @@ const (
 	handOff    = 1 << 20
 )
 
-// rawBuffers hold the raw messages handed over to the writers.
-var rawBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// rawBuffers hold the raw messages handed over to the writers: one for
+// each writer and two for the session to read into meanwhile. A buffer
+// grown past keepBuffer for a rare large message is not kept.
+var rawBuffers = freelist.New(rawWriters+2, func() *bytes.Buffer { return new(bytes.Buffer) })
+
+const keepBuffer = 256 << 10
+
+func putRawBuffer(b *bytes.Buffer) {
+	if b.Cap() <= keepBuffer {
+		rawBuffers.Put(b)
+	}
+}
 
 // disposeEvery is how many batches a run fetches between two rounds of
 // dispositions on a mailbox.Interleaver.
@@ -269,17 +280,33 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 			h := sha256.New()
 			hs := &headSniffer{}
 			src := io.TeeReader(body, io.MultiWriter(h, hs))
-			buf := rawBuffers.Get().(*bytes.Buffer)
+			if it.Size > handOff {
+				// Larger than a hand-over, by the size the server gave:
+				// straight to the store.
+				n, err := rs.s.o.Blobs.Put(ctx, e.RawKey, src)
+				if err != nil {
+					return fmt.Errorf("store raw %s: %w", it.Source, err)
+				}
+				entries = append(entries, rs.sniffed(e, n, h, hs, again, last))
+				total += n
+				return nil
+			}
+			buf := rawBuffers.Get()
 			buf.Reset()
+			if it.Size > 0 {
+				// The room ReadFrom wants to see the end, too: read
+				// without growing on the way.
+				buf.Grow(int(it.Size) + bytes.MinRead)
+			}
 			n, err := buf.ReadFrom(io.LimitReader(src, handOff+1))
 			if err != nil {
-				rawBuffers.Put(buf)
+				putRawBuffer(buf)
 				return fmt.Errorf("read raw %s: %w", it.Source, err)
 			}
 			if n <= handOff {
 				rawKey, source := e.RawKey, it.Source
 				writes.Go(func() error {
-					defer rawBuffers.Put(buf)
+					defer putRawBuffer(buf)
 					if _, err := rs.s.o.Blobs.Put(wctx, rawKey, bytes.NewReader(buf.Bytes())); err != nil {
 						return fmt.Errorf("store raw %s: %w", source, err)
 					}
@@ -287,21 +314,12 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 				})
 			} else {
 				n, err = rs.s.o.Blobs.Put(ctx, e.RawKey, io.MultiReader(bytes.NewReader(buf.Bytes()), src))
-				rawBuffers.Put(buf)
+				putRawBuffer(buf)
 				if err != nil {
 					return fmt.Errorf("store raw %s: %w", it.Source, err)
 				}
 			}
-			e.Size = n
-			e.MessageID = hs.messageID()
-			e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
-			if again {
-				// Back under its old identity: a new attempt linked to the
-				// last one; the fingerprint stays with the first entry.
-				rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", last.Key, "earlier", last.State)
-				e.RetryOf, e.Fingerprint = last.Key, ""
-			}
-			entries = append(entries, e)
+			entries = append(entries, rs.sniffed(e, n, h, hs, again, last))
 			total += n
 			return nil
 		})
@@ -313,6 +331,22 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 		}
 	}
 	return &taken{batch: batch, now: now, entries: entries, oversized: oversized, requeue: requeue, back: back, bytes: total}, nil
+}
+
+// sniffed completes e, a message just stored (n bytes), with what was
+// read on the way: its size, Message-ID and fingerprint; again (with the
+// last entry under its identity) when it came back.
+func (rs *runState) sniffed(e ledger.Entry, n int64, h hash.Hash, hs *headSniffer, again bool, last ledger.Entry) ledger.Entry {
+	e.Size = n
+	e.MessageID = hs.messageID()
+	e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
+	if again {
+		// Back under its old identity: a new attempt linked to the
+		// last one; the fingerprint stays with the first entry.
+		rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", last.Key, "earlier", last.State)
+		e.RetryOf, e.Fingerprint = last.Key, ""
+	}
+	return e
 }
 
 // landBatch takes a batch takeBatch fetched into the ledger and the
@@ -515,7 +549,9 @@ func (h *headSniffer) Write(p []byte) (int, error) {
 }
 
 func (h *headSniffer) messageID() string {
-	r := textproto.NewReader(bufio.NewReader(io.MultiReader(bytes.NewReader(h.buf.Bytes()), strings.NewReader("\r\n\r\n"))))
+	// A reader the header's size (bufio's default 4 KB is most of what a
+	// message allocates here).
+	r := textproto.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(h.buf.Bytes()), strings.NewReader("\r\n\r\n")), h.buf.Len()+4))
 	hdr, _ := r.ReadMIMEHeader() // a broken header still gives what it could read
 	id := strings.TrimSpace(hdr.Get("Message-Id"))
 	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")

@@ -44,6 +44,7 @@ import (
 
 	"mailconnector/shared/blob"
 	"mailconnector/shared/controlchar"
+	"mailconnector/shared/freelist"
 	"mailconnector/shared/job"
 	"mailconnector/shared/message"
 )
@@ -148,8 +149,17 @@ func (p *processor) warn(format string, args ...any) {
 	p.msg.Warnings = append(p.msg.Warnings, w)
 }
 
+// headReaders read a message's header block (64 KB each), kept for the
+// next message; the body then starts with what one has buffered.
+var headReaders = freelist.New(8, func() *bufio.Reader { return bufio.NewReaderSize(nil, 64<<10) })
+
 func (p *processor) run() error {
-	br := bufio.NewReaderSize(p.in, 64<<10)
+	br := headReaders.Get()
+	br.Reset(p.in)
+	defer func() {
+		br.Reset(nil)
+		headReaders.Put(br)
+	}()
 	block, cut, err := p.readHeaderBlock(br)
 	if ferr := p.fatal(); ferr != nil {
 		return ferr
@@ -163,8 +173,9 @@ func (p *processor) run() error {
 	}
 	p.in.stopRecording()
 	// The header reader was limited; the body is not. Bytes already
-	// buffered in br come first.
-	body := io.MultiReader(bufferedReader(br), p.in)
+	// buffered in br come first (read from br itself, which refills
+	// nothing while it has them).
+	body := io.MultiReader(io.LimitReader(br, int64(br.Buffered())), p.in)
 
 	for _, name := range cut {
 		p.warn("%s: longer than %d bytes: cut", name, maxFieldBytes)
@@ -176,8 +187,10 @@ func (p *processor) run() error {
 	if p.notStored > 0 {
 		p.warn("%d attachments past limits.maxAttachments (%d) not stored: the raw message keeps them", p.notStored, p.limits.attachments)
 	}
-	// Count the epilogue and anything a broken multipart left unread.
-	if _, err := io.Copy(io.Discard, body); err != nil || p.fatal() != nil {
+	// Count the epilogue and anything a broken multipart left unread
+	// (io.Discard's ReadFrom: io.Copy would take body's WriteTo, which
+	// allocates 32 KB each time).
+	if _, err := io.Discard.(io.ReaderFrom).ReadFrom(body); err != nil || p.fatal() != nil {
 		if ferr := p.fatal(); ferr != nil {
 			return ferr
 		}
@@ -277,12 +290,6 @@ func (r *inputReader) recorded() []byte { return bytes.Clone(r.rec.Bytes()) }
 func (r *inputReader) stopRecording() {
 	r.recording = false
 	r.rec = bytes.Buffer{}
-}
-
-// bufferedReader returns the bytes br has buffered but not yet returned.
-func bufferedReader(br *bufio.Reader) io.Reader {
-	b, _ := br.Peek(br.Buffered())
-	return bytes.NewReader(bytes.Clone(b))
 }
 
 // entity processes one MIME entity (the message or a part) whose header
