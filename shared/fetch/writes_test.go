@@ -35,12 +35,9 @@ func (c *updateCounter) Update(ctx context.Context, e ledger.Entry) (ledger.Entr
 	return out, err
 }
 
-// TestFetchMarksQueuedInOneWrite: a fetched message is marked queued with
-// one ledger write, at the version it was recorded with. (It used to be
-// marked with version 0: refused as stale, read again and written again,
-// which on DynamoDB is a failed conditional write and a read more per
-// message.)
-func TestFetchMarksQueuedInOneWrite(t *testing.T) {
+// plainJob is an IMAP job with every default.
+func plainJob(t *testing.T) *job.Job {
+	t.Helper()
 	f, err := job.Parse([]byte(`
 jobs:
   - id: support
@@ -49,7 +46,16 @@ jobs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &f.Jobs[0]
+	return &f.Jobs[0]
+}
+
+// TestFetchMarksQueuedInOneWrite: a fetched message is marked queued with
+// one ledger write, at the version it was recorded with. (It used to be
+// marked with version 0: refused as stale, read again and written again,
+// which on DynamoDB is a failed conditional write and a read more per
+// message.)
+func TestFetchMarksQueuedInOneWrite(t *testing.T) {
+	j := plainJob(t)
 	const n = 25
 	uids := n
 	st := &updateCounter{Store: localtest.Store(t, t.TempDir())}
