@@ -188,9 +188,9 @@ func (p *processor) run() error {
 		p.warn("%d attachments past limits.maxAttachments (%d) not stored: the raw message keeps them", p.notStored, p.limits.attachments)
 	}
 	// Count the epilogue and anything a broken multipart left unread
-	// (io.Discard's ReadFrom: io.Copy would take body's WriteTo, which
-	// allocates 32 KB each time).
-	if _, err := io.Discard.(io.ReaderFrom).ReadFrom(body); err != nil || p.fatal() != nil {
+	// (body's WriteTo hidden, so that io.Discard's pooled buffer reads
+	// it: the multi-reader's allocates 32 KB each time).
+	if _, err := io.Copy(io.Discard, struct{ io.Reader }{body}); err != nil || p.fatal() != nil {
 		if ferr := p.fatal(); ferr != nil {
 			return ferr
 		}
