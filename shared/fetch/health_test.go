@@ -30,16 +30,7 @@ func (emptyBox) Dispose(_ context.Context, ds []mailbox.Disposition) []error {
 func (emptyBox) Close() error { return nil }
 
 func TestConnectionFailuresAlertOnceAndRecover(t *testing.T) {
-	f, err := job.Parse([]byte(`
-jobs:
-  - id: support
-    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
-    notifications: {admins: [admin@example.com], connectionFailures: 3}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := &f.Jobs[0]
+	j := imapJob(t, "notifications: {admins: [admin@example.com], connectionFailures: 3}")
 	st := localtest.Store(t, t.TempDir())
 	blobs := localtest.Blobs(t, t.TempDir())
 	failing := true

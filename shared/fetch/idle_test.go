@@ -54,16 +54,7 @@ func (b arrivalBox) Close() error { return nil }
 // follow-up and manual runs still poll; the first run that finds mail
 // ends the quiet spell, and so does a failed one.
 func TestIdlePollingOfAQuietMailbox(t *testing.T) {
-	f, err := job.Parse([]byte(`
-jobs:
-  - id: support
-    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
-    schedule: {every: 1m, idleEvery: 15m, idleAfter: 30m}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := &f.Jobs[0]
+	j := imapJob(t, "schedule: {every: 1m, idleEvery: 15m, idleAfter: 30m}")
 	clock := fakeclock.New(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	st := localtest.Store(t, t.TempDir())
 	uids, opens := 0, 0

@@ -52,27 +52,13 @@ func (b watchedBox) waitFor(uid uint32) error {
 	}
 }
 
-func overlapJob(t *testing.T) *job.Job {
-	t.Helper()
-	f, err := job.Parse([]byte(`
-jobs:
-  - id: support
-    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
-    limits: {batchSize: 10}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &f.Jobs[0]
-}
-
 // TestNextBatchIsFetchedWhileOneLands: while a batch is recorded, queued
 // and passed by the cursor, the next one is already being fetched (the
 // session would otherwise sit idle through every sync and ledger write).
 // The first batch's landing waits here until the second's fetch starts;
 // fetched one after another, it would wait in vain.
 func TestNextBatchIsFetchedWhileOneLands(t *testing.T) {
-	j := overlapJob(t)
+	j := imapJob(t, "limits: {batchSize: 10}")
 	uids := 30
 	box := watchedBox{arrivalBox{&uids}, make(chan uint32, 8)}
 	var once sync.Once
@@ -113,7 +99,7 @@ func TestNextBatchIsFetchedWhileOneLands(t *testing.T) {
 // cursor has not moved; the next run takes every message once, and
 // queues each once.
 func TestBatchThatFailsToLandStopsTheRun(t *testing.T) {
-	j := overlapJob(t)
+	j := imapJob(t, "limits: {batchSize: 10}")
 	uids := 30
 	box := watchedBox{arrivalBox{&uids}, make(chan uint32, 8)}
 	crashing := true
@@ -209,7 +195,7 @@ func (b *interleavingBox) Dispose(_ context.Context, ds []mailbox.Disposition) [
 // batches, not all at the end of the run; each message is disposed of
 // once. The messages are "processed" here as soon as they are recorded.
 func TestDispositionsBetweenFetches(t *testing.T) {
-	j := overlapJob(t) // batches of 10
+	j := imapJob(t, "limits: {batchSize: 10}") // batches of 10
 	uids := 120
 	box := &interleavingBox{arrivalBox: arrivalBox{&uids}, disposed: map[uint32]int{}, batches: uids / 10}
 	st := localtest.Store(t, t.TempDir())
@@ -250,7 +236,7 @@ func TestDispositionsBetweenFetches(t *testing.T) {
 // run with an error naming it, as a panic in the run's own goroutine would
 // for whatever recovers it, rather than taking the whole process down.
 func TestPanicWhileLandingEndsTheRun(t *testing.T) {
-	j := overlapJob(t)
+	j := imapJob(t, "limits: {batchSize: 10}")
 	uids := 30
 	crash := func(step Step, keys []string) error {
 		if step == AfterLedger {
@@ -285,7 +271,7 @@ func (b *failingBlobs) Put(ctx context.Context, key string, r io.Reader) (int64,
 // error before its batch reaches the ledger (the batch before it lands),
 // and the next run takes the rest, each message once.
 func TestRawWriteFailureStopsTheBatch(t *testing.T) {
-	j := overlapJob(t) // batches of 10
+	j := imapJob(t, "limits: {batchSize: 10}") // batches of 10
 	uids := 30
 	bad := ledger.RawKey(j.ID, ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: 17}.Key())
 	blobs := &failingBlobs{Store: localtest.Blobs(t, t.TempDir()), key: bad}

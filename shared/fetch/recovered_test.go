@@ -15,16 +15,7 @@ import (
 // after failed ones says so (its metrics then report the failures back
 // at 0); a success after a success, or a first run, does not.
 func TestRecoveredMarksTheFirstSuccessAfterFailures(t *testing.T) {
-	f, err := job.Parse([]byte(`
-jobs:
-  - id: support
-    server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
-    notifications: {connectionFailures: 2}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := &f.Jobs[0]
+	j := imapJob(t, "notifications: {connectionFailures: 2}")
 	failing := false
 	svc := New(Options{Store: localtest.Store(t, t.TempDir()), Blobs: localtest.Blobs(t, t.TempDir()), Queue: memqueue.New(nil),
 		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) {

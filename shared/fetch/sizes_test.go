@@ -51,7 +51,7 @@ func (b sizedBox) Fetch(_ context.Context, items []mailbox.Item, fn func(mailbox
 // the rest streams after) or too large, below and above the hand-over
 // size, or not at all.
 func TestRawMessagesWhateverTheSizeTold(t *testing.T) {
-	j := plainJob(t)
+	j := imapJob(t, "")
 	message := func(uid uint32, size int) []byte {
 		head := fmt.Sprintf("Message-ID: <m%d@example.com>\r\nFrom: a@example.com\r\nSubject: s\r\n\r\n", uid)
 		return append([]byte(head), bytes.Repeat([]byte{'a' + byte(uid)}, size-len(head))...)

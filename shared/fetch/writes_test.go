@@ -35,13 +35,15 @@ func (c *updateCounter) Update(ctx context.Context, e ledger.Entry) (ledger.Entr
 	return out, err
 }
 
-// plainJob is an IMAP job with every default.
-func plainJob(t *testing.T) *job.Job {
+// imapJob is the IMAP job "support" with every default but what extra
+// sets: one line of job YAML ("limits: {batchSize: 10}"), or none.
+func imapJob(t *testing.T, extra string) *job.Job {
 	t.Helper()
 	f, err := job.Parse([]byte(`
 jobs:
   - id: support
     server: {protocol: imap, host: h, security: tls, auth: {secret: s}}
+    ` + extra + `
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +57,7 @@ jobs:
 // which on DynamoDB is a failed conditional write and a read more per
 // message.)
 func TestFetchMarksQueuedInOneWrite(t *testing.T) {
-	j := plainJob(t)
+	j := imapJob(t, "")
 	const n = 25
 	uids := n
 	st := &updateCounter{Store: localtest.Store(t, t.TempDir())}
