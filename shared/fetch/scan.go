@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/textproto"
 	"strconv"
@@ -280,30 +279,26 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 			h := sha256.New()
 			hs := &headSniffer{}
 			src := io.TeeReader(body, io.MultiWriter(h, hs))
-			if it.Size > handOff {
-				// Larger than a hand-over, by the size the server gave:
-				// straight to the store.
-				n, err := rs.s.o.Blobs.Put(ctx, e.RawKey, src)
-				if err != nil {
-					return fmt.Errorf("store raw %s: %w", it.Source, err)
-				}
-				entries = append(entries, rs.sniffed(e, n, h, hs, again, last))
-				total += n
-				return nil
-			}
+			// Read into the buffer: up to handOff bytes and one more to
+			// tell a larger message; nothing of one the server says is
+			// larger, which streams from its first byte.
+			read := int64(handOff + 1)
 			buf := rawBuffers.Get()
 			buf.Reset()
-			if it.Size > 0 {
+			switch {
+			case it.Size > handOff:
+				read = 0
+			case it.Size > 0:
 				// The room ReadFrom wants to see the end, too: read
 				// without growing on the way.
 				buf.Grow(int(it.Size) + bytes.MinRead)
 			}
-			n, err := buf.ReadFrom(io.LimitReader(src, handOff+1))
+			n, err := buf.ReadFrom(io.LimitReader(src, read))
 			if err != nil {
 				putRawBuffer(buf)
 				return fmt.Errorf("read raw %s: %w", it.Source, err)
 			}
-			if n <= handOff {
+			if n < read { // the whole message
 				rawKey, source := e.RawKey, it.Source
 				writes.Go(func() error {
 					defer putRawBuffer(buf)
@@ -319,7 +314,16 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 					return fmt.Errorf("store raw %s: %w", it.Source, err)
 				}
 			}
-			entries = append(entries, rs.sniffed(e, n, h, hs, again, last))
+			e.Size = n
+			e.MessageID = hs.messageID()
+			e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
+			if again {
+				// Back under its old identity: a new attempt linked to the
+				// last one; the fingerprint stays with the first entry.
+				rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", last.Key, "earlier", last.State)
+				e.RetryOf, e.Fingerprint = last.Key, ""
+			}
+			entries = append(entries, e)
 			total += n
 			return nil
 		})
@@ -331,22 +335,6 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 		}
 	}
 	return &taken{batch: batch, now: now, entries: entries, oversized: oversized, requeue: requeue, back: back, bytes: total}, nil
-}
-
-// sniffed completes e, a message just stored (n bytes), with what was
-// read on the way: its size, Message-ID and fingerprint; again (with the
-// last entry under its identity) when it came back.
-func (rs *runState) sniffed(e ledger.Entry, n int64, h hash.Hash, hs *headSniffer, again bool, last ledger.Entry) ledger.Entry {
-	e.Size = n
-	e.MessageID = hs.messageID()
-	e.Fingerprint = ledger.Fingerprint(e.MessageID, hex.EncodeToString(h.Sum(nil)))
-	if again {
-		// Back under its old identity: a new attempt linked to the
-		// last one; the fingerprint stays with the first entry.
-		rs.log.Info("message moved back: processing it again", "ledgerKey", e.Key, "retryOf", last.Key, "earlier", last.State)
-		e.RetryOf, e.Fingerprint = last.Key, ""
-	}
-	return e
 }
 
 // landBatch takes a batch takeBatch fetched into the ledger and the

@@ -7,8 +7,8 @@
 // on a busy run: buffers pooled that way rarely lived to the next message,
 // and the more a run held, the more often the collector ran and the less
 // the pool kept (a 50,000-message run allocated 90 KB a message for the
-// raw-message buffers it pooled, 67 KB at 10,000). A List keeps up to its
-// size whatever the collector does; what does not fit is left to it.
+// raw-message buffers it pooled). A List keeps up to its size whatever
+// the collector does; what does not fit is left to it.
 package freelist
 
 // List is a bounded free list. It is safe for concurrent use.
