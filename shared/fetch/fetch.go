@@ -63,8 +63,8 @@ type Step string
 const (
 	AfterBlob       Step = "after-blob"        // raw message written, ledger not yet
 	AfterLedger     Step = "after-ledger"      // ledger entries recorded, nothing queued
-	AfterEnqueue    Step = "after-enqueue"     // pointers sent, entries not yet marked queued
-	AfterMarkQueued Step = "after-mark-queued" // entries marked queued, cursor not advanced
+	AfterEnqueue    Step = "after-enqueue"     // pointers sent, cursor not advanced
+	AfterMarkQueued Step = "after-mark-queued" // entries put back on the queue marked queued again
 	BeforeDispose   Step = "before-dispose"    // outcome known, mailbox not yet told
 	AfterDispose    Step = "after-dispose"     // mailbox told, ledger not yet marked disposed
 	AfterCursor     Step = "after-cursor"      // cursor advanced past a batch

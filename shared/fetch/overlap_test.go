@@ -95,7 +95,8 @@ func TestNextBatchIsFetchedWhileOneLands(t *testing.T) {
 
 // TestBatchThatFailsToLandStopsTheRun: a crash while the first batch
 // lands, with the second being fetched, ends the run with the crash. The
-// ledger then has the first batch only, none of it queued, and the
+// ledger then has the first batch only, recorded as queued and not
+// written since (version 1), none of it on the queue, and the
 // cursor has not moved; the next run takes every message once, and
 // queues each once.
 func TestBatchThatFailsToLandStopsTheRun(t *testing.T) {
@@ -125,8 +126,8 @@ func TestBatchThatFailsToLandStopsTheRun(t *testing.T) {
 		key := ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: uint32(uid)}.Key()
 		e, err := st.Entry(ctx, j.ID, key)
 		switch {
-		case uid <= 10 && (err != nil || e.State != ledger.Stored):
-			t.Errorf("after the crash, entry %d: got %s, %v; want stored", uid, e.State, err)
+		case uid <= 10 && (err != nil || e.State != ledger.Queued || e.Version != 1):
+			t.Errorf("after the crash, entry %d: got %s version %d, %v; want queued, version 1", uid, e.State, e.Version, err)
 		case uid > 10 && err == nil:
 			t.Errorf("after the crash, entry %d: recorded (%s), but its batch never landed", uid, e.State)
 		}

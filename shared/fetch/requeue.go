@@ -23,7 +23,9 @@ func (rs *runState) requeue(ctx context.Context) error {
 		before = rs.s.o.Now().Add(time.Second)
 	}
 	// Entries marked stored never reached the queue; those are requeued
-	// whatever their age.
+	// whatever their age. One recorded as queued whose send failed is
+	// sent by the run that lists it again (takeBatch), else when it is
+	// RequeueAfter old.
 	for {
 		entries, err := rs.s.o.Store.Unfinished(ctx, rs.j.ID, rs.s.o.Now().Add(time.Second), 500)
 		if err != nil {
@@ -38,7 +40,7 @@ func (rs *runState) requeue(ctx context.Context) error {
 		if len(todo) == 0 {
 			return nil
 		}
-		if err := rs.enqueue(ctx, todo); err != nil {
+		if err := rs.enqueue(ctx, nil, todo); err != nil {
 			return err
 		}
 		rs.r.Requeued += len(todo)
@@ -48,18 +50,33 @@ func (rs *runState) requeue(ctx context.Context) error {
 	}
 }
 
-// enqueue sends pointers for entries and marks them queued (which also
-// refreshes UpdatedAt so requeue leaves them alone for a while).
-func (rs *runState) enqueue(ctx context.Context, entries []ledger.Entry) error {
-	if len(entries) == 0 {
+// unsent reports whether e may be in the ledger without its pointer on
+// the queue: marked stored (entries recorded before they were recorded
+// as queued, and retries), or recorded as queued and not written since
+// (version 1). A crash or a refused send between the record and the send
+// leaves such an entry, and the next run lists it again, the cursor not
+// having moved past it. Sending it twice is harmless: the stages are
+// idempotent.
+func unsent(e ledger.Entry) bool {
+	return e.State == ledger.Stored || (e.State == ledger.Queued && e.Version == 1)
+}
+
+// enqueue sends pointers for fresh (entries this run recorded as queued)
+// and again (entries to put back on the queue), and marks again queued,
+// which also refreshes UpdatedAt so requeue leaves them alone for a while
+// (and takes them out of unsent).
+func (rs *runState) enqueue(ctx context.Context, fresh, again []ledger.Entry) error {
+	if len(fresh)+len(again) == 0 {
 		return nil
 	}
-	msgs := make([]queue.Message, len(entries))
-	keys := make([]string, len(entries))
-	for i, e := range entries {
-		body, _ := json.Marshal(ledger.Pointer{JobID: e.JobID, Key: e.Key, RunID: rs.r.ID})
-		msgs[i] = queue.Message{Body: body, Attributes: map[string]string{"jobId": e.JobID, "ledgerKey": e.Key}}
-		keys[i] = e.Key
+	msgs := make([]queue.Message, 0, len(fresh)+len(again))
+	keys := make([]string, 0, len(fresh)+len(again))
+	for _, es := range [][]ledger.Entry{fresh, again} {
+		for _, e := range es {
+			body, _ := json.Marshal(ledger.Pointer{JobID: e.JobID, Key: e.Key, RunID: rs.r.ID})
+			msgs = append(msgs, queue.Message{Body: body, Attributes: map[string]string{"jobId": e.JobID, "ledgerKey": e.Key}})
+			keys = append(keys, e.Key)
+		}
 	}
 	if err := rs.s.o.Queue.Send(ctx, msgs); err != nil {
 		return fmt.Errorf("job %s: enqueue %d messages: %w", rs.j.ID, len(msgs), err)
@@ -67,6 +84,10 @@ func (rs *runState) enqueue(ctx context.Context, entries []ledger.Entry) error {
 	if err := rs.crash(AfterEnqueue, keys); err != nil {
 		return err
 	}
+	if len(again) == 0 {
+		return nil
+	}
+	entries := again
 	var mu sync.Mutex
 	var firstErr error
 	workpool.Each(len(entries), 16, func(i int) {
@@ -96,5 +117,5 @@ func (rs *runState) enqueue(ctx context.Context, entries []ledger.Entry) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	return rs.crash(AfterMarkQueued, keys)
+	return rs.crash(AfterMarkQueued, keys[len(fresh):])
 }

@@ -98,7 +98,7 @@ func (s *Service) retry(ctx context.Context, j *job.Job, entries []ledger.Entry)
 		out = append(out, res)
 		queued = append(queued, next)
 	}
-	return out, rs.enqueue(ctx, queued)
+	return out, rs.enqueue(ctx, nil, queued)
 }
 
 // recordRetry records a new attempt at e under the next free key.

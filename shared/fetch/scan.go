@@ -219,7 +219,7 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 		e, err := st.Entry(ctx, jobID, key)
 		switch {
 		case err == nil:
-			if e.State == ledger.Stored {
+			if unsent(e) {
 				requeue = append(requeue, e)
 				continue
 			}
@@ -274,7 +274,10 @@ func (rs *runState) takeBatch(ctx context.Context, batch []mailbox.Item) (*taken
 			if again {
 				key = retryKey(last)
 			}
-			e := ledger.Entry{JobID: jobID, Key: key, Source: it.Source, State: ledger.Stored,
+			// Recorded as queued: its pointer is sent right after the
+			// record (landBatch), and a run that lists it again before
+			// the cursor has moved past it sends it again (unsent).
+			e := ledger.Entry{JobID: jobID, Key: key, Source: it.Source, State: ledger.Queued,
 				RawKey: ledger.RawKey(jobID, key), RunID: rs.r.ID, FetchedAt: now, UpdatedAt: now}
 			h := sha256.New()
 			hs := &headSniffer{}
@@ -343,6 +346,7 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 	st := rs.s.o.Store
 	jobID := rs.j.ID
 	now, entries, oversized, requeue, back := t.now, t.entries, t.oversized, t.requeue, t.back
+	var fresh []ledger.Entry // recorded by this batch: sent, not marked again
 	if len(oversized) > 0 {
 		res, err := st.Record(ctx, oversized)
 		if err != nil {
@@ -386,8 +390,8 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 			e := entries[i]
 			switch {
 			case rr.Err == nil:
-				e.Version = 1 // as recorded: marking it queued is one write
-				requeue = append(requeue, e)
+				e.Version = 1
+				fresh = append(fresh, e)
 				rs.r.Fetched++
 				if last, ok := back[e.Source.Key()]; ok {
 					rs.r.MovedBack++
@@ -397,7 +401,7 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 				}
 			case errors.Is(rr.Err, store.ErrExists):
 				// Another run took it between our look-up and now.
-				if rr.Existing.State == ledger.Stored {
+				if unsent(rr.Existing) {
 					requeue = append(requeue, rr.Existing)
 				}
 			case errors.Is(rr.Err, store.ErrDuplicate) && sentAway(rr.Existing):
@@ -432,14 +436,14 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 				switch {
 				case rr.Err == nil:
 					retries[i].Version = 1
-					requeue = append(requeue, retries[i])
+					fresh = append(fresh, retries[i])
 					rs.r.Fetched++
 					rs.r.MovedBack++
 					if err := leftErrorFolder(ctx, st, earlier[i], "moved back as "+retries[i].Key, now); err != nil {
 						return fmt.Errorf("job %s: %w", jobID, err)
 					}
 				case errors.Is(rr.Err, store.ErrExists):
-					if rr.Existing.State == ledger.Stored {
+					if unsent(rr.Existing) {
 						requeue = append(requeue, rr.Existing)
 					}
 				default:
@@ -457,7 +461,7 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 	if err := rs.crash(AfterLedger, keys); err != nil {
 		return err
 	}
-	if err := rs.enqueue(ctx, requeue); err != nil {
+	if err := rs.enqueue(ctx, fresh, requeue); err != nil {
 		return err
 	}
 	if err := st.SetCursor(ctx, jobID, t.batch[len(t.batch)-1].Cursor); err != nil {

@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"mailconnector/shared/job"
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/mailbox"
+	"mailconnector/shared/queue"
 	"mailconnector/shared/queue/memqueue"
 	"mailconnector/shared/store"
 	"mailconnector/shared/testkit/fakeclock"
@@ -51,30 +53,82 @@ jobs:
 	return &f.Jobs[0]
 }
 
-// TestFetchMarksQueuedInOneWrite: a fetched message is marked queued with
-// one ledger write, at the version it was recorded with. (It used to be
-// marked with version 0: refused as stale, read again and written again,
-// which on DynamoDB is a failed conditional write and a read more per
-// message.)
-func TestFetchMarksQueuedInOneWrite(t *testing.T) {
+// TestFetchWritesEachMessageOnce: a fetched message is recorded already
+// queued, its pointer sent after the record, so the fetch stage writes
+// its ledger entry once. (It used to be recorded as stored and marked
+// queued after the send: a second write, four write units on DynamoDB
+// with the entry's index copies.)
+func TestFetchWritesEachMessageOnce(t *testing.T) {
 	j := imapJob(t, "")
 	const n = 25
 	uids := n
 	st := &updateCounter{Store: localtest.Store(t, t.TempDir())}
+	q := memqueue.New(nil)
 	clock := fakeclock.New(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
-	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: memqueue.New(nil), Now: clock.Now,
+	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: q, Now: clock.Now,
 		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return arrivalBox{&uids}, nil })})
 	r, err := svc.Run(context.Background(), j, RunOptions{Trigger: "manual"})
 	if err != nil || r.Fetched != n {
 		t.Fatalf("run: got %d fetched, %v; want %d", r.Fetched, err, n)
 	}
-	if st.updates != n || st.refused != 0 {
-		t.Errorf("ledger updates: got %d, %d of them refused as stale; want %d, none refused", st.updates, st.refused, n)
+	if st.updates != 0 {
+		t.Errorf("ledger updates: got %d; want none (each entry recorded once)", st.updates)
+	}
+	if q.Len() != n {
+		t.Errorf("queue: got %d pointers, want %d", q.Len(), n)
 	}
 	for uid := 1; uid <= n; uid++ {
 		key := ledger.Source{Protocol: "imap", Folder: "INBOX", Validity: 1, UID: uint32(uid)}.Key()
-		if e, err := st.Entry(context.Background(), j.ID, key); err != nil || e.State != ledger.Queued || e.Version != 2 {
-			t.Errorf("entry %s: got %s version %d, %v; want queued, version 2", key, e.State, e.Version, err)
+		if e, err := st.Entry(context.Background(), j.ID, key); err != nil || e.State != ledger.Queued || e.Version != 1 {
+			t.Errorf("entry %s: got %s version %d, %v; want queued, version 1", key, e.State, e.Version, err)
 		}
+	}
+}
+
+// failingSender refuses every send while fail is set.
+type failingSender struct {
+	Sender
+	fail bool
+}
+
+func (f *failingSender) Send(ctx context.Context, msgs []queue.Message) error {
+	if f.fail {
+		return errors.New("queue unavailable")
+	}
+	return f.Sender.Send(ctx, msgs)
+}
+
+// TestRecordedButNotSentIsSentAtTheNextRun: entries recorded as queued
+// whose pointers the queue refused are sent by the next run, which
+// lists them again (the cursor stayed before them), without waiting
+// for RequeueAfter; each once, and marked so that a later run leaves
+// them alone.
+func TestRecordedButNotSentIsSentAtTheNextRun(t *testing.T) {
+	j := imapJob(t, "")
+	const n = 12
+	uids := n
+	st := localtest.Store(t, t.TempDir())
+	q := memqueue.New(nil)
+	send := &failingSender{Sender: q, fail: true}
+	clock := fakeclock.New(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	svc := New(Options{Store: st, Blobs: localtest.Blobs(t, t.TempDir()), Queue: send, Now: clock.Now, RequeueAfter: time.Hour,
+		Opener: OpenerFunc(func(context.Context, *job.Job) (mailbox.Session, error) { return arrivalBox{&uids}, nil })})
+	ctx := context.Background()
+	if _, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"}); err == nil || !strings.Contains(err.Error(), "queue unavailable") {
+		t.Fatalf("first run: got %v, want the queue's refusal", err)
+	}
+	if q.Len() != 0 {
+		t.Fatalf("queue after the refused send: %d pointers", q.Len())
+	}
+	send.fail = false
+	clock.Advance(time.Minute)
+	for i := 0; i < 3; i++ {
+		if _, err := svc.Run(ctx, j, RunOptions{Trigger: "manual"}); err != nil {
+			t.Fatalf("run %d after: %v", i+2, err)
+		}
+		clock.Advance(time.Minute)
+	}
+	if q.Len() != n {
+		t.Errorf("queue: got %d pointers, want %d (each message once)", q.Len(), n)
 	}
 }

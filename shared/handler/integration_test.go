@@ -314,7 +314,7 @@ func TestFunctionsChainedThroughSQS(t *testing.T) {
 }
 
 func TestFunctionsCrashAtEveryStep(t *testing.T) {
-	for _, step := range []fetch.Step{fetch.AfterBlob, fetch.AfterLedger, fetch.AfterEnqueue, fetch.AfterMarkQueued, fetch.AfterCursor, fetch.BeforeDispose, fetch.AfterDispose} {
+	for _, step := range []fetch.Step{fetch.AfterBlob, fetch.AfterLedger, fetch.AfterEnqueue, fetch.AfterCursor, fetch.BeforeDispose, fetch.AfterDispose} {
 		t.Run(string(step), func(t *testing.T) {
 			var fired atomic.Bool
 			var hits atomic.Int64

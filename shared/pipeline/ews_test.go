@@ -138,7 +138,7 @@ func TestEWSDispositions(t *testing.T) {
 }
 
 func TestEWSCrashAtEveryStepLosesNothingAndDuplicatesNothing(t *testing.T) {
-	steps := []fetch.Step{fetch.AfterBlob, fetch.AfterLedger, fetch.AfterEnqueue, fetch.AfterMarkQueued,
+	steps := []fetch.Step{fetch.AfterBlob, fetch.AfterLedger, fetch.AfterEnqueue,
 		fetch.AfterCursor, fetch.BeforeDispose, fetch.AfterDispose}
 	for _, step := range steps {
 		t.Run(string(step), func(t *testing.T) {
