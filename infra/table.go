@@ -33,7 +33,8 @@ type indexSchema struct {
 // storeSchema returns the schema of the store adapter
 // mailconnector/shared/store/dynamostore, taken from its exports so the
 // table and the adapter cannot drift: every key attribute is a string and
-// every index projects all attributes (as dynamostore.CreateTable does).
+// every index projects what the adapter says (as dynamostore.CreateTable
+// does).
 func storeSchema() tableSchema {
 	s := dynamostore.TableSchema
 	str := func(name string) keyAttr { return keyAttr{Name: name, Type: awsdynamodb.AttributeType_STRING} }
@@ -43,7 +44,7 @@ func storeSchema() tableSchema {
 		TTLAttribute: s.TTLAttribute,
 	}
 	for _, ix := range s.Indexes {
-		is := indexSchema{Name: ix.Name, PartitionKey: str(ix.PartitionKey), Projection: awsdynamodb.ProjectionType_ALL}
+		is := indexSchema{Name: ix.Name, PartitionKey: str(ix.PartitionKey), Projection: awsdynamodb.ProjectionType(ix.Projection)}
 		if ix.SortKey != "" {
 			sk := str(ix.SortKey)
 			is.SortKey = &sk

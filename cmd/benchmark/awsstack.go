@@ -551,13 +551,19 @@ func (s *awsStack) stored(t *tally) error {
 			return fmt.Errorf("scan table: %w", err)
 		}
 		for _, it := range page.Items {
-			copies := int64(1)
+			// The item and each index entry, 100 bytes of overhead each;
+			// an index that projects the keys only holds those.
+			copies, keys := int64(1), int64(0)
 			for _, ix := range dynamostore.TableSchema.Indexes {
-				if indexKey(it, ix) != "" {
+				switch k := indexKey(it, ix); {
+				case k == "":
+				case ix.Projection == dynamostore.ProjectionKeysOnly:
+					keys += int64(len(k)) + itemSize(keyOf(it)) + 100
+				default:
 					copies++
 				}
 			}
-			t.dynamoBytes[kind(it)] += copies * (itemSize(it) + 100)
+			t.dynamoBytes[kind(it)] += copies*(itemSize(it)+100) + keys
 		}
 	}
 	return nil

@@ -168,6 +168,20 @@ func (c *capacity) handle(ctx context.Context, in middleware.InitializeInput, ne
 			bk, ak := indexKey(op.before, ix), indexKey(after, ix)
 			switch {
 			case bk == "" && ak == "":
+			case ix.Projection == dynamostore.ProjectionKeysOnly:
+				// The index entry holds the keys only: written when the
+				// item enters or leaves the index (1 unit, the keys being
+				// well under 1 KB) or its key changes (a delete and a
+				// put), not when other attributes change.
+				switch {
+				case bk == ak:
+				case bk != "" && ak != "":
+					index += 2
+					opWrite += 2
+				default:
+					index++
+					opWrite++
+				}
 			case bk != "" && ak != "" && bk != ak:
 				u := math.Max(1, math.Ceil(float64(itemSize(op.before))/1024)) + math.Max(1, math.Ceil(float64(itemSize(after))/1024))
 				index += u

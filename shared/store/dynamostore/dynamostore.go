@@ -11,7 +11,8 @@
 //	ledger entry  LEDGER#<job>        <ledger key>           dataz (data, deflated), version;
 //	                                                         GSI1 UNFINISHED#<job> / <updatedAt t>#<key> while without outcome,
 //	                                                         GSI1 UNDISPOSED#<job> / <updatedAt t>#<key> while not disposed,
-//	                                                         GSI3 LTIME#<job> / <fetchedAt t>#<key>;
+//	                                                         GSI4 LTIME#<job> / <fetchedAt t>#<key> (entries written
+//	                                                         before GSI4 was: GSI3, the same keys, until their next write);
 //	                                                         expiresAt once disposed (LedgerTTL)
 //	fingerprint   FP#<job>#<fp>       FP                     key (of the entry); expiresAt with its entry's
 //	who           LWHO#<who>          <fetchedAt t>#<job>#<key>  jobId, key: an entry by its Message-ID or sender
@@ -87,6 +88,8 @@ const (
 	AttrGSI2SK = "GSI2SK"
 	AttrGSI3PK = "GSI3PK"
 	AttrGSI3SK = "GSI3SK"
+	AttrGSI4PK = "GSI4PK"
+	AttrGSI4SK = "GSI4SK"
 	// AttrTTL is the table's TTL attribute (epoch seconds, a number).
 	AttrTTL = "expiresAt"
 	// GSI1 lists one job's unfinished and undisposed ledger entries by
@@ -94,17 +97,32 @@ const (
 	// number and one job's runs by start time (ledger entries written
 	// before EntryByMessageID read the who items carry GSI2 keys too,
 	// until their next write). Both are sparse (an item carries their keys only while
-	// it belongs there) and project all attributes.
+	// it belongs there) and project all attributes: their readers want the
+	// items, and an index query is cheaper than reading each.
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"
-	// GSI3 lists one job's ledger entries by fetch time, for an
-	// administrator (Messages); every entry carries its keys.
+	// GSI4 lists one job's ledger entries by fetch time, for an
+	// administrator (Messages); every entry carries its keys. It projects
+	// the keys only: an entry is written four times, and DynamoDB writes
+	// an index entry again with every write of its item when the index
+	// projects all attributes, but only when its key changes when it
+	// projects the keys (never, for this one: the fetch time stays).
+	// Messages reads the entries it lists.
+	GSI4 = "GSI4"
+	// GSI3 is GSI4 as it was first, projecting all attributes. Entries
+	// written before GSI4 keep their GSI3 keys until their next write or
+	// expiry; Messages lists both. CloudFormation creates or deletes one
+	// index per stack update, so GSI4 came in one and GSI3 goes in a
+	// later one.
 	GSI3 = "GSI3"
 	// KeyTypeString is the type of every key attribute, table and indexes
 	// alike (DynamoDB's "S").
 	KeyTypeString = "S"
-	// ProjectionAll is the projection of every index (DynamoDB's "ALL").
+	// ProjectionAll projects every attribute (DynamoDB's "ALL").
 	ProjectionAll = "ALL"
+	// ProjectionKeysOnly projects the table's and the index's keys only
+	// (DynamoDB's "KEYS_ONLY").
+	ProjectionKeysOnly = "KEYS_ONLY"
 )
 
 // Key is one key attribute.
@@ -118,7 +136,7 @@ type Index struct {
 	Name         string
 	PartitionKey string // of type KeyTypeString, like SortKey
 	SortKey      string
-	Projection   string // ProjectionAll
+	Projection   string // ProjectionAll or ProjectionKeysOnly
 }
 
 // Schema is what a table needs for this package: its keys, global
@@ -161,6 +179,7 @@ var TableSchema = Schema{
 		{Name: GSI1, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK, Projection: ProjectionAll},
 		{Name: GSI2, PartitionKey: AttrGSI2PK, SortKey: AttrGSI2SK, Projection: ProjectionAll},
 		{Name: GSI3, PartitionKey: AttrGSI3PK, SortKey: AttrGSI3SK, Projection: ProjectionAll},
+		{Name: GSI4, PartitionKey: AttrGSI4PK, SortKey: AttrGSI4SK, Projection: ProjectionKeysOnly},
 	},
 	KeyType:  KeyTypeString,
 	OnDemand: true,

@@ -79,7 +79,7 @@ func TestCreateTable(t *testing.T) {
 		gotIx = append(gotIx, aws.ToString(ix.IndexName)+": "+keys(ix.KeySchema)+" "+string(ix.Projection.ProjectionType))
 	}
 	sort.Strings(gotIx)
-	wantIx := []string{GSI1 + ": GSI1PK HASH, GSI1SK RANGE ALL", GSI2 + ": GSI2PK HASH, GSI2SK RANGE ALL", GSI3 + ": GSI3PK HASH, GSI3SK RANGE ALL"}
+	wantIx := []string{GSI1 + ": GSI1PK HASH, GSI1SK RANGE ALL", GSI2 + ": GSI2PK HASH, GSI2SK RANGE ALL", GSI3 + ": GSI3PK HASH, GSI3SK RANGE ALL", GSI4 + ": GSI4PK HASH, GSI4SK RANGE KEYS_ONLY"}
 	if d := cmp.Diff(wantIx, gotIx); d != "" {
 		t.Errorf("indexes (-want +got):\n%s", d)
 	}
@@ -107,7 +107,7 @@ func TestCreateTable(t *testing.T) {
 
 func TestSchemaKeys(t *testing.T) {
 	got := TableSchema.Keys()
-	want := []Key{{"PK", "S"}, {"SK", "S"}, {"GSI1PK", "S"}, {"GSI1SK", "S"}, {"GSI2PK", "S"}, {"GSI2SK", "S"}, {"GSI3PK", "S"}, {"GSI3SK", "S"}}
+	want := []Key{{"PK", "S"}, {"SK", "S"}, {"GSI1PK", "S"}, {"GSI1SK", "S"}, {"GSI2PK", "S"}, {"GSI2SK", "S"}, {"GSI3PK", "S"}, {"GSI3SK", "S"}, {"GSI4PK", "S"}, {"GSI4SK", "S"}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Keys (-want +got):\n%s", d)
 	}
@@ -116,9 +116,9 @@ func TestSchemaKeys(t *testing.T) {
 // row is the part of an item the layout pins: its keys, index keys, TTL
 // and the names of its other attributes.
 type row struct {
-	PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK string
-	TTL                                                    int64
-	Attrs                                                  string
+	PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK string
+	TTL                                                                    int64
+	Attrs                                                                  string
 }
 
 func scan(tb testing.TB, c *dynamodb.Client, table string) []row {
@@ -131,11 +131,11 @@ func scan(tb testing.TB, c *dynamodb.Client, table string) []row {
 	for _, it := range out.Items {
 		r := row{PK: getS(it, AttrPK), SK: getS(it, AttrSK), GSI1PK: getS(it, AttrGSI1PK), GSI1SK: getS(it, AttrGSI1SK),
 			GSI2PK: getS(it, AttrGSI2PK), GSI2SK: getS(it, AttrGSI2SK), GSI3PK: getS(it, AttrGSI3PK), GSI3SK: getS(it, AttrGSI3SK),
-			TTL: getN(it, AttrTTL)}
+			GSI4PK: getS(it, AttrGSI4PK), GSI4SK: getS(it, AttrGSI4SK), TTL: getN(it, AttrTTL)}
 		var names []string
 		for k := range it {
 			switch k {
-			case AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK, AttrGSI2PK, AttrGSI2SK, AttrGSI3PK, AttrGSI3SK, AttrTTL:
+			case AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK, AttrGSI2PK, AttrGSI2SK, AttrGSI3PK, AttrGSI3SK, AttrGSI4PK, AttrGSI4SK, AttrTTL:
 			default:
 				names = append(names, k)
 			}
@@ -192,8 +192,8 @@ func TestItemLayout(t *testing.T) {
 		{PK: "JOB#j", SK: "CURSOR", Attrs: "cursor"},
 		{PK: "JOB#j", SK: "LEASE", Attrs: "expires,owner"},
 		{PK: "JOB#j", SK: "STATE", Attrs: "data"},
-		{PK: "LEDGER#j", SK: "k1", GSI3PK: "LTIME#j", GSI3SK: tk + "#k1", TTL: expires, Attrs: "dataz,version"},
-		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI3PK: "LTIME#j", GSI3SK: tk + "#k2", Attrs: "dataz,version"},
+		{PK: "LEDGER#j", SK: "k1", GSI4PK: "LTIME#j", GSI4SK: tk + "#k1", TTL: expires, Attrs: "dataz,version"},
+		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI4PK: "LTIME#j", GSI4SK: tk + "#k2", Attrs: "dataz,version"},
 		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: expires, Attrs: "jobId,key"},
 		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},
 		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "dataz"},
@@ -593,5 +593,84 @@ func TestCommitNumbersAcrossStores(t *testing.T) {
 		if want := int64(len(entries) + 1 + i); out.NewRequest.Number != want {
 			t.Errorf("Commit %s: got number %d, want %d", e.Key, out.NewRequest.Number, want)
 		}
+	}
+}
+
+// TestMessagesListsEntriesWrittenBeforeGSI4: an entry written before the
+// timeline index projected the keys only carries GSI3 keys (all
+// attributes) until its next write. Messages lists those with the
+// entries GSI4 has, newest first, each once, also while a moved entry
+// shows in both; its next write moves it to GSI4.
+func TestMessagesListsEntriesWrittenBeforeGSI4(t *testing.T) {
+	c, name := newTable(t)
+	ctx := context.Background()
+	s := New(c, name, nil)
+	at := func(min int) time.Time { return time.Date(2026, 12, 1, 8, min, 0, 0, time.UTC) }
+	// Written now: k1, k3, k5 (GSI4).
+	var now []ledger.Entry
+	for _, m := range []int{1, 3, 5} {
+		now = append(now, ledger.Entry{JobID: "j", Key: fmt.Sprintf("k%d", m), State: ledger.Queued, FetchedAt: at(m), UpdatedAt: at(m)})
+	}
+	if _, err := s.Record(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	// Written before: k2, k4 as the old layout had them (GSI3), and k3's
+	// old index copy still in GSI3 beside the new one.
+	for _, m := range []int{2, 3, 4} {
+		e := ledger.Entry{JobID: "j", Key: fmt.Sprintf("k%d", m), State: ledger.Processed, FetchedAt: at(m), UpdatedAt: at(m), Version: 1}
+		it, err := s.entryItem(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(it, AttrGSI4PK)
+		delete(it, AttrGSI4SK)
+		it[AttrGSI3PK], it[AttrGSI3SK] = str(timelinePK("j")), str(timeKey(e.FetchedAt)+"#"+e.Key)
+		if m == 3 { // a separate item with k3's old index keys
+			it[AttrSK] = str("k3-old")
+			it[AttrGSI3SK] = str(timeKey(e.FetchedAt) + "#k3")
+		}
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(q store.MessageQuery) []string {
+		t.Helper()
+		es, err := s.Messages(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Key)
+		}
+		return out
+	}
+	if d := cmp.Diff([]string{"k5", "k4", "k3", "k2", "k1"}, keys(store.MessageQuery{JobID: "j"})); d != "" {
+		t.Errorf("all (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"k5", "k4", "k3"}, keys(store.MessageQuery{JobID: "j", Since: at(3)})); d != "" {
+		t.Errorf("since minute 3 (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"k5", "k4"}, keys(store.MessageQuery{JobID: "j", Limit: 2})); d != "" {
+		t.Errorf("limit 2 (-want +got):\n%s", d)
+	}
+	// The next write of k2 moves it to GSI4.
+	e, err := s.Entry(ctx, "j", "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Disposed = true
+	if _, err := s.Update(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.get(ctx, ledgerPK("j"), "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if getS(it, AttrGSI3PK) != "" || getS(it, AttrGSI4SK) != timeKey(at(2))+"#k2" {
+		t.Errorf("k2 after its next write: GSI3 %q, GSI4 %q; want GSI4 only", getS(it, AttrGSI3PK), getS(it, AttrGSI4SK))
+	}
+	if d := cmp.Diff([]string{"k5", "k4", "k3", "k2", "k1"}, keys(store.MessageQuery{JobID: "j"})); d != "" {
+		t.Errorf("after k2's write (-want +got):\n%s", d)
 	}
 }

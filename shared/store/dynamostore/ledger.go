@@ -29,7 +29,7 @@ func (s *Store) entryItem(e ledger.Entry) (item, error) {
 	}
 	it := keyOf(ledgerPK(e.JobID), e.Key)
 	it[attrPacked], it["version"] = packed(b), num(e.Version)
-	it[AttrGSI3PK], it[AttrGSI3SK] = str(timelinePK(e.JobID)), str(timeKey(e.FetchedAt)+"#"+e.Key)
+	it[AttrGSI4PK], it[AttrGSI4SK] = str(timelinePK(e.JobID)), str(timeKey(e.FetchedAt)+"#"+e.Key)
 	switch {
 	case !e.State.Final():
 		it[AttrGSI1PK] = str("UNFINISHED#" + e.JobID)

@@ -9,13 +9,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mailconnector/shared/ledger"
 	"mailconnector/shared/store"
 )
 
 // An administrator's look-ups (store.Messages). A job's entries by fetch
-// time are an index query (GSI3, every entry carries its keys); the other
+// time are an index query (GSI4, every entry carries its keys); the other
 // conditions are tested on the entries read, newest first, until the limit
 // is reached. A message looked up by its Message-ID or sender address
 // across every job is a query of its "who" items (LWHO#<who>), written
@@ -93,43 +94,139 @@ func (s *Store) indexWho(ctx context.Context, old *ledger.Entry, next ledger.Ent
 // pageSize is how many items a look-up reads per request.
 const pageSize = 200
 
-// Messages returns the job's entries that q selects, newest first.
+// Messages returns the job's entries that q selects, newest first: those
+// GSI4 lists (keys only; each page's entries are then read), merged with
+// those written before it, which GSI3 lists until their next write moves
+// them to GSI4.
 func (s *Store) Messages(ctx context.Context, q store.MessageQuery) ([]ledger.Entry, error) {
+	what := fmt.Sprintf("dynamostore: messages of job %s", q.JobID)
+	now := s.newTimeline(q, GSI4, AttrGSI4PK, AttrGSI4SK, true)
+	old := s.newTimeline(q, GSI3, AttrGSI3PK, AttrGSI3SK, false)
+	out := []ledger.Entry{}
+	for {
+		a, err := now.peek(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		b, err := old.peek(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		var it item
+		switch ak, bk := getS(a, AttrGSI4SK), getS(b, AttrGSI3SK); {
+		case a == nil && b == nil:
+			return out, nil
+		case b == nil || (a != nil && ak >= bk):
+			it = a
+			now.pop()
+			if b != nil && ak == bk {
+				old.pop() // the same entry, seen in both while it moves
+			}
+		default:
+			it = b
+			old.pop()
+		}
+		e, err := decodeEntry(it)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if q.Match(e) {
+			out = append(out, e)
+			if q.Limit > 0 && len(out) >= q.Limit {
+				return out, nil
+			}
+		}
+	}
+}
+
+// timeline pages one index of a job's entries by fetch time, newest
+// first, a page at a time.
+type timeline struct {
+	s        *Store
+	in       *dynamodb.QueryInput
+	keysOnly bool // the index has the keys only: read the entries
+	items    []item
+	done     bool
+}
+
+func (s *Store) newTimeline(q store.MessageQuery, index, pk, sk string, keysOnly bool) *timeline {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(GSI3),
-		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pk},
 		ExpressionAttributeValues: item{":pk": str(timelinePK(q.JobID))},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(pageSize),
 	}
 	if !q.Since.IsZero() {
-		in.KeyConditionExpression = aws.String("GSI3PK = :pk AND GSI3SK >= :since")
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk >= :since")
+		in.ExpressionAttributeNames["#sk"] = sk
 		in.ExpressionAttributeValues[":since"] = str(timeKey(q.Since))
 	}
-	out := []ledger.Entry{}
-	for {
-		res, err := s.c.Query(ctx, in)
+	return &timeline{s: s, in: in, keysOnly: keysOnly}
+}
+
+// peek returns the next entry's item without taking it, nil at the end.
+func (t *timeline) peek(ctx context.Context) (item, error) {
+	for len(t.items) == 0 && !t.done {
+		res, err := t.s.c.Query(ctx, t.in)
 		if err != nil {
-			return nil, fmt.Errorf("dynamostore: messages of job %s: %w", q.JobID, err)
+			return nil, err
 		}
-		for _, it := range res.Items {
-			e, err := decodeEntry(it)
-			if err != nil {
-				return nil, fmt.Errorf("dynamostore: messages of job %s: %w", q.JobID, err)
+		t.items = res.Items
+		if t.keysOnly && len(t.items) > 0 {
+			if t.items, err = t.s.readAll(ctx, t.items); err != nil {
+				return nil, err
 			}
-			if q.Match(e) {
-				out = append(out, e)
-				if q.Limit > 0 && len(out) >= q.Limit {
-					return out, nil
+		}
+		t.done = len(res.LastEvaluatedKey) == 0
+		t.in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	if len(t.items) == 0 {
+		return nil, nil
+	}
+	return t.items[0], nil
+}
+
+// pop takes the item peek returned.
+func (t *timeline) pop() { t.items = t.items[1:] }
+
+// readAll reads the items whose keys are given (strongly consistent, up
+// to 100 a request) and returns them in that order; one that is gone
+// (expired since the index listed it) is left out.
+func (s *Store) readAll(ctx context.Context, keys []item) ([]item, error) {
+	got := make(map[string]item, len(keys))
+	id := func(it item) string { return getS(it, AttrPK) + "\x00" + getS(it, AttrSK) }
+	for start := 0; start < len(keys); start += 100 {
+		var ks []map[string]types.AttributeValue
+		for _, k := range keys[start:min(start+100, len(keys))] {
+			ks = append(ks, keyOf(getS(k, AttrPK), getS(k, AttrSK)))
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := s.c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range res.Responses[s.table] {
+				got[id(it)] = it
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
 				}
 			}
 		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+	out := make([]item, 0, len(keys))
+	for _, k := range keys {
+		if it, ok := got[id(k)]; ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // FindMessages returns the entries of every job whose Message-ID or
