@@ -17,7 +17,8 @@
 //	fingerprint   FP#<job>#<fp>       FP                     key (of the entry); expiresAt with its entry's
 //	who           LWHO#<who>          <fetchedAt t>#<job>#<key>  jobId, key: an entry by its Message-ID or sender
 //	                                                         address (store.WhoKey), also for EntryByMessageID;
-//	                                                         expiresAt with its entry's (messages.go)
+//	                                                         expiresAt 30 days after its entry's, were that disposed
+//	                                                         of when fetched; its entry's if disposed of later (messages.go)
 //	run           RUNS#<job>          RUN#<id>               data; GSI2 RUNS#<job> / <startedAt t>#<id>;
 //	                                                         expiresAt once ended (RunTTL)
 //	request       REQ#<id>            REQ                    data; GSI1 REQS / <number n>; GSI2 REQS#<job> / <number n>

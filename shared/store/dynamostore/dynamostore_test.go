@@ -194,7 +194,7 @@ func TestItemLayout(t *testing.T) {
 		{PK: "JOB#j", SK: "STATE", Attrs: "data"},
 		{PK: "LEDGER#j", SK: "k1", GSI4PK: "LTIME#j", GSI4SK: tk + "#k1", TTL: expires, Attrs: "dataz,version"},
 		{PK: "LEDGER#j", SK: "k2", GSI1PK: "UNFINISHED#j", GSI1SK: tk + "#k2", GSI4PK: "LTIME#j", GSI4SK: tk + "#k2", Attrs: "dataz,version"},
-		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: expires, Attrs: "jobId,key"},
+		{PK: "LWHO#m1@x", SK: tk + "#j#k1", TTL: now.Add(24*time.Hour + whoSlack).Unix(), Attrs: "jobId,key"},
 		{PK: "MSGID#<m1@x>", SK: "MSGID", Attrs: "requestId"},
 		{PK: "REQ#1", SK: "CONV#" + tk + "#c1", Attrs: "dataz"},
 		{PK: "REQ#1", SK: "REQ", GSI1PK: "REQS", GSI1SK: "00000000000000000001", GSI2PK: "REQS#j", GSI2SK: "00000000000000000001", Attrs: "dataz"},
@@ -672,5 +672,84 @@ func TestMessagesListsEntriesWrittenBeforeGSI4(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"k5", "k4", "k3", "k2", "k1"}, keys(store.MessageQuery{JobID: "j"})); d != "" {
 		t.Errorf("after k2's write (-want +got):\n%s", d)
+	}
+}
+
+// TestWhoItemsExpiry: a who item gets its expiry when it is written,
+// whoSlack after its entry's were the entry disposed of at its fetch
+// time, so the disposal of an entry within whoSlack does not write it
+// again; a later disposal gives it the entry's expiry; the error folder
+// takes its expiry away and leaving it gives the entry's back; without a
+// ledger time to live it never expires.
+func TestWhoItemsExpiry(t *testing.T) {
+	fetched := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	const ttl = 24 * time.Hour
+	preset := fetched.Add(ttl + whoSlack).Unix()
+	tests := []struct {
+		name      string
+		ledgerTTL time.Duration
+		steps     []func(*ledger.Entry) // each an Update of the entry
+		want      int64                 // the who items' expiry after the steps
+	}{
+		{name: "recorded", ledgerTTL: ttl, want: preset},
+		{name: "disposed of at once", ledgerTTL: ttl, want: preset, steps: []func(*ledger.Entry){
+			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) { e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute) },
+		}},
+		{name: "disposed of after whoSlack", ledgerTTL: ttl, want: fetched.Add(whoSlack + time.Hour + ttl).Unix(), steps: []func(*ledger.Entry){
+			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(whoSlack+time.Hour)
+			},
+		}},
+		{name: "in the error folder", ledgerTTL: ttl, want: 0, steps: []func(*ledger.Entry){
+			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, "move Errors", true, fetched.Add(2*time.Minute)
+			},
+		}},
+		{name: "out of the error folder", ledgerTTL: ttl, want: fetched.Add(time.Hour + ttl).Unix(), steps: []func(*ledger.Entry){
+			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, "move Errors", true, fetched.Add(2*time.Minute)
+			},
+			func(e *ledger.Entry) { e.InErrorFolder, e.UpdatedAt = false, fetched.Add(time.Hour) },
+		}},
+		{name: "kept", want: 0, steps: []func(*ledger.Entry){
+			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) { e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute) },
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, name := newTable(t)
+			ctx := context.Background()
+			s := New(c, name, &Options{LedgerTTL: tt.ledgerTTL})
+			e := ledger.Entry{JobID: "j", Key: "k", Fingerprint: "fp", MessageID: "<m@x>", State: ledger.Queued, FetchedAt: fetched, UpdatedAt: fetched}
+			if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
+				t.Fatal(err)
+			}
+			e.Version = 1
+			for i, step := range tt.steps {
+				step(&e)
+				var err error
+				if e, err = s.Update(ctx, e); err != nil {
+					t.Fatalf("step %d: %v", i+1, err)
+				}
+			}
+			want := []string{"m@x"}
+			if len(tt.steps) > 0 {
+				want = append(want, "a@example.com")
+			}
+			for _, w := range want {
+				it, err := s.get(ctx, whoPK(w), timeKey(fetched)+"#j#k")
+				if err != nil || it == nil {
+					t.Fatalf("who item %s: %v, %v", w, it, err)
+				}
+				if got := getN(it, AttrTTL); got != tt.want {
+					t.Errorf("who item %s expires at %d, want %d", w, got, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -128,7 +128,7 @@ func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResu
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 	}
-	for _, w := range whoItems(e) {
+	for _, w := range s.whoItems(e) {
 		ops = append(ops, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: w}})
 	}
 	for attempt := 0; ; attempt++ {

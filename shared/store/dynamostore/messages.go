@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,7 +22,8 @@ import (
 // is reached. A message looked up by its Message-ID or sender address
 // across every job is a query of its "who" items (LWHO#<who>), written
 // with the entry (Record) or once preprocessing knows its sender
-// (Update), and expiring with it; each names the entry, which is read.
+// (Update), and expiring after it (whoExpiry); each names the entry,
+// which is read.
 // A who item whose entry is gone or no longer matches is skipped.
 
 var _ store.Messages = (*Store)(nil)
@@ -46,18 +48,42 @@ func whoItem(who string, e ledger.Entry) item {
 	return it
 }
 
+// whoSlack is how long after its entry would expire, had it been
+// disposed of when it was fetched, a who item expires.
+const whoSlack = 30 * 24 * time.Hour
+
+// whoExpiry is the expiry a who item of e gets when it is written (epoch
+// seconds; 0: none): whoSlack after the entry's own, were it disposed of
+// at its fetch time. Most entries are disposed of within minutes, so
+// their who items need no second write when that happens; one disposed
+// of later than whoSlack after its fetch has them set to its expiry
+// then (indexWho). An entry with no time to live, or in the error
+// folder, keeps them without expiry.
+func (s *Store) whoExpiry(e ledger.Entry) int64 {
+	if s.o.LedgerTTL <= 0 || e.InErrorFolder {
+		return 0
+	}
+	return e.FetchedAt.Add(s.o.LedgerTTL + whoSlack).Unix()
+}
+
 // whoItems are the who items of a new entry.
-func whoItems(e ledger.Entry) []item {
+func (s *Store) whoItems(e ledger.Entry) []item {
 	var out []item
 	for _, w := range whoKeys(e) {
-		out = append(out, whoItem(w, e))
+		it := whoItem(w, e)
+		if at := s.whoExpiry(e); at != 0 {
+			it[AttrTTL] = num(at)
+		}
+		out = append(out, it)
 	}
 	return out
 }
 
 // indexWho writes the who items next has and old (nil: none) had not,
-// and gives every one of them the expiry at (epoch seconds) when it is
-// not 0.
+// with the expiry at (epoch seconds; that of next when written) when it is
+// not 0, else whoExpiry's. Those both have get at only when their
+// expiry would come before it, and lose their expiry when next goes to
+// the error folder (and get it back, at, when it leaves).
 func (s *Store) indexWho(ctx context.Context, old *ledger.Entry, next ledger.Entry, at int64) error {
 	var had []string
 	if old != nil && old.FetchedAt.Equal(next.FetchedAt) {
@@ -66,25 +92,33 @@ func (s *Store) indexWho(ctx context.Context, old *ledger.Entry, next ledger.Ent
 	for _, w := range whoKeys(next) {
 		if !slices.Contains(had, w) {
 			it := whoItem(w, next)
-			if at != 0 {
-				it[AttrTTL] = num(at)
+			exp := at
+			if exp == 0 {
+				exp = s.whoExpiry(next)
+			}
+			if exp != 0 {
+				it[AttrTTL] = num(exp)
 			}
 			if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: it}); err != nil {
 				return fmt.Errorf("index the message by %q: %w", w, err)
 			}
 			continue
 		}
-		if at == 0 {
-			continue
-		}
 		it := whoItem(w, next)
-		_, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table),
-			Key:                       keyOf(getS(it, AttrPK), getS(it, AttrSK)),
-			UpdateExpression:          aws.String("SET #t = :t"),
-			ConditionExpression:       aws.String("attribute_exists(PK)"),
-			ExpressionAttributeNames:  map[string]string{"#t": AttrTTL},
-			ExpressionAttributeValues: item{":t": num(at)}})
-		if err != nil && !isCondFailed(err) {
+		up := &dynamodb.UpdateItemInput{TableName: aws.String(s.table),
+			Key:                      keyOf(getS(it, AttrPK), getS(it, AttrSK)),
+			ConditionExpression:      aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames: map[string]string{"#t": AttrTTL}}
+		switch {
+		case next.InErrorFolder && !old.InErrorFolder && s.whoExpiry(*old) != 0:
+			up.UpdateExpression = aws.String("REMOVE #t")
+		case at != 0 && at > s.whoExpiry(*old): // whoExpiry is 0 in the error folder
+			up.UpdateExpression = aws.String("SET #t = :t")
+			up.ExpressionAttributeValues = item{":t": num(at)}
+		default:
+			continue // its expiry stands
+		}
+		if _, err := s.c.UpdateItem(ctx, up); err != nil && !isCondFailed(err) {
 			return fmt.Errorf("set expiry of the message's index by %q: %w", w, err)
 		}
 	}

@@ -65,8 +65,9 @@ func (s *Store) ForgetJob(ctx context.Context, jobID string) (store.Forgotten, e
 			if e.Fingerprint != "" {
 				add(fpPK(jobID, e.Fingerprint), "FP")
 			}
-			for _, w := range whoItems(e) {
-				add(getS(w, AttrPK), getS(w, AttrSK))
+			for _, w := range whoKeys(e) {
+				it := whoItem(w, e)
+				add(getS(it, AttrPK), getS(it, AttrSK))
 			}
 		}
 		if err := s.deleteAll(ctx, keys); err != nil {
