@@ -693,31 +693,45 @@ func TestWhoItemsExpiry(t *testing.T) {
 	}{
 		{name: "recorded", ledgerTTL: ttl, want: preset},
 		{name: "disposed of at once", ledgerTTL: ttl, want: preset, steps: []func(*ledger.Entry){
-			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
-			func(e *ledger.Entry) { e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute) },
+			func(e *ledger.Entry) {
+				e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute)
+			},
+			func(e *ledger.Entry) {
+				e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute)
+			},
 		}},
 		{name: "disposed of after whoSlack", ledgerTTL: ttl, want: fetched.Add(whoSlack + time.Hour + ttl).Unix(), steps: []func(*ledger.Entry){
-			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute)
+			},
 			func(e *ledger.Entry) {
 				e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(whoSlack+time.Hour)
 			},
 		}},
 		{name: "in the error folder", ledgerTTL: ttl, want: 0, steps: []func(*ledger.Entry){
-			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute)
+			},
 			func(e *ledger.Entry) {
 				e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, "move Errors", true, fetched.Add(2*time.Minute)
 			},
 		}},
 		{name: "out of the error folder", ledgerTTL: ttl, want: fetched.Add(time.Hour + ttl).Unix(), steps: []func(*ledger.Entry){
-			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute) },
+			func(e *ledger.Entry) {
+				e.State, e.From, e.UpdatedAt = ledger.Failed, "a@example.com", fetched.Add(time.Minute)
+			},
 			func(e *ledger.Entry) {
 				e.Disposed, e.Disposition, e.InErrorFolder, e.UpdatedAt = true, "move Errors", true, fetched.Add(2*time.Minute)
 			},
 			func(e *ledger.Entry) { e.InErrorFolder, e.UpdatedAt = false, fetched.Add(time.Hour) },
 		}},
 		{name: "kept", want: 0, steps: []func(*ledger.Entry){
-			func(e *ledger.Entry) { e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute) },
-			func(e *ledger.Entry) { e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute) },
+			func(e *ledger.Entry) {
+				e.State, e.From, e.UpdatedAt = ledger.Processed, "a@example.com", fetched.Add(time.Minute)
+			},
+			func(e *ledger.Entry) {
+				e.Disposed, e.Disposition, e.UpdatedAt = true, "markRead", fetched.Add(2*time.Minute)
+			},
 		}},
 	}
 	for _, tt := range tests {
