@@ -33,8 +33,8 @@ type State string
 // Failed and Duplicate are outcomes: once an entry has one, no stage may
 // change it, and only the mailbox disposition remains to be done.
 const (
-	Stored       State = "stored"       // raw MIME in the blob store, not yet on a queue
-	Queued       State = "queued"       // pointer sent to the preprocess queue
+	Stored       State = "stored"       // raw MIME in the blob store, not yet on a queue (retries; entries of earlier versions)
+	Queued       State = "queued"       // pointer sent to the preprocess queue (at version 1: recorded so, sent right after)
 	Preprocessed State = "preprocessed" // normalized message stored, pointer sent to the rules queue
 	Processed    State = "processed"    // became a request or a conversation, or was ignored by a statement
 	Rejected     State = "rejected"     // refused by a statement or the allow-list; Reason says why

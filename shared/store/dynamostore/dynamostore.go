@@ -35,9 +35,12 @@
 // Record writes an entry and its fingerprint item in one transaction, so a
 // fingerprint item always names an entry that was written; one naming an
 // entry that is gone (expired) is taken over by the next entry with that
-// fingerprint. Unlike boltstore, a batch is not one transaction (DynamoDB
-// allows 100 items and charges double): after an error some of its entries
-// may be recorded, and recording them again gives ErrExists.
+// fingerprint. Its who items are written just before, outside the
+// transaction (each item in one costs twice): one may name an entry that
+// was never written, which look-ups skip. Unlike boltstore, a batch is
+// not one transaction (DynamoDB allows 100 items and charges double):
+// after an error some of its entries may be recorded, and recording them
+// again gives ErrExists.
 //
 // Commit is one transaction too; request numbers come from the counter
 // item, conditional on the value read, so they have no gaps and a refused

@@ -767,3 +767,38 @@ func TestWhoItemsExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestWhoItemOfARefusedRecordIsSkipped: a message's who items are
+// written just before its entry, outside the record's transaction, so a
+// refused record (or a crash between the two) leaves one naming an entry
+// that is not there. Look-ups skip it, and it expires.
+func TestWhoItemOfARefusedRecordIsSkipped(t *testing.T) {
+	c, name := newTable(t)
+	s := New(c, name, &Options{LedgerTTL: 24 * time.Hour})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	a := ledger.Entry{JobID: "j", Key: "k1", Fingerprint: "fp-a", MessageID: "<a@x>", State: ledger.Queued, FetchedAt: now, UpdatedAt: now}
+	b := a // the same key a minute later, another message
+	b.Fingerprint, b.MessageID, b.FetchedAt, b.UpdatedAt = "fp-b", "<b@x>", now.Add(time.Minute), now.Add(time.Minute)
+	for _, e := range []ledger.Entry{a, b} {
+		if _, err := s.Record(ctx, []ledger.Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := s.get(ctx, whoPK("b@x"), timeKey(b.FetchedAt)+"#j#k1")
+	if err != nil || it == nil {
+		t.Fatalf("who item of the refused record: %v, %v; want it written", it, err)
+	}
+	if getN(it, AttrTTL) == 0 {
+		t.Errorf("who item of the refused record has no expiry")
+	}
+	if got, err := s.FindMessages(ctx, "<b@x>", 0); err != nil || len(got) != 0 {
+		t.Errorf("FindMessages(<b@x>): got %d entries, %v; want none", len(got), err)
+	}
+	if _, err := s.EntryByMessageID(ctx, "j", "<b@x>"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("EntryByMessageID(<b@x>): got %v, want not found", err)
+	}
+	if e, err := s.EntryByMessageID(ctx, "j", "<a@x>"); err != nil || e.Key != "k1" {
+		t.Errorf("EntryByMessageID(<a@x>): got %s, %v; want k1", e.Key, err)
+	}
+}

@@ -99,10 +99,18 @@ func (s *Store) Record(ctx context.Context, entries []ledger.Entry) ([]store.Rec
 // being new. The cancellation reasons (ALL_OLD) tell which one existed: the
 // entry under the same key (ErrExists, which wins as in boltstore) or the
 // fingerprint item naming the entry it belongs to (ErrDuplicate).
+//
+// Its who items are written first, each on its own: in the transaction
+// each would cost twice. A who item may so name an entry that is not
+// there (a refused record, a crash before the entry): look-ups skip it
+// (whoEntries), and it expires (whoExpiry).
 func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResult, error) {
 	e.Version = 1
 	it, err := s.entryItem(e)
 	if err != nil {
+		return store.RecordResult{}, err
+	}
+	if err := s.indexWho(ctx, nil, e, 0); err != nil {
 		return store.RecordResult{}, err
 	}
 	if e.Fingerprint == "" {
@@ -112,9 +120,6 @@ func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResu
 		var cf *types.ConditionalCheckFailedException
 		if errors.As(err, &cf) {
 			return s.refusedRecord(ctx, e, store.ErrExists, e.Key, cf.Item)
-		}
-		if err == nil {
-			err = s.indexWho(ctx, nil, e, 0)
 		}
 		return store.RecordResult{}, err
 	}
@@ -127,9 +132,6 @@ func (s *Store) recordOne(ctx context.Context, e ledger.Entry) (store.RecordResu
 		{Put: &types.Put{TableName: aws.String(s.table), Item: fp,
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-	}
-	for _, w := range s.whoItems(e) {
-		ops = append(ops, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: w}})
 	}
 	for attempt := 0; ; attempt++ {
 		_, err := s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
@@ -279,8 +281,8 @@ func (s *Store) Entry(ctx context.Context, jobID, key string) (ledger.Entry, err
 // EntryByMessageID returns the job's first entry recorded with messageID.
 // It reads the message's who items (messages.go), oldest first, rather
 // than an index of the entries: an index entry is rewritten with every
-// write of its item, five times a message, where the who item is written
-// once with the entry (Record's transaction). The who items are read
+// write of its item, four times a message, where the who item is written
+// once, just before the entry (Record). The who items are read
 // strongly consistent; each names an entry, which is read and must carry
 // exactly messageID (the who form ignores case and angle brackets).
 func (s *Store) EntryByMessageID(ctx context.Context, jobID, messageID string) (ledger.Entry, error) {

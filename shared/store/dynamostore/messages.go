@@ -66,19 +66,6 @@ func (s *Store) whoExpiry(e ledger.Entry) int64 {
 	return e.FetchedAt.Add(s.o.LedgerTTL + whoSlack).Unix()
 }
 
-// whoItems are the who items of a new entry.
-func (s *Store) whoItems(e ledger.Entry) []item {
-	var out []item
-	for _, w := range whoKeys(e) {
-		it := whoItem(w, e)
-		if at := s.whoExpiry(e); at != 0 {
-			it[AttrTTL] = num(at)
-		}
-		out = append(out, it)
-	}
-	return out
-}
-
 // indexWho writes the who items next has and old (nil: none) had not,
 // with the expiry at (epoch seconds; that of next when written) when it is
 // not 0, else whoExpiry's. Those both have get at only when their
