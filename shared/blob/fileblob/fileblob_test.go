@@ -138,3 +138,65 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 }
+
+// probe is a reader that calls check once, after its first half.
+type probe struct {
+	data  []byte
+	off   int
+	check func()
+}
+
+func (p *probe) Read(b []byte) (int, error) {
+	half := len(p.data) / 2
+	if p.off == half && p.check != nil {
+		p.check()
+		p.check = nil
+	}
+	if p.off >= len(p.data) {
+		return 0, io.EOF
+	}
+	end := min(len(p.data), p.off+len(b))
+	if p.off < half {
+		end = min(end, half)
+	}
+	n := copy(b, p.data[p.off:end])
+	p.off += n
+	return n, nil
+}
+
+// TestNewObjectsAreWrittenInPlace: a Put of a new key writes the object's
+// file in place, with no temporary file (creating one and renaming it
+// cost three times as much); a Put over an existing object writes a
+// temporary file and renames it, the old object whole until then.
+func TestNewObjectsAreWrittenInPlace(t *testing.T) {
+	root := t.TempDir()
+	s := newStore(t, root)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("new object "), 100_000)
+	_, err := s.Put(ctx, "a/k", &probe{data: data, check: func() {
+		if got := files(t, root); len(got) != 1 || got[0] != "a/k" {
+			t.Errorf("while a new object is written: files %v, want [a/k]", got)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := bytes.Repeat([]byte("next version "), 100_000)
+	_, err = s.Put(ctx, "a/k", &probe{data: next, check: func() {
+		if got := files(t, root); len(got) != 2 {
+			t.Errorf("while an object is replaced: files %v, want it and a temporary file", got)
+		}
+		if b, err := os.ReadFile(filepath.Join(root, "a", "k")); err != nil || !bytes.Equal(b, data) {
+			t.Errorf("while an object is replaced: it holds %d bytes, %v; want the old version whole", len(b), err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "a", "k")); err != nil || !bytes.Equal(b, next) {
+		t.Errorf("after the replacement: %d bytes, %v; want the next version", len(b), err)
+	}
+	if got := files(t, root); len(got) != 1 {
+		t.Errorf("after the replacement: files %v, want [a/k]", got)
+	}
+}
