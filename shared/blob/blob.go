@@ -17,7 +17,11 @@ var ErrNotFound = errors.New("blob: not found")
 // ASCII without "..".
 type Store interface {
 	// Put streams r into the object at key, replacing it, and returns the
-	// bytes written. The object appears whole or not at all.
+	// bytes written. When it returns the object is whole; a failed Put
+	// leaves it as it was (absent, or the old version whole). While a
+	// Put of a new key runs, or after a process crashed in one, a store
+	// may show part of it (fileblob writes a new object in place): a key
+	// is named to others only once its Put has returned.
 	Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	// Get opens the object; the caller closes it. ErrNotFound if absent.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
