@@ -108,7 +108,21 @@ func Parse(b []byte) (*File, error) {
 	return &f, nil
 }
 
-var idPattern = lazyre.New(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// validJobID reports whether id is 1–63 lower-case letters, digits and
+// hyphens, not starting with a hyphen. (A loop rather than a regular
+// expression: compiling a bounded repetition builds one copy of its
+// class per bound, and the jobs file is checked at every process start.)
+func validJobID(id string) bool {
+	if len(id) == 0 || len(id) > 63 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate applies defaults and checks every job, returning Errors with the
 // job id and field path of each problem.
@@ -130,7 +144,7 @@ func (f *File) Validate() error {
 		switch {
 		case j.ID == "":
 			add("id", "required")
-		case !idPattern.MatchString(j.ID):
+		case !validJobID(j.ID):
 			add("id", "%q must be 1-63 lower-case letters, digits or hyphens, starting with a letter or digit", j.ID)
 		case seen[j.ID]:
 			add("id", "duplicate job id")
@@ -281,7 +295,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-var secretPattern = lazyre.New(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+// validSecretName reports whether name is 1–512 ASCII letters, digits
+// and /_+=.@- (a loop, as validJobID).
+func validSecretName(name string) bool {
+	if len(name) == 0 || len(name) > 512 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/_+=.@-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 func (j *Job) validate(add func(field, format string, args ...any)) {
 	s := &j.Server
@@ -378,7 +405,7 @@ func (j *Job) validate(add func(field, format string, args ...any)) {
 	}
 	if s.Auth.Secret == "" {
 		add("server.auth.secret", "required: the name of the secret that holds the credentials")
-	} else if !secretPattern.MatchString(s.Auth.Secret) {
+	} else if !validSecretName(s.Auth.Secret) {
 		add("server.auth.secret", "%q is not a secret name (letters, digits and /_+=.@-)", s.Auth.Secret)
 	}
 

@@ -84,7 +84,7 @@ func (j *Job) validateNetwork(add func(field, format string, args ...any)) {
 		switch {
 		case s.Proxy == "" || s.Proxy == ProxyDirect:
 			add("server.proxySecret", "only with server.proxy")
-		case !secretPattern.MatchString(s.ProxySecret):
+		case !validSecretName(s.ProxySecret):
 			add("server.proxySecret", "%q is not a secret name (letters, digits and /_+=.@-)", s.ProxySecret)
 		}
 	}

@@ -6,10 +6,11 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"mailconnector/shared/lazyre"
 )
 
 // FunctionURL serves a Lambda Function URL event (payload format 2.0)
@@ -59,7 +60,7 @@ func FunctionURL(h http.Handler) func(context.Context, events.LambdaFunctionURLR
 // functionURLDomain is the form of a Lambda Function URL's domain:
 // <url-id>.lambda-url.<region>.on.aws (AWS Lambda developer guide,
 // "Lambda function URLs").
-var functionURLDomain = regexp.MustCompile(`^[a-z0-9]{1,64}\.lambda-url\.[a-z0-9-]{1,32}\.on\.aws$`)
+var functionURLDomain = lazyre.New(`^[a-z0-9]{1,64}\.lambda-url\.[a-z0-9-]{1,32}\.on\.aws$`)
 
 // SelfURL is the Function URL the Lambda service reports for an event
 // (requestContext.domainName, which Lambda sets from the URL it routed the
