@@ -68,9 +68,9 @@ func (s *Store) whoExpiry(e ledger.Entry) int64 {
 
 // indexWho writes the who items next has and old (nil: none) had not,
 // with the expiry at (epoch seconds; that of next when written) when it is
-// not 0, else whoExpiry's. Those both have get at only when their
-// expiry would come before it, and lose their expiry when next goes to
-// the error folder (and get it back, at, when it leaves).
+// not 0, else whoExpiry's. The items old had as well are written only
+// when their expiry must change: to at, when theirs would come first;
+// none, when next goes to the error folder (and at again when it leaves).
 func (s *Store) indexWho(ctx context.Context, old *ledger.Entry, next ledger.Entry, at int64) error {
 	var had []string
 	if old != nil && old.FetchedAt.Equal(next.FetchedAt) {
