@@ -87,11 +87,10 @@ func (rs *runState) enqueue(ctx context.Context, fresh, again []ledger.Entry) er
 	if len(again) == 0 {
 		return nil
 	}
-	entries := again
 	var mu sync.Mutex
 	var firstErr error
-	workpool.Each(len(entries), 16, func(i int) {
-		e := entries[i]
+	workpool.Each(len(again), 16, func(i int) {
+		e := again[i]
 		for attempt := 0; attempt < 3; attempt++ {
 			if e.State != ledger.Stored && e.State != ledger.Queued {
 				return // a stage has moved it on already

@@ -390,7 +390,6 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 			e := entries[i]
 			switch {
 			case rr.Err == nil:
-				e.Version = 1
 				fresh = append(fresh, e)
 				rs.r.Fetched++
 				if last, ok := back[e.Source.Key()]; ok {
@@ -435,7 +434,6 @@ func (rs *runState) landBatch(ctx context.Context, t *taken, left int) error {
 			for i, rr := range rres {
 				switch {
 				case rr.Err == nil:
-					retries[i].Version = 1
 					fresh = append(fresh, retries[i])
 					rs.r.Fetched++
 					rs.r.MovedBack++

@@ -295,6 +295,17 @@ func TestDemoMailbecomesRequests(t *testing.T) {
 	}
 }
 
+// crashCall is the call of step at which the crash tests crash: the
+// fetching steps at their second batch; the dispose steps at their first,
+// as a run may dispose of every message at once (the stages took them
+// all while it fetched; POP3: every deletion is in one session).
+func crashCall(step fetch.Step) int {
+	if step == fetch.BeforeDispose || step == fetch.AfterDispose {
+		return 1
+	}
+	return 2
+}
+
 // crashOnce returns a crash hook that fails the nth time step is reached
 // with messages at hand, and then never again.
 func crashOnce(step fetch.Step, nth int) (func(fetch.Step, []string) error, *atomic.Bool) {
@@ -325,14 +336,7 @@ func TestCrashAtEveryStepLosesNothingAndDuplicatesNothing(t *testing.T) {
 				e := newEnv(t, nil)
 				raws, ids := generate(t, 25, int64(len(step)))
 				e.deliver(raws...)
-				// The fetching steps crash at their second batch. A run
-				// may dispose of every message at once (the stages took
-				// them all while it fetched): those crash at the first.
-				nth := 2
-				if step == fetch.BeforeDispose || step == fetch.AfterDispose {
-					nth = 1
-				}
-				crash, fired := crashOnce(step, nth)
+				crash, fired := crashOnce(step, crashCall(step))
 				r := e.start(pipeline.Config{Crash: crash})
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()

@@ -111,13 +111,7 @@ func TestPOP3CrashBeforeQUITDeletesNothing(t *testing.T) {
 			e := newPOP3Env(t, false)
 			raws, ids := generate(t, 15, int64(40+len(step)))
 			e.deliver(raws...)
-			// The first dispose batch: every deletion is in the crashed
-			// session. Earlier steps crash at their second batch.
-			nth := 2
-			if step == fetch.BeforeDispose || step == fetch.AfterDispose {
-				nth = 1
-			}
-			crash, fired := crashOnce(step, nth)
+			crash, fired := crashOnce(step, crashCall(step))
 			r := e.start(pipeline.Config{Crash: crash, Opener: e.pop3Opener(fired)})
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
